@@ -1,0 +1,199 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kup_global_optspecs
+    string join \n kubeconfig= context= n/namespace= A/all-namespaces l/selector= request-timeout= cluster= region= profile= o/output= color= v/verbose q/quiet h/help V/version
+end
+
+function __fish_kup_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kup_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kup_using_subcommand
+    set -l cmd (__fish_kup_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kup -n "__fish_kup_needs_command" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_needs_command" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_needs_command" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_needs_command" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_needs_command" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_needs_command" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_needs_command" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_needs_command" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_needs_command" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_needs_command" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_needs_command" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_needs_command" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kup -n "__fish_kup_needs_command" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_needs_command" -f -a "check" -d 'One readiness report: control plane, node version skew, findings; the exit code gates CI'
+complete -c kup -n "__fish_kup_needs_command" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
+complete -c kup -n "__fish_kup_needs_command" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
+complete -c kup -n "__fish_kup_needs_command" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
+complete -c kup -n "__fish_kup_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c kup -n "__fish_kup_needs_command" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
+complete -c kup -n "__fish_kup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kup -n "__fish_kup_using_subcommand check" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l fail-on -d 'Exit 1 when a finding is at or above this severity' -r -f -a "error\t''
+warning\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand check" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_using_subcommand check" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand check" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand check" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand check" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand check" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand check" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand drift" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l fail-on -d 'Exit 1 when a node\'s verdict is at or above this severity' -r -f -a "error\t''
+warning\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand drift" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_using_subcommand drift" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand drift" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand drift" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand drift" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand drift" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand drift" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand completions" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand completions" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand completions" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand demo" -l scenario -d 'Built-in scenario to run the story on' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_using_subcommand demo" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand demo" -l keep -d 'Keep the simulated cluster running after the story, until Ctrl-C (prints its kubeconfig)'
+complete -c kup -n "__fish_kup_using_subcommand demo" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand demo" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand demo" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "check" -d 'One readiness report: control plane, node version skew, findings; the exit code gates CI'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,128 @@
+//! `kup-sim`: run a simulated EKS cluster until SIGINT/SIGTERM.
+
+use clap::Parser;
+use kup_sim::scenario::ScenarioSource;
+use kup_sim::{SimOptions, start};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A simulated EKS cluster (Kubernetes API + Karpenter) for kup's tests, demo and benchmark.
+#[derive(Parser, Debug)]
+#[command(name = "kup-sim", version)]
+struct Cli {
+    /// Scenario file (YAML). Without any source, the built-in workshop scenario.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Directory of Kubernetes manifests (*.yaml, *.yml) to load.
+    #[arg(long)]
+    manifests: Option<PathBuf>,
+    /// Generate a large cluster, e.g. `nodes=5000,pods=150000,deployments=2000,pools=4`.
+    #[arg(long)]
+    generate: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Write a kubeconfig for this sim to PATH.
+    #[arg(long, value_name = "PATH")]
+    kubeconfig_out: Option<PathBuf>,
+    /// Require `Authorization: Bearer TOKEN` (full access).
+    #[arg(long)]
+    token: Option<String>,
+    /// A second token that may only read (writes get 403).
+    #[arg(long)]
+    readonly_token: Option<String>,
+    /// Seed for everything random (generator, uids, faults).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Control-plane gitVersion when the scenario gives none, e.g. `v1.25.16-eks-3025e55`.
+    #[arg(long, value_name = "GITVERSION")]
+    kube_version: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kup-sim: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let mut source = ScenarioSource {
+        file: cli.scenario,
+        text: None,
+        manifests: cli.manifests,
+        generate: cli.generate,
+        seed: cli.seed,
+        kube_version: cli.kube_version,
+    };
+    if source.file.is_none() && source.manifests.is_none() && source.generate.is_none() {
+        match kup_sim::scenario::builtin("workshop") {
+            Some(text) => source.text = Some(("workshop (built-in)".to_string(), text.to_string())),
+            None => {
+                eprintln!("kup-sim: the built-in workshop scenario is missing");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let token = cli.token.clone();
+    let handle = match start(SimOptions {
+        source,
+        listen: cli.listen,
+        token: cli.token,
+        readonly_token: cli.readonly_token,
+    })
+    .await
+    {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("kup-sim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(path) = &cli.kubeconfig_out
+        && let Err(e) = std::fs::write(path, handle.kubeconfig_yaml(token.as_deref()))
+    {
+        eprintln!("kup-sim: cannot write kubeconfig {}: {e}", path.display());
+        handle.shutdown().await;
+        return ExitCode::FAILURE;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", handle.url());
+    let _ = out.flush();
+    drop(out);
+    wait_for_signal().await;
+    handle.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

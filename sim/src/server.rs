@@ -1,0 +1,290 @@
+//! Starting and stopping a sim: load the scenario, fill the store, settle the world, listen.
+//! Also the `/sim/*` endpoints (no auth, no faults, not counted):
+//! - `GET /sim/stats`: request counters + safety counters (see `stats.rs`).
+//! - `POST /sim/stats/reset`: zero the request counters (`writes`, `bytes_sent` too).
+//! - `GET /sim/time`: `{"now": RFC 3339 sim time, "speed": f64}`.
+//! - `GET /sim/faults`, `PUT /sim/faults`: the fault configuration (`faults.rs` gives the body).
+
+use crate::api::{self, App};
+use crate::clock::Clock;
+use crate::faults::FaultRng;
+use crate::resources::{Kind, lookup_kind};
+use crate::scenario::{self, ScenarioSource};
+use crate::state::{Shared, SimState};
+use crate::stats::Counters;
+use crate::store::Store;
+use axum::http::Method;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub struct SimOptions {
+    pub source: ScenarioSource,
+    pub listen: SocketAddr,
+    /// Bearer token with full access; None (and no read-only token): no auth at all.
+    pub token: Option<String>,
+    /// Bearer token that may only read (writes get 403).
+    pub readonly_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("bad scenario: {0}")]
+    Scenario(#[from] scenario::ScenarioError),
+    #[error("cannot load object #{index} ({what}) of the scenario: {reason}")]
+    Object {
+        index: usize,
+        what: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Internal(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub struct SimHandle {
+    pub addr: SocketAddr,
+    pub shared: Shared,
+    app: Arc<App>,
+    shutdown_tx: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    world: tokio::task::JoinHandle<()>,
+}
+
+/// Put the scenario's objects into a fresh state and settle the world.
+/// `generated` (the `--generate` objects) is streamed straight into the store: holding
+/// 150,000 pods as `Value`s first would take gigabytes.
+pub fn build_state(
+    sc: scenario::Scenario,
+    generated: Option<scenario::Generated>,
+) -> Result<SimState, SimError> {
+    let clock = Clock::new(sc.timing.speed);
+    let mut store = Store::new();
+    store.set_clock(clock.clone());
+    store.set_seed(sc.seed);
+    let mut index = 0usize;
+    for obj in sc.objects {
+        load_object(&mut store, index, obj)?;
+        index += 1;
+    }
+    if let Some(g) = generated {
+        let mut failed: Option<SimError> = None;
+        g.for_each(&mut |obj| {
+            if failed.is_none() {
+                failed = load_object(&mut store, index, obj).err();
+                index += 1;
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+    }
+    let mut state = SimState {
+        store,
+        clock,
+        cluster: sc.cluster,
+        timing: sc.timing,
+        faults: sc.faults,
+        node_groups: sc.node_groups,
+        safety: Default::default(),
+        seed: sc.seed,
+    };
+    crate::world::settle(&mut state);
+    Ok(state)
+}
+
+fn load_object(store: &mut Store, index: usize, obj: Value) -> Result<(), SimError> {
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind_name = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let what = format!("{api_version} {kind_name} {name}");
+    let info = lookup_kind(api_version, kind_name).ok_or_else(|| SimError::Object {
+        index,
+        what: what.clone(),
+        reason: "kup-sim does not serve this kind".into(),
+    })?;
+    store.create(info.kind, obj).map_err(|e| SimError::Object {
+        index,
+        what,
+        reason: e.message,
+    })?;
+    Ok(())
+}
+
+/// Load the scenario, fill the store, settle, bind, spawn the world and the server; returns
+/// once the listener is open.
+pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
+    let (sc, generated) = scenario::load_deferred(&opts.source)?;
+    let seed = sc.seed;
+    // Loading 150,000 pods takes a while: keep it off the async workers (spawn_blocking also
+    // works on a current-thread runtime, unlike block_in_place).
+    let state = tokio::task::spawn_blocking(move || build_state(sc, generated))
+        .await
+        .map_err(|e| SimError::Internal(format!("loading the scenario failed: {e}")))??;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| SimError::Bind {
+            addr: opts.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SimError::Bind {
+        addr: opts.listen,
+        source,
+    })?;
+    let shared: Shared = Arc::new(Mutex::new(state));
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let app = Arc::new(App {
+        shared: shared.clone(),
+        token: opts.token,
+        readonly_token: opts.readonly_token,
+        counters: Mutex::new(Counters::default()),
+        rng: Mutex::new(FaultRng::new(seed)),
+        server_address: addr.to_string(),
+        shutdown: shutdown_rx.clone(),
+    });
+    let world = tokio::spawn(crate::world::run(shared.clone()));
+    let router = api::router(app.clone());
+    let mut stop = shutdown_rx;
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|v| *v).await;
+        });
+        if let Err(e) = serve.await {
+            eprintln!("kup-sim: server error: {e}");
+        }
+    });
+    Ok(SimHandle {
+        addr,
+        shared,
+        app,
+        shutdown_tx,
+        server,
+        world,
+    })
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The EKS-style ARN the kubeconfig names its cluster, context and user after.
+    pub fn cluster_arn(&self) -> String {
+        let st = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        format!(
+            "arn:aws:eks:{}:{}:cluster/{}",
+            st.cluster.region, st.cluster.account_id, st.cluster.name
+        )
+    }
+
+    /// A kubeconfig for this sim, named as `aws eks update-kubeconfig` names things.
+    pub fn kubeconfig_yaml(&self, token: Option<&str>) -> String {
+        let arn = self.cluster_arn();
+        let user = match token {
+            Some(t) => format!("    token: {}\n", yaml_quote(t)),
+            None => "    {}\n".to_string(),
+        };
+        let user = if token.is_some() {
+            format!("  user:\n{user}")
+        } else {
+            "  user: {}\n".to_string()
+        };
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: {url}\n  name: {a}\ncontexts:\n- context:\n    cluster: {a}\n    user: {a}\n  name: {a}\ncurrent-context: {a}\npreferences: {{}}\nusers:\n- name: {a}\n{user}",
+            url = self.url(),
+            a = yaml_quote(&arn),
+        )
+    }
+
+    /// The `/sim/stats` document.
+    pub fn stats(&self) -> Value {
+        stats_json(&self.app)
+    }
+
+    /// Stop serving (watch streams end) and the world loop.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown_tx.send(true);
+        self.world.abort();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.server).await;
+    }
+}
+
+fn yaml_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn stats_json(app: &App) -> Value {
+    let safety = app
+        .shared
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .safety
+        .clone();
+    let counters = app
+        .counters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    counters.to_json(&safety)
+}
+
+/// `/sim/*`.
+pub(crate) fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> api::Reply {
+    let ok = |v: Value| api::Reply::json(200, &v);
+    let err = |code: u16, reason: &str, msg: String| {
+        api::Reply::error(&crate::store::ApiError::new(code, reason, msg))
+    };
+    match (method.as_str(), path.trim_end_matches('/')) {
+        ("GET", "/sim/stats") => ok(stats_json(app)),
+        ("POST", "/sim/stats/reset") => {
+            *app.counters.lock().unwrap_or_else(|e| e.into_inner()) = Counters::default();
+            ok(json!({"reset": true}))
+        }
+        ("GET", "/sim/time") => {
+            let st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
+            ok(json!({"now": crate::store::format_time(st.clock.now()), "speed": st.clock.speed()}))
+        }
+        ("GET", "/sim/faults") => {
+            let st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
+            ok(serde_json::to_value(&st.faults).unwrap_or_default())
+        }
+        ("PUT", "/sim/faults") => match crate::faults::parse_config(body) {
+            Ok(cfg) => {
+                let v = serde_json::to_value(&cfg).unwrap_or_default();
+                app.shared.lock().unwrap_or_else(|e| e.into_inner()).faults = cfg;
+                ok(v)
+            }
+            Err(e) => err(400, "BadRequest", e),
+        },
+        ("GET", "/sim/objects") => {
+            // Handy for debugging: object counts per kind.
+            let st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
+            let counts: serde_json::Map<String, Value> = Kind::ALL
+                .iter()
+                .map(|k| (k.plural().to_string(), json!(st.store.count(*k))))
+                .collect();
+            ok(Value::Object(counts))
+        }
+        (_, "/sim/stats" | "/sim/stats/reset" | "/sim/time" | "/sim/faults" | "/sim/objects") => {
+            err(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource".into(),
+            )
+        }
+        _ => err(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+        ),
+    }
+}

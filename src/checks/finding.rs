@@ -1,0 +1,293 @@
+//! The one Finding type every check produces, and the catalogue of stable codes.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Stable finding codes. Their strings are API (CI gates and docs refer to them): never
+/// renumber or reuse one; add new codes at the end of their family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    SkewBehind,
+    SkewBeyondPolicy,
+    SkewNewerThanApiServer,
+    SkewUpgradeBlocked,
+    SkewMultiMinor,
+    SkewTargetBelowControlPlane,
+    SkewNodeGroupNotAtCluster,
+    VersionUnparseable,
+}
+
+/// One catalogue entry: everything a code means, in one place.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: Code,
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub description: &'static str,
+}
+
+const CATALOGUE: &[CodeInfo] = &[
+    CodeInfo {
+        code: Code::SkewBehind,
+        id: "KUP-SKEW-001",
+        title: "kubelet behind the target",
+        severity: Severity::Warning,
+        description: "A node's kubelet is older than the target version but within the skew policy; replace the node to finish the upgrade.",
+    },
+    CodeInfo {
+        code: Code::SkewBeyondPolicy,
+        id: "KUP-SKEW-002",
+        title: "kubelet beyond the skew policy",
+        severity: Severity::Error,
+        description: "A node's kubelet lags the target by more minors than the policy allows (3, or 2 for kubelets older than 1.25).",
+    },
+    CodeInfo {
+        code: Code::SkewNewerThanApiServer,
+        id: "KUP-SKEW-003",
+        title: "kubelet newer than the API server",
+        severity: Severity::Error,
+        description: "A node's kubelet is a newer minor than the API server, which the skew policy never allows.",
+    },
+    CodeInfo {
+        code: Code::SkewUpgradeBlocked,
+        id: "KUP-SKEW-004",
+        title: "control-plane upgrade blocked by nodes",
+        severity: Severity::Error,
+        description: "Moving the control plane to the target would put some kubelets outside the skew policy; replace those nodes first.",
+    },
+    CodeInfo {
+        code: Code::SkewMultiMinor,
+        id: "KUP-SKEW-005",
+        title: "target more than one minor ahead",
+        severity: Severity::Warning,
+        description: "The control plane upgrades one minor at a time; the finding names the intermediate versions.",
+    },
+    CodeInfo {
+        code: Code::SkewTargetBelowControlPlane,
+        id: "KUP-SKEW-006",
+        title: "target older than the control plane",
+        severity: Severity::Error,
+        description: "The target is an older minor than the control plane, which cannot be downgraded.",
+    },
+    CodeInfo {
+        code: Code::SkewNodeGroupNotAtCluster,
+        id: "KUP-SKEW-007",
+        title: "managed node group not at the cluster version",
+        severity: Severity::Error,
+        description: "EKS refuses to upgrade the control plane while a managed node group runs a different minor than the cluster; update the node group first.",
+    },
+    CodeInfo {
+        code: Code::VersionUnparseable,
+        id: "KUP-VER-001",
+        title: "unparseable version",
+        severity: Severity::Error,
+        description: "A node or the control plane reports a version kup cannot parse; it is left out of the skew checks.",
+    },
+];
+
+/// Every code, in catalogue order (the README table is generated from this).
+pub fn catalogue() -> &'static [CodeInfo] {
+    CATALOGUE
+}
+
+impl Code {
+    pub fn info(self) -> &'static CodeInfo {
+        // The catalogue is in declaration order (a test checks it), so the discriminant indexes it.
+        &CATALOGUE[self as usize]
+    }
+    pub fn as_str(self) -> &'static str {
+        self.info().id
+    }
+    pub fn title(self) -> &'static str {
+        self.info().title
+    }
+    pub fn default_severity(self) -> Severity {
+        self.info().severity
+    }
+    pub fn description(self) -> &'static str {
+        self.info().description
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown finding code {0:?} (see the table of codes in the README)")]
+pub struct UnknownCode(pub String);
+
+impl std::str::FromStr for Code {
+    type Err = UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CATALOGUE
+            .iter()
+            .find(|c| c.id.eq_ignore_ascii_case(s.trim()))
+            .map(|c| c.code)
+            .ok_or_else(|| UnknownCode(s.to_string()))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// What the finding is about, kubectl-style: `node/NAME`, `controlplane`, `deployment/NS/NAME`.
+    pub subject: String,
+    pub message: String,
+    /// What to do about it, concretely.
+    pub remedy: String,
+}
+
+impl Finding {
+    /// A finding at its code's default severity.
+    pub fn new(
+        code: Code,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+        remedy: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            code,
+            severity: code.default_severity(),
+            subject: subject.into(),
+            message: message.into(),
+            remedy: remedy.into(),
+        }
+    }
+}
+
+/// The threshold for a failing exit code (`--fail-on`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Never,
+}
+
+/// True when some finding is at or above the `--fail-on` threshold (exit code 1).
+pub fn exceeds(findings: &[Finding], fail_on: FailOn) -> bool {
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Never => return false,
+    };
+    findings.iter().any(|f| f.severity >= threshold)
+}
+
+/// The README's table of codes (between `<!-- codes:begin -->` and `<!-- codes:end -->`).
+pub fn codes_markdown_table() -> String {
+    let mut out = String::from("| Code | Severity | Title | Description |\n|---|---|---|---|\n");
+    for c in CATALOGUE {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.id,
+            c.severity,
+            crate::output::markdown_escape(c.title),
+            crate::output::markdown_escape(c.description)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn catalogue_is_in_declaration_order_and_ids_are_unique() {
+        let mut ids = HashSet::new();
+        for (i, c) in catalogue().iter().enumerate() {
+            assert_eq!(c.code as usize, i, "{} out of order", c.id);
+            assert!(ids.insert(c.id), "duplicate {}", c.id);
+            assert!(c.id.starts_with("KUP-"), "{}", c.id);
+            assert!(!c.description.contains('\n'));
+            assert_eq!(c.code.info().id, c.id);
+        }
+    }
+
+    #[test]
+    fn codes_round_trip_through_strings() {
+        for c in catalogue() {
+            assert_eq!(c.id.parse::<Code>(), Ok(c.code));
+        }
+        assert_eq!("kup-skew-001".parse::<Code>(), Ok(Code::SkewBehind));
+        assert!("KUP-NOPE-001".parse::<Code>().is_err());
+    }
+
+    #[test]
+    fn finding_serialises_code_as_its_string_and_severity_lowercase() {
+        let f = Finding::new(Code::SkewBeyondPolicy, "node/a", "m", "r");
+        let json = serde_json::to_value(&f).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "KUP-SKEW-002", "severity": "error",
+                "subject": "node/a", "message": "m", "remedy": "r"})
+        );
+    }
+
+    #[test]
+    fn severity_orders_info_warning_error() {
+        assert!(Severity::Info < Severity::Warning && Severity::Warning < Severity::Error);
+    }
+
+    #[test]
+    fn fail_on_thresholds() {
+        let warn = [Finding::new(Code::SkewBehind, "node/a", "", "")];
+        let err = [Finding::new(Code::SkewBeyondPolicy, "node/a", "", "")];
+        let info = [Finding {
+            severity: Severity::Info,
+            ..Finding::new(Code::SkewBehind, "node/a", "", "")
+        }];
+        assert!(!exceeds(&[], FailOn::Warning));
+        assert!(!exceeds(&warn, FailOn::Error));
+        assert!(exceeds(&warn, FailOn::Warning));
+        assert!(exceeds(&err, FailOn::Error));
+        assert!(exceeds(&err, FailOn::Warning));
+        assert!(!exceeds(&err, FailOn::Never));
+        assert!(!exceeds(&info, FailOn::Warning));
+    }
+
+    #[test]
+    fn markdown_table_lists_every_code() {
+        let t = codes_markdown_table();
+        assert_eq!(t.lines().count(), catalogue().len() + 2);
+        assert!(t.contains("| `KUP-SKEW-004` | error | control-plane upgrade blocked by nodes |"));
+        insta::assert_snapshot!(t);
+    }
+}

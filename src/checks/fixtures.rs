@@ -1,0 +1,213 @@
+//! A hand-made snapshot like the workshop's cluster, shared by the unit and snapshot tests.
+
+use crate::model::{ControlPlane, Labels, Node, OwnerRef, Pod, PoolKind, PoolRef, Snapshot};
+
+fn ts(s: &str) -> Option<jiff::Timestamp> {
+    s.parse().ok()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn node(
+    name: &str,
+    kind: PoolKind,
+    pool: &str,
+    kubelet: &str,
+    ready: Option<bool>,
+    unschedulable: bool,
+    created: &str,
+    instance: &str,
+    zone: &str,
+) -> Node {
+    Node {
+        name: name.into(),
+        pool: PoolRef {
+            kind,
+            name: pool.into(),
+        },
+        kubelet_version: kubelet.into(),
+        kube_proxy_version: kubelet.into(),
+        labels: Labels::new(),
+        taints: Vec::new(),
+        unschedulable,
+        ready,
+        created: ts(created),
+        instance_type: Some(instance.into()),
+        zone: Some(zone.into()),
+        deleting: false,
+        kup_annotations: Labels::new(),
+    }
+}
+
+fn pod(ns: &str, name: &str, node: &str, phase: &str, owner: (&str, &str)) -> Pod {
+    Pod {
+        namespace: ns.into(),
+        name: name.into(),
+        node_name: Some(node.into()),
+        phase: phase.into(),
+        ready: phase == "Running",
+        owner: Some(OwnerRef {
+            kind: owner.0.into(),
+            name: owner.1.into(),
+        }),
+        labels: Labels::new(),
+        mirror: false,
+        uses_empty_dir: false,
+        do_not_disrupt: false,
+        deleting: false,
+        placement: None,
+    }
+}
+
+pub(crate) const OLD: &str = "v1.24.17-eks-a59e1f0";
+
+/// Control plane just upgraded to 1.25; two managed-node-group and two Provisioner nodes still
+/// at 1.24, one NodePool node at 1.25, and a NotReady, cordoned 1.23 node of no known pool.
+pub(crate) fn workshop() -> Snapshot {
+    let m1 = "ip-192-168-12-34.us-west-2.compute.internal";
+    let m2 = "ip-192-168-45-67.us-west-2.compute.internal";
+    let p1 = "ip-192-168-101-21.us-west-2.compute.internal";
+    let p2 = "ip-192-168-102-9.us-west-2.compute.internal";
+    let np = "ip-192-168-150-11.us-west-2.compute.internal";
+    let legacy = "legacy-worker-1";
+    let nodes = vec![
+        // Out of order on purpose: reports sort.
+        node(
+            p2,
+            PoolKind::Provisioner,
+            "default",
+            OLD,
+            Some(true),
+            false,
+            "2026-11-23T22:40:00Z",
+            "c5.large",
+            "us-west-2b",
+        ),
+        node(
+            m1,
+            PoolKind::NodeGroup,
+            "mng-1",
+            OLD,
+            Some(true),
+            false,
+            "2026-09-01T08:00:00Z",
+            "m5.large",
+            "us-west-2a",
+        ),
+        node(
+            np,
+            PoolKind::NodePool,
+            "default",
+            "v1.25.16-eks-3025e55",
+            Some(true),
+            false,
+            "2026-11-24T04:57:30Z",
+            "m6i.xlarge",
+            "us-west-2c",
+        ),
+        node(
+            m2,
+            PoolKind::NodeGroup,
+            "mng-1",
+            OLD,
+            Some(true),
+            false,
+            "2026-09-01T08:01:10Z",
+            "m5.large",
+            "us-west-2b",
+        ),
+        node(
+            p1,
+            PoolKind::Provisioner,
+            "default",
+            OLD,
+            Some(true),
+            false,
+            "2026-11-24T01:48:00Z",
+            "c5.large",
+            "us-west-2a",
+        ),
+        node(
+            legacy,
+            PoolKind::None,
+            "",
+            "v1.23.17-eks-8ccc7ba",
+            Some(false),
+            true,
+            "2024-05-02T10:00:00Z",
+            "t3.medium",
+            "us-west-2a",
+        ),
+    ];
+    let mut pods = Vec::new();
+    for (i, n) in [m1, m2, p1, p2, np, legacy].iter().enumerate() {
+        pods.push(pod(
+            "kube-system",
+            &format!("aws-node-{i}"),
+            n,
+            "Running",
+            ("DaemonSet", "aws-node"),
+        ));
+        pods.push(pod(
+            "kube-system",
+            &format!("kube-proxy-{i}"),
+            n,
+            "Running",
+            ("DaemonSet", "kube-proxy"),
+        ));
+    }
+    pods.push(pod(
+        "kube-system",
+        "coredns-7d9f-a",
+        m1,
+        "Running",
+        ("ReplicaSet", "coredns-7d9f"),
+    ));
+    pods.push(pod(
+        "kube-system",
+        "coredns-7d9f-b",
+        m2,
+        "Running",
+        ("ReplicaSet", "coredns-7d9f"),
+    ));
+    for (i, n) in [p1, p1, p2].iter().enumerate() {
+        pods.push(pod(
+            "default",
+            &format!("nginx-6b7f-{i}"),
+            n,
+            "Running",
+            ("ReplicaSet", "nginx-6b7f"),
+        ));
+    }
+    // Finished pods do not count (kubectl describe node lists non-terminated pods).
+    pods.push(pod(
+        "default",
+        "report-28771-x",
+        p2,
+        "Succeeded",
+        ("Job", "report-28771"),
+    ));
+    let mut unbound = pod(
+        "default",
+        "nginx-6b7f-3",
+        p2,
+        "Pending",
+        ("ReplicaSet", "nginx-6b7f"),
+    );
+    unbound.node_name = None;
+    pods.push(unbound);
+    Snapshot {
+        control_plane: ControlPlane {
+            git_version: "v1.25.16-eks-3025e55".into(),
+            major: "1".into(),
+            minor: "25+".into(),
+            platform: "eks.12".into(),
+            cluster_name: Some("eks-upgrades-workshop".into()),
+        },
+        nodes,
+        pods,
+        pdbs: Vec::new(),
+        workloads: Vec::new(),
+        pools: Vec::new(),
+        taken_at: ts("2026-11-24T05:00:00Z"),
+    }
+}

@@ -1,0 +1,210 @@
+//! Reads one `Snapshot` of a cluster: `/version`, then every list the command needs,
+//! concurrently, each paged and converted into compact model structs.
+
+use super::list::list_all;
+use super::retry::{Call, with_retry};
+use super::{ClusterError, Connection, convert};
+use crate::model::{ControlPlane, Pool, Snapshot};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+
+const KARPENTER_GROUP: &str = "karpenter.sh";
+
+/// What a command needs read; everything not asked for costs no request.
+#[derive(Clone, Debug, Default)]
+pub struct ReadScope {
+    /// Label selector for nodes (`-l`).
+    pub node_selector: Option<String>,
+    pub pods: bool,
+    pub pdbs: bool,
+    pub workloads: bool,
+    pub pools: bool,
+    /// Only this namespace's workloads (`-n`); nodes and pods stay cluster-wide.
+    pub namespace: Option<String>,
+}
+
+pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snapshot, ClusterError> {
+    let client = conn.client.clone();
+    let workload_api = |c: &kube::Client| -> (
+        Api<Deployment>,
+        Api<StatefulSet>,
+        Api<DaemonSet>,
+        Api<ReplicaSet>,
+    ) {
+        match &scope.namespace {
+            Some(ns) => (
+                Api::namespaced(c.clone(), ns),
+                Api::namespaced(c.clone(), ns),
+                Api::namespaced(c.clone(), ns),
+                Api::namespaced(c.clone(), ns),
+            ),
+            None => (
+                Api::all(c.clone()),
+                Api::all(c.clone()),
+                Api::all(c.clone()),
+                Api::all(c.clone()),
+            ),
+        }
+    };
+    let (deploy_api, sts_api, ds_api, rs_api) = workload_api(&client);
+
+    let version = async {
+        with_retry(
+            conn,
+            Call {
+                verb: "get",
+                resource: "/version",
+            },
+            || client.apiserver_version(),
+        )
+        .await
+    };
+    let nodes = list_all(
+        conn,
+        Api::<Node>::all(client.clone()),
+        "nodes",
+        scope.node_selector.as_deref(),
+        |n| Some(convert::node(n)),
+    );
+    let pods = async {
+        if !scope.pods {
+            return Ok(Vec::new());
+        }
+        list_all(conn, Api::<Pod>::all(client.clone()), "pods", None, |p| {
+            Some(convert::pod(p))
+        })
+        .await
+    };
+    let pdbs = async {
+        if !scope.pdbs {
+            return Ok(Vec::new());
+        }
+        let api: Api<PodDisruptionBudget> = match &scope.namespace {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        list_all(conn, api, "poddisruptionbudgets", None, |p| {
+            Some(convert::pdb(p))
+        })
+        .await
+    };
+    let workloads = async {
+        if !scope.workloads {
+            return Ok(Vec::new());
+        }
+        let (d, s, ds, rs) = futures::try_join!(
+            list_all(conn, deploy_api, "deployments", None, |d| Some(
+                convert::deployment(d)
+            )),
+            list_all(conn, sts_api, "statefulsets", None, |s| Some(
+                convert::stateful_set(s)
+            )),
+            list_all(conn, ds_api, "daemonsets", None, |d| Some(
+                convert::daemon_set(d)
+            )),
+            list_all(conn, rs_api, "replicasets", None, |r| Some(
+                convert::replica_set(r)
+            )),
+        )?;
+        Ok::<_, ClusterError>(d.into_iter().chain(s).chain(ds).chain(rs).collect())
+    };
+    let pools = async {
+        if !scope.pools {
+            return Ok(Vec::new());
+        }
+        karpenter_pools(conn).await
+    };
+
+    let (info, nodes, pods, pdbs, workloads, pools) =
+        futures::try_join!(version, nodes, pods, pdbs, workloads, pools)?;
+    let control_plane = ControlPlane {
+        git_version: info.git_version,
+        major: info.major,
+        minor: info.minor,
+        platform: info.platform,
+        cluster_name: conn.eks.as_ref().map(|e| e.name.clone()),
+    };
+    Ok(Snapshot {
+        control_plane,
+        nodes,
+        pods,
+        pdbs,
+        workloads,
+        pools,
+        taken_at: Some(jiff::Timestamp::now()),
+    })
+}
+
+/// Karpenter pools found through discovery: NodePools at the newest served version (v1 over
+/// v1beta1: both name the same objects) and v1alpha5 Provisioners. Absent CRDs are fine.
+async fn karpenter_pools(conn: &Connection) -> Result<Vec<Pool>, ClusterError> {
+    let client = &conn.client;
+    let groups = with_retry(
+        conn,
+        Call {
+            verb: "get",
+            resource: "/apis",
+        },
+        || client.list_api_groups(),
+    )
+    .await?;
+    let Some(group) = groups
+        .groups
+        .into_iter()
+        .find(|g| g.name == KARPENTER_GROUP)
+    else {
+        return Ok(Vec::new());
+    };
+    let served: Vec<String> = group.versions.into_iter().map(|v| v.version).collect();
+    let mut pools = Vec::new();
+    let mut nodepools_found = false;
+    for (version, kind, plural) in [
+        ("v1", "NodePool", "nodepools"),
+        ("v1beta1", "NodePool", "nodepools"),
+        ("v1alpha5", "Provisioner", "provisioners"),
+    ] {
+        if (plural == "nodepools" && nodepools_found) || !served.iter().any(|s| s == version) {
+            continue;
+        }
+        if !serves(conn, version, plural).await? {
+            continue;
+        }
+        nodepools_found |= plural == "nodepools";
+        pools.extend(list_custom(conn, version, kind, plural).await?);
+    }
+    Ok(pools)
+}
+
+/// Whether `karpenter.sh/VERSION` serves `plural` (a version may carry only some kinds).
+async fn serves(conn: &Connection, version: &str, plural: &str) -> Result<bool, ClusterError> {
+    let gv = format!("{KARPENTER_GROUP}/{version}");
+    let list = with_retry(
+        conn,
+        Call {
+            verb: "get",
+            resource: "/apis/karpenter.sh",
+        },
+        || conn.client.list_api_group_resources(&gv),
+    )
+    .await?;
+    Ok(list.resources.iter().any(|r| r.name == plural))
+}
+
+async fn list_custom(
+    conn: &Connection,
+    version: &str,
+    kind: &str,
+    plural: &'static str,
+) -> Result<Vec<Pool>, ClusterError> {
+    let gvk = GroupVersionKind::gvk(KARPENTER_GROUP, version, kind);
+    let resource = ApiResource::from_gvk_with_plural(&gvk, plural);
+    let api: Api<DynamicObject> = Api::all_with(conn.client.clone(), &resource);
+    let api_version = format!("{KARPENTER_GROUP}/{version}");
+    list_all(conn, api, plural, None, |o| {
+        Some(convert::karpenter_pool(o, &api_version))
+    })
+    .await
+}

@@ -1,0 +1,178 @@
+//! What every cluster command needs from the global flags, validated once.
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::cluster::{ConnectOptions, ReadScope};
+use crate::error::KupError;
+use crate::output::{Format, Style};
+use crate::version::Version;
+use std::io::IsTerminal;
+
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub connect: ConnectOptions,
+    pub format: Format,
+    pub style: Style,
+    pub node_selector: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl Context {
+    pub fn from_args(g: &GlobalArgs) -> Result<Context, KupError> {
+        let request_timeout = crate::cluster::parse_request_timeout(&g.request_timeout)?;
+        let color = match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        if let Some(sel) = &g.selector {
+            validate_selector(sel)?;
+        }
+        if let Some(ns) = &g.namespace
+            && !is_dns_label(ns)
+        {
+            return Err(KupError::Usage(format!(
+                "invalid --namespace \"{ns}\": must be a DNS label (lowercase letters, digits, '-')"
+            )));
+        }
+        Ok(Context {
+            connect: ConnectOptions {
+                kubeconfig: g.kubeconfig.clone(),
+                context: g.context.clone(),
+                eks_cluster: g.cluster.clone(),
+                request_timeout,
+            },
+            format: g.output,
+            style: Style {
+                color,
+                width: terminal_width(),
+            },
+            node_selector: g.selector.clone(),
+            namespace: g.namespace.clone(),
+        })
+    }
+
+    /// The read scope for nodes-only commands; callers switch on what they need.
+    pub fn scope(&self) -> ReadScope {
+        ReadScope {
+            node_selector: self.node_selector.clone(),
+            namespace: self.namespace.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// `--target`, or the control plane's own version.
+pub fn resolve_target(flag: Option<&str>, control_plane: &Version) -> Result<Version, KupError> {
+    match flag {
+        None => Ok(control_plane.clone()),
+        Some(s) => Version::parse(s).map_err(|e| KupError::Usage(format!("invalid --target: {e}"))),
+    }
+}
+
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Rejects selectors the API server would reject with a 400, so the user gets a usage error
+/// (exit 2) instead of an API error. Accepts the kubectl syntax: `k=v`, `k==v`, `k!=v`,
+/// `k in (a,b)`, `k notin (a)`, `k`, `!k`, comma-separated.
+pub fn validate_selector(sel: &str) -> Result<(), KupError> {
+    let bad = |why: &str| KupError::Usage(format!("invalid --selector \"{sel}\": {why}"));
+    let mut depth = 0i32;
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, c) in sel.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&sel[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        if depth < 0 {
+            return Err(bad("unbalanced ')'"));
+        }
+    }
+    if depth != 0 {
+        return Err(bad("unbalanced '('"));
+    }
+    parts.push(&sel[start..]);
+    for part in parts {
+        let p = part.trim();
+        if p.is_empty() {
+            return Err(bad("empty requirement"));
+        }
+        let key = if let Some(k) = p.strip_prefix('!') {
+            k.trim()
+        } else if let Some((k, _)) = p
+            .split_once("!=")
+            .or_else(|| p.split_once("=="))
+            .or_else(|| p.split_once('='))
+        {
+            k.trim()
+        } else if let Some((k, rest)) = p.split_once(" in ").or_else(|| p.split_once(" notin ")) {
+            let rest = rest.trim();
+            if !(rest.starts_with('(') && rest.ends_with(')')) {
+                return Err(bad("`in`/`notin` need a parenthesised list"));
+            }
+            k.trim()
+        } else {
+            p
+        };
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        {
+            return Err(bad(&format!("bad label key \"{key}\"")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors() {
+        for ok in [
+            "node-type=applications",
+            "a==b,c!=d",
+            "env in (prod, staging)",
+            "tier notin (x)",
+            "karpenter.sh/nodepool",
+            "!gpu",
+        ] {
+            assert!(validate_selector(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a=b,", "env in prod", "(a", "a)", "=b", "a b=c"] {
+            assert!(validate_selector(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn namespaces() {
+        assert!(is_dns_label("kube-system"));
+        assert!(!is_dns_label("Kube"));
+        assert!(!is_dns_label("-a"));
+        assert!(!is_dns_label(""));
+    }
+}

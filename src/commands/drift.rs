@@ -1,0 +1,33 @@
+//! `kup drift`: nodes whose kubelet lags the control plane (or `--target`), grouped by pool.
+
+use super::context::{Context, resolve_target};
+use crate::checks;
+use crate::cli::DriftArgs;
+use crate::cluster::{self, ClusterError};
+use crate::error::{KupError, exit};
+use crate::{output, report, version};
+use std::io::Write;
+
+pub async fn run(ctx: &Context, args: &DriftArgs, out: &mut dyn Write) -> Result<i32, KupError> {
+    let conn = cluster::connect(&ctx.connect).await?;
+    let scope = cluster::ReadScope {
+        pods: true,
+        ..ctx.scope()
+    };
+    let snapshot = cluster::read_snapshot(&conn, &scope).await?;
+    let control_plane = version::control_plane_version(&snapshot.control_plane).map_err(|e| {
+        ClusterError::BadServerVersion {
+            version: snapshot.control_plane.git_version.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    let target = resolve_target(args.target.target.as_deref(), &control_plane)?;
+    let report = report::drift_report(&snapshot, &target);
+    out.write_all(output::render_drift(&report, ctx.format, &ctx.style).as_bytes())?;
+    let findings = checks::skew_findings(&snapshot, &target);
+    Ok(if checks::exceeds(&findings, args.fail_on) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}

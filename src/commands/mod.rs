@@ -1,0 +1,42 @@
+//! One module per subcommand: each connects, reads a snapshot, computes on it with the pure
+//! core, renders, and returns the exit code. `run` is what `main` calls.
+
+mod check;
+mod completions;
+mod context;
+pub mod demo;
+mod drift;
+
+pub use completions::{COMPLETION_FILES, completion_script};
+pub use context::Context;
+
+use crate::cli::{Cli, Command};
+use crate::error::KupError;
+
+/// Runs one kup invocation and returns its exit code (errors map through `KupError::exit_code`).
+pub fn run(cli: Cli) -> Result<i32, KupError> {
+    crate::log::set_level(cli.global.verbose, cli.global.quiet);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(cli))
+}
+
+pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Completions(args) => completions::run(args.shell, &mut out),
+        Command::Drift(args) => {
+            drift::run(&Context::from_args(&cli.global)?, &args, &mut out).await
+        }
+        Command::Check(args) => {
+            check::run(&Context::from_args(&cli.global)?, &args, &mut out).await
+        }
+        Command::Workloads(_) => Err(KupError::NotYet("workloads")),
+        Command::Rotate(_) => Err(KupError::NotYet("rotate")),
+        Command::Demo(args) => {
+            drop(out);
+            demo::run(&cli.global, &args).await
+        }
+    }
+}

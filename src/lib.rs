@@ -1,0 +1,21 @@
+//! kup: an upgrade assistant for Kubernetes clusters, first of all Amazon EKS clusters whose
+//! nodes Karpenter provisions.
+//!
+//! A functional core with an imperative shell: `cluster` reads a compact `model::Snapshot`;
+//! `version`, `checks` and `report` compute on plain data; `output` renders; `commands` wires
+//! them together for each subcommand. `main.rs` only parses flags and maps the outcome to an
+//! exit code (see `error::exit`).
+
+pub mod checks;
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod error;
+pub mod log;
+pub mod model;
+pub mod output;
+pub mod report;
+pub mod version;
+
+pub use commands::run;
+pub use error::{KupError, exit};

@@ -1,0 +1,443 @@
+//! `kup check` output: control plane, skew summary, findings, counts.
+
+use comfy_table::Cell;
+
+use super::drift::summary_line;
+use super::{
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, severity_color,
+    to_json, to_yaml,
+};
+use crate::checks::Finding;
+use crate::report::{CheckReport, FindingCounts};
+use crate::version::Version;
+
+pub fn render_check(report: &CheckReport, format: Format, style: &Style) -> String {
+    match format {
+        Format::Json => to_json(report),
+        Format::Yaml => to_yaml(report),
+        Format::Table | Format::Wide => text(report, format == Format::Wide, style),
+        Format::Markdown => markdown(report),
+    }
+}
+
+/// Only the findings: a table, or a JSON/YAML array (for sections rendered on their own).
+pub fn render_findings(findings: &[Finding], format: Format, style: &Style) -> String {
+    match format {
+        Format::Json => to_json(&findings),
+        Format::Yaml => to_yaml(&findings),
+        Format::Table | Format::Wide => {
+            let mut out = findings_table(findings, format == Format::Wide, style);
+            out.push('\n');
+            out.push_str(&counts_line(&FindingCounts::of(findings)));
+            out.push('\n');
+            out
+        }
+        Format::Markdown => {
+            let mut out = findings_markdown(findings);
+            out.push('\n');
+            out.push_str(&counts_line(&FindingCounts::of(findings)));
+            out.push('\n');
+            out
+        }
+    }
+}
+
+fn counts_line(c: &FindingCounts) -> String {
+    if c.error + c.warning + c.info == 0 {
+        return "No findings.".to_string();
+    }
+    format!(
+        "{}, {}, {}",
+        plural(c.error, "error", "errors"),
+        plural(c.warning, "warning", "warnings"),
+        plural(c.info, "info", "info")
+    )
+}
+
+fn control_plane_line(r: &CheckReport) -> String {
+    let cp = &r.control_plane;
+    let mut details = Vec::new();
+    details.push(
+        cp.version
+            .clone()
+            .unwrap_or_else(|| "unparseable".to_string()),
+    );
+    if let Some(p) = &cp.platform {
+        details.push(format!("platform {p}"));
+    }
+    format!("{} ({})", cp.git_version, details.join(", "))
+}
+
+fn target_line(r: &CheckReport) -> String {
+    match r.upgrade.steps.len() {
+        0 if r.target_differs() => r.target.clone(),
+        0 => format!("{} (the control plane's version)", r.target),
+        1 => format!("{} (one minor upgrade)", r.target),
+        _ => format!(
+            "{} (one minor at a time: {})",
+            r.target,
+            r.upgrade.steps.join(", then ")
+        ),
+    }
+}
+
+/// Header lines as (label, value).
+fn header(r: &CheckReport) -> Vec<(&'static str, String)> {
+    let mut h = vec![
+        ("Control plane", control_plane_line(r)),
+        ("Target", target_line(r)),
+    ];
+    match &r.skew.current {
+        Some(cur) if r.target_differs() => {
+            h.push(("Node skew now", summary_line(cur, "control plane")));
+            h.push((
+                "Node skew at target",
+                summary_line(&r.skew.target, "target"),
+            ));
+        }
+        Some(cur) => h.push(("Node skew", summary_line(cur, "control plane"))),
+        None => h.push(("Node skew", summary_line(&r.skew.target, "target"))),
+    }
+    if !r.upgrade.blocked_by.is_empty() {
+        h.push((
+            "Blocking nodes",
+            format!(
+                "{} must be replaced before the control plane may go to {}",
+                plural(r.upgrade.blocked_by.len(), "node", "nodes"),
+                r.target
+            ),
+        ));
+    }
+    if !r.upgrade.blocked_by_node_groups.is_empty() {
+        h.push((
+            "Blocking node groups",
+            format!(
+                "{} must be at {} before EKS upgrades the control plane",
+                r.upgrade.blocked_by_node_groups.join(", "),
+                r.control_plane
+                    .version
+                    .as_deref()
+                    .and_then(|v| Version::parse(v).ok())
+                    .map(|v| v.minor_str())
+                    .unwrap_or_else(|| "the cluster version".to_string())
+            ),
+        ));
+    }
+    h
+}
+
+/// Below this many columns for MESSAGE (and REMEDY), a table is unreadable: findings are
+/// printed as blocks instead, message and remedy indented under their row.
+const MIN_MESSAGE_WIDTH: usize = 30;
+const GAP: usize = 3;
+
+fn findings_table(findings: &[Finding], wide: bool, style: &Style) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let fixed = fixed_widths(findings);
+    let fixed_total: usize = fixed.iter().map(|w| w + GAP).sum();
+    let text_columns = if wide { 2 } else { 1 };
+    if let Some(width) = style.width {
+        let room = usize::from(width).saturating_sub(fixed_total + GAP * (text_columns - 1));
+        // MESSAGE never cuts a word (a node name), so it needs at least the longest one.
+        let longest_word = findings
+            .iter()
+            .flat_map(|f| {
+                f.message
+                    .split_whitespace()
+                    .chain(f.remedy.split_whitespace())
+            })
+            .map(|w| w.chars().count() + 2)
+            .max()
+            .unwrap_or(0);
+        if room / text_columns < MIN_MESSAGE_WIDTH.max(longest_word) {
+            return findings_blocks(findings, &fixed, usize::from(width), style);
+        }
+    }
+    let mut t = kubectl_table(style);
+    let mut head = vec!["SEVERITY", "CODE", "SUBJECT", "MESSAGE"];
+    if wide {
+        head.push("REMEDY");
+    }
+    t.set_header(head);
+    for f in findings {
+        let mut cells = vec![
+            colored(f.severity, severity_color(f.severity), style),
+            Cell::new(f.code),
+            Cell::new(&f.subject),
+        ];
+        if wide {
+            cells.push(Cell::new(&f.message));
+            cells.push(Cell::new(&f.remedy));
+        } else {
+            // The remedy stays visible without `-o wide`, on its own line under the message.
+            cells.push(Cell::new(format!("{}\n→ {}", f.message, f.remedy)));
+        }
+        t.add_row(cells);
+    }
+    // SEVERITY, CODE and SUBJECT stay whole; MESSAGE and REMEDY wrap.
+    finish_table(&mut t, &[0, 1, 2])
+}
+
+/// Widths of SEVERITY, CODE and SUBJECT (header included).
+fn fixed_widths(findings: &[Finding]) -> [usize; 3] {
+    let mut w = ["SEVERITY".len(), "CODE".len(), "SUBJECT".len()];
+    for f in findings {
+        w[0] = w[0].max(f.severity.as_str().len());
+        w[1] = w[1].max(f.code.as_str().len());
+        w[2] = w[2].max(f.subject.chars().count());
+    }
+    w
+}
+
+/// The narrow layout: one aligned line per finding, message and remedy wrapped under it.
+fn findings_blocks(
+    findings: &[Finding],
+    fixed: &[usize; 3],
+    width: usize,
+    style: &Style,
+) -> String {
+    const INDENT: &str = "    ";
+    let text_width = width.saturating_sub(INDENT.len()).max(MIN_MESSAGE_WIDTH);
+    let mut out = format!(
+        "{:<w0$}{gap}{:<w1$}{gap}SUBJECT\n",
+        "SEVERITY",
+        "CODE",
+        w0 = fixed[0],
+        w1 = fixed[1],
+        gap = " ".repeat(GAP)
+    );
+    for f in findings {
+        let severity = format!("{:<w$}", f.severity.as_str(), w = fixed[0]);
+        out.push_str(&paint(&severity, f.severity, style));
+        out.push_str(&format!(
+            "{gap}{:<w1$}{gap}{}\n",
+            f.code.as_str(),
+            f.subject,
+            w1 = fixed[1],
+            gap = " ".repeat(GAP)
+        ));
+        for line in wrap(&f.message, text_width) {
+            out.push_str(&format!("{INDENT}{line}\n"));
+        }
+        for line in wrap(&format!("→ {}", f.remedy), text_width) {
+            out.push_str(&format!("{INDENT}{line}\n"));
+        }
+    }
+    out
+}
+
+fn paint(text: &str, severity: crate::checks::Severity, style: &Style) -> String {
+    use crate::checks::Severity;
+    if !style.color {
+        return text.to_string();
+    }
+    let code = match severity {
+        Severity::Error => "31",
+        Severity::Warning => "33",
+        Severity::Info => "34",
+    };
+    format!("\u{1b}[{code}m{text}\u{1b}[0m")
+}
+
+/// Greedy word wrap; a word longer than the width (a node name) gets a line of its own rather
+/// than being cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn text(r: &CheckReport, wide: bool, style: &Style) -> String {
+    let h = header(r);
+    let label_width = h.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 1;
+    let mut out = String::new();
+    // Header values wrap under themselves when a width is given.
+    let value_width = style
+        .width
+        .map(|w| {
+            usize::from(w)
+                .saturating_sub(label_width + 2)
+                .max(MIN_MESSAGE_WIDTH)
+        })
+        .unwrap_or(usize::MAX);
+    for (label, value) in &h {
+        let mut lines = wrap(value, value_width).into_iter();
+        let first = lines.next().unwrap_or_default();
+        out.push_str(&format!("{:<label_width$}  {first}\n", format!("{label}:")));
+        for line in lines {
+            out.push_str(&format!("{:label_width$}  {line}\n", ""));
+        }
+    }
+    out.push('\n');
+    let table = findings_table(&r.findings, wide, style);
+    if !table.is_empty() {
+        out.push_str(&table);
+        out.push('\n');
+    }
+    out.push_str(&counts_line(&r.summary));
+    out.push('\n');
+    out
+}
+
+fn findings_markdown(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.severity.to_string(),
+                format!("`{}`", f.code),
+                format!("`{}`", f.subject),
+                f.message.clone(),
+                f.remedy.clone(),
+            ]
+        })
+        .collect();
+    markdown_table(&["Severity", "Code", "Subject", "Message", "Remedy"], &rows)
+}
+
+fn markdown(r: &CheckReport) -> String {
+    let mut out = String::from("### kup check\n\n");
+    for (label, value) in header(r) {
+        out.push_str(&format!(
+            "- **{label}:** {}\n",
+            super::markdown_escape(&value)
+        ));
+    }
+    out.push('\n');
+    let table = findings_markdown(&r.findings);
+    if !table.is_empty() {
+        out.push_str(&table);
+        out.push('\n');
+    }
+    out.push_str(&format!("**{}**\n", counts_line(&r.summary)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures::workshop;
+    use crate::report::check_report;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn check_table() {
+        let r = check_report(&workshop(), &v("1.25.16"), Vec::new());
+        insta::assert_snapshot!(render_check(&r, Format::Table, &Style::default()));
+    }
+
+    #[test]
+    fn check_table_two_minors_ahead() {
+        let r = check_report(&workshop(), &v("1.27"), Vec::new());
+        let out = render_check(&r, Format::Table, &Style::default());
+        assert!(out.ends_with("\n7 errors, 1 warning, 1 info\n"), "{out}");
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn check_wide_has_a_remedy_column() {
+        let r = check_report(&workshop(), &v("1.26"), Vec::new());
+        let out = render_check(&r, Format::Wide, &Style::default());
+        assert!(out.contains("REMEDY"));
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn check_markdown() {
+        let r = check_report(&workshop(), &v("1.26"), Vec::new());
+        insta::assert_snapshot!(render_check(&r, Format::Markdown, &Style::default()));
+    }
+
+    #[test]
+    fn check_fits_80_columns() {
+        let r = check_report(&workshop(), &v("1.27"), Vec::new());
+        let out = render_check(
+            &r,
+            Format::Table,
+            &Style {
+                color: false,
+                width: Some(80),
+            },
+        );
+        insta::assert_snapshot!(out);
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{} chars: {line}",
+                line.chars().count()
+            );
+        }
+    }
+
+    #[test]
+    fn wide_enough_terminals_get_the_message_column() {
+        let r = check_report(&workshop(), &v("1.26"), Vec::new());
+        let out = render_check(
+            &r,
+            Format::Table,
+            &Style {
+                color: false,
+                width: Some(140),
+            },
+        );
+        assert!(out.contains("MESSAGE"));
+        for line in out.lines().skip_while(|l| !l.starts_with("SEVERITY")) {
+            assert!(line.chars().count() <= 140, "{line}");
+        }
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn wrap_keeps_long_words_whole() {
+        assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(
+            wrap("x averyveryverylongword y", 5),
+            ["x", "averyveryverylongword", "y"]
+        );
+        assert!(wrap("  ", 5).is_empty());
+    }
+
+    #[test]
+    fn clean_cluster_says_no_findings() {
+        let mut s = workshop();
+        for n in &mut s.nodes {
+            n.kubelet_version = "v1.25.16-eks-3025e55".into();
+        }
+        let r = check_report(&s, &v("1.25.16"), Vec::new());
+        let out = render_check(&r, Format::Table, &Style::default());
+        assert!(out.ends_with("\nNo findings.\n"), "{out}");
+        assert!(!out.contains("SEVERITY"));
+    }
+
+    #[test]
+    fn findings_alone() {
+        let r = check_report(&workshop(), &v("1.26"), Vec::new());
+        let json = render_findings(&r.findings, Format::Json, &Style::default());
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back[0]["code"], "KUP-SKEW-002");
+        let table = render_findings(&r.findings, Format::Table, &Style::default());
+        assert!(table.starts_with("SEVERITY"));
+        assert!(table.ends_with("3 errors, 4 warnings, 1 info\n"), "{table}");
+    }
+}

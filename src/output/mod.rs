@@ -1,0 +1,232 @@
+//! Rendering reports as tables (kubectl-like), JSON, YAML or Markdown. Pure: returns strings;
+//! the caller decides colour and width (TTY detection belongs to the shell).
+
+mod check;
+mod drift;
+mod duration;
+
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
+use serde::Serialize;
+
+pub use check::{render_check, render_findings};
+pub use drift::render_drift;
+pub use duration::human_duration;
+
+use crate::checks::Severity;
+use crate::model::{PoolKind, PoolRef};
+use crate::report::Verdict;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Markdown,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours (the shell decides: `--color`, `NO_COLOR`, TTY).
+    pub color: bool,
+    /// Terminal width to fit tables into; None leaves them at their natural width.
+    pub width: Option<u16>,
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn to_json<T: Serialize>(value: &T) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(mut s) => {
+            s.push('\n');
+            s
+        }
+        // Our report types have only string keys; this cannot happen, but must not panic.
+        Err(e) => format!("{{\"error\": {:?}}}\n", e.to_string()),
+    }
+}
+
+pub fn to_yaml<T: Serialize>(value: &T) -> String {
+    match serde_saphyr::to_string(value) {
+        Ok(s) if s.ends_with('\n') => s,
+        Ok(s) => s + "\n",
+        Err(e) => format!("error: {e}\n"),
+    }
+}
+
+/// Escapes text for a Markdown table cell: `|` would end the cell, a newline the row.
+pub fn markdown_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace('\n', "<br>")
+}
+
+/// A Markdown table (GitHub flavour) from a header and rows of plain text.
+pub(crate) fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    out.push_str("| ");
+    out.push_str(
+        &header
+            .iter()
+            .map(|h| markdown_escape(h))
+            .collect::<Vec<_>>()
+            .join(" | "),
+    );
+    out.push_str(" |\n|");
+    out.push_str(&"---|".repeat(header.len()));
+    out.push('\n');
+    for row in rows {
+        out.push_str("| ");
+        out.push_str(
+            &row.iter()
+                .map(|c| markdown_escape(c))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        out.push_str(" |\n");
+    }
+    out
+}
+
+/// A borderless table like kubectl's: upper-case headers, columns three spaces apart.
+pub(crate) fn kubectl_table(style: &Style) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING);
+    // Output must not depend on where the test or the caller's stdout points.
+    t.force_no_tty();
+    if style.color {
+        t.enforce_styling();
+    }
+    match style.width {
+        Some(w) => {
+            t.set_width(w);
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    t
+}
+
+/// Sets kubectl's spacing once the columns exist, and renders without trailing blanks.
+/// Columns in `never_wrap` hold identifiers people copy (node names, codes): when the table
+/// must shrink to the width, only the other columns wrap.
+pub(crate) fn finish_table(t: &mut Table, never_wrap: &[usize]) -> String {
+    let n = t.column_count();
+    // The other columns wrap between words only, never inside one (a pool or version).
+    let longest_word: Vec<u16> = (0..n)
+        .map(|i| {
+            t.column_cells_with_header_iter(i)
+                .flatten()
+                .flat_map(|c| {
+                    c.content()
+                        .split_whitespace()
+                        .map(|w| w.chars().count())
+                        .collect::<Vec<_>>()
+                })
+                .max()
+                .unwrap_or(0)
+        })
+        .map(|w| u16::try_from(w).unwrap_or(u16::MAX))
+        .collect();
+    for (i, col) in t.column_iter_mut().enumerate() {
+        let gap = if i + 1 == n { 0 } else { 3 };
+        col.set_padding((0, gap));
+        let constraint = if never_wrap.contains(&i) {
+            ColumnConstraint::ContentWidth
+        } else {
+            // comfy-table's fixed widths include the padding.
+            ColumnConstraint::LowerBoundary(Width::Fixed(longest_word[i].saturating_add(gap)))
+        };
+        col.set_constraint(constraint);
+    }
+    let mut out = t
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
+    out
+}
+
+pub(crate) fn colored(text: impl ToString, color: Option<Color>, style: &Style) -> Cell {
+    let cell = Cell::new(text);
+    match (style.color, color) {
+        (true, Some(c)) => cell.fg(c),
+        _ => cell,
+    }
+}
+
+pub(crate) fn severity_color(s: Severity) -> Option<Color> {
+    Some(match s {
+        Severity::Error => Color::Red,
+        Severity::Warning => Color::Yellow,
+        Severity::Info => Color::Blue,
+    })
+}
+
+pub(crate) fn verdict_color(v: Verdict) -> Option<Color> {
+    match v {
+        Verdict::Current => Some(Color::Green),
+        Verdict::Behind | Verdict::AheadOfTarget => Some(Color::Yellow),
+        Verdict::BeyondPolicy | Verdict::NewerThanApiServer => Some(Color::Red),
+        Verdict::Unknown => Some(Color::DarkGrey),
+    }
+}
+
+/// `nodepool/default`, `provisioner/default`, `nodegroup/mng-1`, `<none>`.
+pub fn pool_label(pool: &PoolRef) -> String {
+    let kind = match pool.kind {
+        PoolKind::NodePool => "nodepool",
+        PoolKind::Provisioner => "provisioner",
+        PoolKind::NodeGroup => "nodegroup",
+        PoolKind::None => return "<none>".to_string(),
+    };
+    format!("{kind}/{}", pool.name)
+}
+
+/// `-1`, `0`, `+1` for the SKEW column; `?` when unknown.
+pub fn skew_label(skew: Option<i64>) -> String {
+    match skew {
+        Some(s) if s > 0 => format!("+{s}"),
+        Some(s) => s.to_string(),
+        None => "?".to_string(),
+    }
+}
+
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes_pipes_and_newlines() {
+        assert_eq!(markdown_escape("a|b\nc"), "a\\|b<br>c");
+        assert_eq!(markdown_escape(r"x\|"), r"x\\\|");
+    }
+
+    #[test]
+    fn skew_labels_are_signed() {
+        assert_eq!(skew_label(Some(-1)), "-1");
+        assert_eq!(skew_label(Some(0)), "0");
+        assert_eq!(skew_label(Some(1)), "+1");
+        assert_eq!(skew_label(None), "?");
+    }
+
+    #[test]
+    fn json_and_yaml_end_with_a_newline() {
+        let v = serde_json::json!({"a": [1, 2]});
+        assert!(to_json(&v).ends_with("]\n}\n"));
+        assert_eq!(to_yaml(&v).lines().next(), Some("a:"));
+        assert!(to_yaml(&v).ends_with('\n'));
+    }
+}

@@ -1,0 +1,159 @@
+//! Shared by the end-to-end tests: a kup-sim cluster started in-process on a loopback port,
+//! a kubeconfig pointing at it, and the real `kup` binary run against it over HTTP.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub struct Sim {
+    pub handle: Option<kup_sim::SimHandle>,
+    pub url: String,
+    pub kubeconfig: PathBuf,
+    pub dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+}
+
+#[derive(Default)]
+pub struct SimSpec<'a> {
+    /// A built-in scenario name ("workshop", "no-lag", ...).
+    pub builtin: Option<&'a str>,
+    /// `--generate` spec.
+    pub generate: Option<&'a str>,
+    pub token: Option<&'a str>,
+    pub readonly_token: Option<&'a str>,
+}
+
+impl Sim {
+    pub fn builtin(name: &str) -> Sim {
+        Sim::start(SimSpec {
+            builtin: Some(name),
+            ..Default::default()
+        })
+    }
+
+    pub fn start(spec: SimSpec<'_>) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let text = spec.builtin.map(|name| {
+            let yaml = kup_sim::scenario::builtin(name)
+                .unwrap_or_else(|| panic!("no built-in scenario {name}"));
+            (format!("builtin:{name}"), yaml.to_string())
+        });
+        let source = kup_sim::scenario::ScenarioSource {
+            text,
+            generate: spec.generate.map(str::to_string),
+            seed: 7,
+            ..Default::default()
+        };
+        let opts = kup_sim::SimOptions {
+            source,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            token: spec.token.map(str::to_string),
+            readonly_token: spec.readonly_token.map(str::to_string),
+        };
+        let handle = runtime
+            .block_on(kup_sim::start(opts))
+            .expect("kup-sim starts");
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, handle.kubeconfig_yaml(spec.token)).unwrap();
+        let url = handle.url();
+        Sim {
+            handle: Some(handle),
+            url,
+            kubeconfig,
+            dir,
+            runtime,
+        }
+    }
+
+    /// Writes another kubeconfig for this sim with a different token.
+    pub fn kubeconfig_with_token(&self, token: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("kubeconfig-{token}"));
+        std::fs::write(
+            &path,
+            self.handle.as_ref().unwrap().kubeconfig_yaml(Some(token)),
+        )
+        .unwrap();
+        path
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        self.handle.as_ref().unwrap().stats()
+    }
+
+    /// Runs `kup ARGS` against this sim.
+    pub fn kup(&self, args: &[&str]) -> Run {
+        kup_with_kubeconfig(&self.kubeconfig, args)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.runtime.block_on(h.shutdown());
+        }
+    }
+}
+
+/// The outcome of one `kup` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A `kup` command with a clean environment (no KUBECONFIG/KUP_* leaking in, no colour).
+pub fn kup_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kup"));
+    for (k, _) in std::env::vars_os() {
+        if let Some(k) = k.to_str()
+            && (k.starts_with("KUP_") || k == "KUBECONFIG" || k.starts_with("AWS_"))
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NO_COLOR", "1").env("HOME", std::env::temp_dir());
+    cmd
+}
+
+pub fn kup_with_kubeconfig(kubeconfig: &Path, args: &[&str]) -> Run {
+    let out = kup_command()
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .expect("kup runs");
+    Run::from(out)
+}
+
+pub fn kup_raw(args: &[&str]) -> Run {
+    Run::from(kup_command().args(args).output().expect("kup runs"))
+}

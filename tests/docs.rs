@@ -1,0 +1,118 @@
+//! The docs cannot drift from the code: completion scripts, the finding-code table and the
+//! README's two commands are checked here, and `kup demo` is run as the README says.
+//! Set `KUP_BLESS=1` to rewrite the generated files.
+
+mod common;
+
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bless() -> bool {
+    std::env::var_os("KUP_BLESS").is_some()
+}
+
+#[test]
+fn completion_scripts_are_fresh() {
+    for (shell, file) in kup::commands::COMPLETION_FILES {
+        let path = root().join("completions").join(file);
+        let fresh = kup::commands::completion_script(*shell);
+        if bless() {
+            std::fs::write(&path, &fresh).unwrap();
+            continue;
+        }
+        let on_disk = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            on_disk == fresh,
+            "{} is stale: run `KUP_BLESS=1 cargo test --test docs`",
+            path.display()
+        );
+    }
+}
+
+/// The byte range between `<!-- NAME:begin -->` and `<!-- NAME:end -->`.
+fn section_range(text: &str, name: &str) -> std::ops::Range<usize> {
+    let begin = format!("<!-- {name}:begin -->");
+    let end = format!("<!-- {name}:end -->");
+    let start = text
+        .find(&begin)
+        .unwrap_or_else(|| panic!("README lacks {begin}"))
+        + begin.len();
+    let stop = text[start..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("README lacks {end}"))
+        + start;
+    start..stop
+}
+
+fn section<'a>(text: &'a str, name: &str) -> &'a str {
+    &text[section_range(text, name)]
+}
+
+#[test]
+fn readme_table_of_finding_codes_is_current() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let table = kup::checks::codes_markdown_table();
+    let current = section(&readme, "codes");
+    if bless() {
+        let mut updated = readme.clone();
+        updated.replace_range(
+            section_range(&readme, "codes"),
+            &format!("\n{}\n", table.trim()),
+        );
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        current.trim(),
+        table.trim(),
+        "README finding codes are stale: run `KUP_BLESS=1 cargo test --test docs`"
+    );
+}
+
+#[test]
+fn readme_commands_are_the_ones_ci_runs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let setup = section(&readme, "setup");
+    let commands: Vec<&str> = setup
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("```") && !l.starts_with('#'))
+        .collect();
+    assert_eq!(
+        commands.len(),
+        2,
+        "exactly two set-up commands: {commands:?}"
+    );
+    assert!(
+        commands[0].contains("demo"),
+        "the first runs kup demo: {commands:?}"
+    );
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l.trim() == commands[1]),
+        ".ci/run must call `{}` verbatim",
+        commands[1]
+    );
+}
+
+#[test]
+fn demo_tells_the_story_on_the_simulated_cluster() {
+    let run = common::kup_raw(&["demo"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("$ kup drift"), "{run:?}");
+    assert!(
+        run.stdout.contains("$ kup check --fail-on warning"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("v1.24.17"),
+        "the lagging kubelets are shown: {run:?}"
+    );
+    assert!(run.stdout.contains("KUP-SKEW-001"), "{run:?}");
+    let unknown = common::kup_raw(&["demo", "--scenario", "nope"]);
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+}
