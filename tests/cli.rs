@@ -288,3 +288,72 @@ fn five_thousand_nodes_are_read_in_pages_of_500() {
         "{stats}"
     );
 }
+
+#[test]
+fn flags_also_come_from_kup_environment_variables() {
+    let sim = Sim::builtin("workshop");
+    let out = common::kup_command()
+        .env("KUP_KUBECONFIG", &sim.kubeconfig)
+        .env("KUP_OUTPUT", "json")
+        .env("KUP_SELECTOR", "node-type=applications")
+        .env("KUP_TARGET", "1.26")
+        .arg("drift")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["target"], "1.26", "{doc}");
+    assert!(
+        nodes_of(&doc)
+            .iter()
+            .all(|n| n["pool"]["kind"] == "Provisioner"),
+        "{doc}"
+    );
+    let bad = common::kup_command()
+        .env("KUP_KUBECONFIG", &sim.kubeconfig)
+        .env("KUP_FAIL_ON", "maybe")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_slow_server_times_out_with_exit_3() {
+    let sim = Sim::builtin("workshop");
+    sim.set_faults(kup_sim::scenario::FaultConfig {
+        latency: std::time::Duration::from_secs(5),
+        ..Default::default()
+    });
+    let run = sim.kup(&["drift", "--request-timeout", "1s"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("did not answer within") && run.stderr.contains(&sim.url),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn server_errors_are_retried_then_exit_3_naming_the_call() {
+    let sim = Sim::builtin("workshop");
+    sim.set_faults(kup_sim::scenario::FaultConfig {
+        rate_503: 1.0,
+        ..Default::default()
+    });
+    let run = sim.kup(&["drift"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("503") && run.stderr.contains("after 6 attempt(s)"),
+        "{run:?}"
+    );
+    let stats = sim.stats();
+    assert!(
+        stats["requests"]["total"].as_u64().unwrap() >= 6,
+        "retried: {stats}"
+    );
+}

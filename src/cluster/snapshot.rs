@@ -27,6 +27,11 @@ pub struct ReadScope {
 }
 
 pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snapshot, ClusterError> {
+    let started = std::time::Instant::now();
+    crate::log::debug(format_args!(
+        "reading the cluster at {} (context {})",
+        conn.url, conn.context
+    ));
     let client = conn.client.clone();
     let workload_api = |c: &kube::Client| -> (
         Api<Deployment>,
@@ -120,6 +125,15 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
 
     let (info, nodes, pods, pdbs, workloads, pools) =
         futures::try_join!(version, nodes, pods, pdbs, workloads, pools)?;
+    crate::log::debug(format_args!(
+        "read {} nodes, {} pods, {} PDBs, {} workloads, {} pools in {:.2?}",
+        nodes.len(),
+        pods.len(),
+        pdbs.len(),
+        workloads.len(),
+        pools.len(),
+        started.elapsed()
+    ));
     let control_plane = ControlPlane {
         git_version: info.git_version,
         major: info.major,

@@ -76,7 +76,11 @@ fn terminal_width() -> Option<u16> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+    // COLUMNS wins (set by the user or a CI log viewer), else ask the terminal.
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0))
 }
 
 fn is_dns_label(s: &str) -> bool {

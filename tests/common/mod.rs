@@ -81,6 +81,11 @@ impl Sim {
         path
     }
 
+    /// Replaces the sim's fault configuration (read on every API request).
+    pub fn set_faults(&self, faults: kup_sim::scenario::FaultConfig) {
+        self.handle.as_ref().unwrap().shared.lock().unwrap().faults = faults;
+    }
+
     pub fn stats(&self) -> serde_json::Value {
         self.handle.as_ref().unwrap().stats()
     }
