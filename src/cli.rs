@@ -69,6 +69,10 @@ pub struct GlobalArgs {
     )]
     pub request_timeout: String,
 
+    /// kup's config file (suppressions and placement policies); default `.kup.yaml` if present.
+    #[arg(long, global = true, env = "KUP_CONFIG", value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+
     /// EKS cluster name (default: taken from an EKS context ARN).
     #[arg(long, global = true, env = "KUP_CLUSTER", value_name = "NAME")]
     pub cluster: Option<String>,
@@ -112,7 +116,7 @@ pub enum Command {
     /// Nodes whose kubelet lags the control plane (or --target), grouped by pool.
     Drift(DriftArgs),
     /// Each workload's placement verdict against the node pools.
-    Workloads(TargetArgs),
+    Workloads(CheckArgs),
     /// Cordon, drain and replace lagging nodes, batch by batch, resumably.
     Rotate(TargetArgs),
     /// Print a shell completion script.

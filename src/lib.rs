@@ -14,6 +14,7 @@ pub mod error;
 pub mod log;
 pub mod model;
 pub mod output;
+pub mod pools;
 pub mod report;
 pub mod version;
 

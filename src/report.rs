@@ -401,6 +401,48 @@ pub fn check_report(snapshot: &Snapshot, target: &Version, extra: Vec<Finding>) 
     }
 }
 
+/// `kup workloads`: where every workload's pods can go and where they run now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadsReport {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    /// The version nodes are judged against (lagging nodes get rotated).
+    pub target: String,
+    /// Every pool kup knows, sorted.
+    pub pools: Vec<PoolRef>,
+    /// Sorted by namespace, kind, name.
+    pub workloads: Vec<crate::checks::WorkloadVerdict>,
+    /// The placement findings, sorted like every report's (errors first).
+    pub findings: Vec<Finding>,
+    pub summary: FindingCounts,
+}
+
+pub fn workloads_report(
+    snapshot: &Snapshot,
+    target: &Version,
+    config: &crate::checks::PlacementConfig,
+) -> WorkloadsReport {
+    let workloads = crate::checks::workload_verdicts(snapshot, target, config);
+    let mut findings: Vec<Finding> = workloads
+        .iter()
+        .flat_map(|w| w.findings.iter().cloned())
+        .collect();
+    sort_findings(&mut findings);
+    let mut pools: Vec<PoolRef> = snapshot.pools.iter().map(|p| p.pool.clone()).collect();
+    pools.sort();
+    pools.dedup();
+    WorkloadsReport {
+        api_version: API_VERSION,
+        kind: "WorkloadsReport",
+        target: target.to_string(),
+        pools,
+        summary: FindingCounts::of(&findings),
+        workloads,
+        findings,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,15 @@ pub enum Code {
     SkewTargetBelowControlPlane,
     SkewNodeGroupNotAtCluster,
     VersionUnparseable,
+    PlaceUnschedulable,
+    PlaceMissingToleration,
+    PlaceMissingSelector,
+    PlaceWildcardToleration,
+    PlaceNoLongerFits,
+    PlaceOtherPool,
+    PlaceStranded,
+    PlaceDaemonSetPool,
+    PlacePolicy,
 }
 
 /// One catalogue entry: everything a code means, in one place.
@@ -108,6 +117,69 @@ const CATALOGUE: &[CodeInfo] = &[
         severity: Severity::Error,
         description: "A node or the control plane reports a version kup cannot parse; it is left out of the skew checks.",
     },
+    CodeInfo {
+        code: Code::PlaceUnschedulable,
+        id: "KUP-PLACE-001",
+        title: "workload fits no pool and no node",
+        severity: Severity::Error,
+        description: "Its nodeSelector, node affinity and tolerations match no node pool and no existing node: its pods stay Pending.",
+    },
+    CodeInfo {
+        code: Code::PlaceMissingToleration,
+        id: "KUP-PLACE-002",
+        title: "selects a pool without tolerating its taint",
+        severity: Severity::Error,
+        description: "It selects a tainted pool by its labels but lacks a toleration for the taint: Pending forever, or (warning) it lands on other nodes instead.",
+    },
+    CodeInfo {
+        code: Code::PlaceMissingSelector,
+        id: "KUP-PLACE-003",
+        title: "tolerates a pool's taint without selecting it",
+        severity: Severity::Warning,
+        description: "It tolerates a tainted pool's taint but has no nodeSelector for it, so its pods may land on other nodes.",
+    },
+    CodeInfo {
+        code: Code::PlaceWildcardToleration,
+        id: "KUP-PLACE-004",
+        title: "wildcard toleration",
+        severity: Severity::Warning,
+        description: "A toleration with operator Exists and no key tolerates every taint, including the one put on nodes being drained (DaemonSets are exempt).",
+    },
+    CodeInfo {
+        code: Code::PlaceNoLongerFits,
+        id: "KUP-PLACE-005",
+        title: "pods run where the template no longer fits",
+        severity: Severity::Warning,
+        description: "Running pods sit on nodes their workload's current nodeSelector, affinity or tolerations no longer allow.",
+    },
+    CodeInfo {
+        code: Code::PlaceOtherPool,
+        id: "KUP-PLACE-006",
+        title: "pods run on another pool",
+        severity: Severity::Info,
+        description: "Running pods sit on nodes of a pool the workload does not fit (e.g. old nodes); they move when those nodes are rotated.",
+    },
+    CodeInfo {
+        code: Code::PlaceStranded,
+        id: "KUP-PLACE-007",
+        title: "rotation would strand the workload",
+        severity: Severity::Error,
+        description: "Only nodes behind the target fit it and no pool would launch a replacement: rotating them leaves its pods Pending.",
+    },
+    CodeInfo {
+        code: Code::PlaceDaemonSetPool,
+        id: "KUP-PLACE-008",
+        title: "DaemonSet will not run on a pool",
+        severity: Severity::Warning,
+        description: "A DaemonSet does not tolerate a pool's taint (warning) or its selector excludes the pool (info).",
+    },
+    CodeInfo {
+        code: Code::PlacePolicy,
+        id: "KUP-PLACE-009",
+        title: "placement policy violated",
+        severity: Severity::Error,
+        description: "A .kup.yaml policy says the namespace's workloads must land on a pool, and this one may not (or runs elsewhere).",
+    },
 ];
 
 /// Every code, in catalogue order (the README table is generated from this).
@@ -143,6 +215,14 @@ impl fmt::Display for Code {
 impl Serialize for Code {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+/// Codes read from configuration (`.kup.yaml`) by their string, e.g. `KUP-PLACE-003`.
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

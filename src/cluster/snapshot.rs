@@ -16,8 +16,10 @@ const KARPENTER_GROUP: &str = "karpenter.sh";
 /// What a command needs read; everything not asked for costs no request.
 #[derive(Clone, Debug, Default)]
 pub struct ReadScope {
-    /// Label selector for nodes (`-l`).
+    /// Label selector for nodes (`-l` of drift and check).
     pub node_selector: Option<String>,
+    /// Label selector for workloads (`-l` of workloads).
+    pub workload_selector: Option<String>,
     pub pods: bool,
     pub pdbs: bool,
     pub workloads: bool,
@@ -101,18 +103,34 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
             return Ok(Vec::new());
         }
         let (d, s, ds, rs) = futures::try_join!(
-            list_all(conn, deploy_api, "deployments", None, |d| Some(
-                convert::deployment(d)
-            )),
-            list_all(conn, sts_api, "statefulsets", None, |s| Some(
-                convert::stateful_set(s)
-            )),
-            list_all(conn, ds_api, "daemonsets", None, |d| Some(
-                convert::daemon_set(d)
-            )),
-            list_all(conn, rs_api, "replicasets", None, |r| Some(
-                convert::replica_set(r)
-            )),
+            list_all(
+                conn,
+                deploy_api,
+                "deployments",
+                scope.workload_selector.as_deref(),
+                |d| Some(convert::deployment(d))
+            ),
+            list_all(
+                conn,
+                sts_api,
+                "statefulsets",
+                scope.workload_selector.as_deref(),
+                |s| Some(convert::stateful_set(s))
+            ),
+            list_all(
+                conn,
+                ds_api,
+                "daemonsets",
+                scope.workload_selector.as_deref(),
+                |d| Some(convert::daemon_set(d))
+            ),
+            list_all(
+                conn,
+                rs_api,
+                "replicasets",
+                scope.workload_selector.as_deref(),
+                |r| Some(convert::replica_set(r))
+            ),
         )?;
         Ok::<_, ClusterError>(d.into_iter().chain(s).chain(ds).chain(rs).collect())
     };
@@ -141,6 +159,11 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         platform: info.platform,
         cluster_name: conn.eks.as_ref().map(|e| e.name.clone()),
     };
+    let mut pools = pools;
+    if scope.pools {
+        let derived = crate::pools::node_group_pools(&nodes, &pools);
+        pools.extend(derived);
+    }
     Ok(Snapshot {
         control_plane,
         nodes,

@@ -25,7 +25,8 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
         }
     })?;
     let target = resolve_target(args.target.target.as_deref(), &control_plane)?;
-    let report = report::check_report(&snapshot, &target, Vec::new());
+    let placement = checks::placement_findings(&snapshot, &target, &ctx.config);
+    let report = report::check_report(&snapshot, &target, placement);
     out.write_all(output::render_check(&report, ctx.format, &ctx.style).as_bytes())?;
     Ok(if checks::exceeds(&report.findings, args.fail_on) {
         exit::FINDINGS

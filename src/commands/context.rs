@@ -1,5 +1,6 @@
 //! What every cluster command needs from the global flags, validated once.
 
+use crate::checks::PlacementConfig;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::cluster::{ConnectOptions, ReadScope};
 use crate::error::KupError;
@@ -12,9 +13,15 @@ pub struct Context {
     pub connect: ConnectOptions,
     pub format: Format,
     pub style: Style,
-    pub node_selector: Option<String>,
+    /// `-l`: nodes for drift/check, workloads for `kup workloads`.
+    pub selector: Option<String>,
     pub namespace: Option<String>,
+    /// `.kup.yaml` (or `--config`): suppressions and placement policies.
+    pub config: PlacementConfig,
 }
+
+/// The default config file, read from the current directory when present.
+pub const DEFAULT_CONFIG: &str = ".kup.yaml";
 
 impl Context {
     pub fn from_args(g: &GlobalArgs) -> Result<Context, KupError> {
@@ -49,15 +56,16 @@ impl Context {
                 color,
                 width: terminal_width(),
             },
-            node_selector: g.selector.clone(),
+            selector: g.selector.clone(),
             namespace: g.namespace.clone(),
+            config: load_config(g.config.as_deref())?,
         })
     }
 
-    /// The read scope for nodes-only commands; callers switch on what they need.
+    /// The read scope with `-l` on nodes; callers switch on what else they need.
     pub fn scope(&self) -> ReadScope {
         ReadScope {
-            node_selector: self.node_selector.clone(),
+            node_selector: self.selector.clone(),
             namespace: self.namespace.clone(),
             ..Default::default()
         }
@@ -70,6 +78,28 @@ pub fn resolve_target(flag: Option<&str>, control_plane: &Version) -> Result<Ver
         None => Ok(control_plane.clone()),
         Some(s) => Version::parse(s).map_err(|e| KupError::Usage(format!("invalid --target: {e}"))),
     }
+}
+
+/// Reads `--config PATH` (which must exist), else `.kup.yaml` if present; a file that does not
+/// parse is a usage error naming the file and the line.
+pub fn load_config(flag: Option<&std::path::Path>) -> Result<PlacementConfig, KupError> {
+    let path = match flag {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = std::path::PathBuf::from(DEFAULT_CONFIG);
+            if !p.exists() {
+                return Ok(PlacementConfig::default());
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| KupError::Usage(format!("cannot read config {}: {e}", path.display())))?;
+    if text.trim().is_empty() {
+        return Ok(PlacementConfig::default());
+    }
+    serde_saphyr::from_str(&text)
+        .map_err(|e| KupError::Usage(format!("invalid config {}: {e}", path.display())))
 }
 
 fn terminal_width() -> Option<u16> {

@@ -23,6 +23,7 @@ enum StepKind {
         target: Option<&'static str>,
         fail_on: FailOn,
     },
+    Workloads,
 }
 
 const STORY: &[Step] = &[
@@ -38,6 +39,11 @@ const STORY: &[Step] = &[
             target: None,
             fail_on: FailOn::Warning,
         },
+    },
+    Step {
+        why: "Karpenter only launches new nodes for pods with the pool's nodeSelector AND toleration. Will they land?",
+        shown: "kup workloads",
+        run: StepKind::Workloads,
     },
     Step {
         why: "Planning the next upgrade: what must move before the control plane may go to 1.26?",
@@ -124,6 +130,13 @@ async fn story(
                 };
                 super::drift::run(&ctx, &args, &mut out).await?
             }
+            StepKind::Workloads => {
+                let args = CheckArgs {
+                    target: TargetArgs { target: None },
+                    fail_on: FailOn::Error,
+                };
+                super::workloads::run(&ctx, &args, &mut out).await?
+            }
             StepKind::Check { target, fail_on } => {
                 let args = CheckArgs {
                     target: TargetArgs {
@@ -140,11 +153,7 @@ async fn story(
     }
     writeln!(
         out,
-        "\nNext: `kup workloads` checks each workload's nodeSelector and tolerations against the pools,"
-    )?;
-    writeln!(
-        out,
-        "and `kup rotate` replaces the lagging nodes step by step (both coming in later versions)."
+        "\nNext: `kup rotate` will replace the lagging nodes step by step (coming in a later version)."
     )?;
     Ok(crate::exit::OK)
 }

@@ -6,6 +6,7 @@ mod completions;
 mod context;
 pub mod demo;
 mod drift;
+mod workloads;
 
 pub use completions::{COMPLETION_FILES, completion_script};
 pub use context::Context;
@@ -32,7 +33,9 @@ pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
         Command::Check(args) => {
             check::run(&Context::from_args(&cli.global)?, &args, &mut out).await
         }
-        Command::Workloads(_) => Err(KupError::NotYet("workloads")),
+        Command::Workloads(args) => {
+            workloads::run(&Context::from_args(&cli.global)?, &args, &mut out).await
+        }
         Command::Rotate(_) => Err(KupError::NotYet("rotate")),
         Command::Demo(args) => {
             drop(out);

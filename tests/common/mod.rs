@@ -21,6 +21,8 @@ pub struct SimSpec<'a> {
     pub generate: Option<&'a str>,
     pub token: Option<&'a str>,
     pub readonly_token: Option<&'a str>,
+    /// Plain manifests added to the scenario (`--manifests DIR`): (file name, YAML).
+    pub manifests: &'a [(&'a str, &'a str)],
 }
 
 impl Sim {
@@ -42,8 +44,13 @@ impl Sim {
                 .unwrap_or_else(|| panic!("no built-in scenario {name}"));
             (format!("builtin:{name}"), yaml.to_string())
         });
+        let manifest_dir = tempfile::tempdir().unwrap();
+        for (name, yaml) in spec.manifests {
+            std::fs::write(manifest_dir.path().join(name), yaml).unwrap();
+        }
         let source = kup_sim::scenario::ScenarioSource {
             text,
+            manifests: (!spec.manifests.is_empty()).then(|| manifest_dir.path().to_path_buf()),
             generate: spec.generate.map(str::to_string),
             seed: 7,
             ..Default::default()

@@ -1,0 +1,990 @@
+//! Placement: for every workload, which pools and nodes its pods can go to, where they run
+//! now, and what will go wrong when the old nodes are rotated. Pure: `Snapshot -> verdicts`.
+
+pub mod rules;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::finding::{Code, Finding, Severity};
+use crate::model::{
+    Labels, Node, Placement, Pool, PoolKind, PoolRef, Snapshot, Taint, Toleration, WorkloadKind,
+};
+use crate::version::Version;
+pub use rules::{
+    affinity_matches, blocks_scheduling, is_wildcard, labels_fit, pool_labels_fit,
+    requirement_matches, requirement_matches_value, selector_matches, term_matches, tolerates,
+    untolerated,
+};
+
+/// Workload annotation listing codes kup must not report for it: `"KUP-PLACE-003,KUP-PLACE-004"`.
+pub const IGNORE_ANNOTATION: &str = "kup.dev/ignore";
+
+/// The placement part of `.kup.yaml` (parsed by the shell; this module only applies it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlacementConfig {
+    #[serde(default)]
+    pub ignore: Vec<IgnoreRule>,
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+}
+
+/// Drops findings matching every given field (an absent field matches anything).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IgnoreRule {
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub code: Option<Code>,
+}
+
+/// "Workloads in `namespace` must land on `pool`": `pool` is `NAME` (any kind) or
+/// `nodepool/NAME`, `provisioner/NAME`, `nodegroup/NAME`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    pub namespace: String,
+    pub pool: String,
+}
+
+impl Policy {
+    fn names(&self, pool: &PoolRef) -> bool {
+        match self.pool.split_once('/') {
+            Some((kind, name)) => kind_word(pool.kind) == kind && pool.name == name,
+            None => pool.kind != PoolKind::None && pool.name == self.pool,
+        }
+    }
+}
+
+/// Where some of a workload's pods run now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunsOn {
+    pub pool: PoolRef,
+    pub nodes: Vec<String>,
+    pub pods: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadVerdict {
+    pub namespace: String,
+    pub kind: WorkloadKind,
+    pub name: String,
+    pub replicas: Option<i32>,
+    /// Pools whose nodes (present or launched) its pods fit, sorted.
+    pub fits_pools: Vec<PoolRef>,
+    /// Existing nodes its pods fit (ignoring transient taints such as a cordon), sorted.
+    pub fits_nodes: Vec<String>,
+    /// Pools and nodes of its bound, non-terminated pods.
+    pub runs_on: Vec<RunsOn>,
+    /// Non-terminated pods bound to no node.
+    pub pending: usize,
+    /// `ok` or the worst finding's short label.
+    pub verdict: String,
+    /// The worst finding's severity; null when ok.
+    pub severity: Option<Severity>,
+    /// Codes of its findings (after suppressions), worst first.
+    pub codes: Vec<Code>,
+    /// The findings themselves (reports list them once, at top level).
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+/// Every placement finding, after suppressions.
+pub fn placement_findings(
+    snapshot: &Snapshot,
+    target: &Version,
+    config: &PlacementConfig,
+) -> Vec<Finding> {
+    workload_verdicts(snapshot, target, config)
+        .into_iter()
+        .flat_map(|v| v.findings)
+        .collect()
+}
+
+/// One verdict per top-level workload, sorted by namespace, kind, name.
+pub fn workload_verdicts(
+    snapshot: &Snapshot,
+    target: &Version,
+    config: &PlacementConfig,
+) -> Vec<WorkloadVerdict> {
+    let ctx = Context::new(snapshot, target);
+    let mut out: Vec<WorkloadVerdict> = subjects(snapshot)
+        .iter()
+        .map(|s| ctx.judge(s, config))
+        .collect();
+    out.sort_by(|a, b| (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name)));
+    out
+}
+
+/// Short words for a code in the VERDICT column.
+pub fn verdict_label(code: Code) -> &'static str {
+    match code {
+        Code::PlaceUnschedulable => "unschedulable",
+        Code::PlaceMissingToleration => "no toleration for its pool",
+        Code::PlaceMissingSelector => "may land elsewhere",
+        Code::PlaceWildcardToleration => "wildcard toleration",
+        Code::PlaceNoLongerFits => "runs where it no longer fits",
+        Code::PlaceOtherPool => "runs on another pool",
+        Code::PlaceStranded => "stranded by rotation",
+        Code::PlaceDaemonSetPool => "not on every pool",
+        Code::PlacePolicy => "policy violation",
+        other => other.title(),
+    }
+}
+
+/// Taints that come and go with a node's lifecycle (cordon, drain, start-up, pressure): a pod
+/// that fits the node apart from them fits it in steady state. `node.kubernetes.io/unschedulable`
+/// is the cordon kup itself sets while rotating, Karpenter's `disrupted`/`disruption` taints the
+/// same during its drains: counting them would call every pod on a rotating node misplaced.
+fn transient(taint: &Taint) -> bool {
+    const KEYS: &[&str] = &[
+        "node.kubernetes.io/unschedulable",
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+        "node.kubernetes.io/memory-pressure",
+        "node.kubernetes.io/disk-pressure",
+        "node.kubernetes.io/pid-pressure",
+        "node.kubernetes.io/network-unavailable",
+        "node.kubernetes.io/out-of-service",
+        "node.cloudprovider.kubernetes.io/uninitialized",
+        "node.cloudprovider.kubernetes.io/shutdown",
+        "karpenter.sh/disrupted",
+        "karpenter.sh/disruption",
+        "karpenter.sh/unregistered",
+        "ToBeDeletedByClusterAutoscaler",
+        "DeletionCandidateOfClusterAutoscaler",
+    ];
+    KEYS.contains(&taint.key.as_str()) || taint.key.starts_with("kup.dev/")
+}
+
+fn kind_word(kind: PoolKind) -> &'static str {
+    match kind {
+        PoolKind::NodePool => "nodepool",
+        PoolKind::Provisioner => "provisioner",
+        PoolKind::NodeGroup => "nodegroup",
+        PoolKind::None => "none",
+    }
+}
+
+fn pool_name(pool: &PoolRef) -> String {
+    match pool.kind {
+        PoolKind::None => "nodes of no pool".to_string(),
+        k => format!("{}/{}", kind_word(k), pool.name),
+    }
+}
+
+fn workload_word(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Deployment => "deployment",
+        WorkloadKind::StatefulSet => "statefulset",
+        WorkloadKind::DaemonSet => "daemonset",
+        WorkloadKind::ReplicaSet => "replicaset",
+        WorkloadKind::Job => "job",
+        WorkloadKind::CronJob => "cronjob",
+        WorkloadKind::Pod => "pod",
+    }
+}
+
+fn kind_from_str(s: &str) -> Option<WorkloadKind> {
+    Some(match s {
+        "Deployment" => WorkloadKind::Deployment,
+        "StatefulSet" => WorkloadKind::StatefulSet,
+        "DaemonSet" => WorkloadKind::DaemonSet,
+        "ReplicaSet" => WorkloadKind::ReplicaSet,
+        "Job" => WorkloadKind::Job,
+        "CronJob" => WorkloadKind::CronJob,
+        "Pod" => WorkloadKind::Pod,
+        _ => return None,
+    })
+}
+
+/// A top-level workload to judge.
+struct Subject<'a> {
+    kind: WorkloadKind,
+    namespace: &'a str,
+    name: &'a str,
+    replicas: Option<i32>,
+    placement: &'a Placement,
+    annotations: Option<&'a Labels>,
+}
+
+type Key<'a> = (&'a str, WorkloadKind, &'a str);
+
+/// Workloads with no (known) owner, and bare pods not already listed as workloads.
+fn subjects(snapshot: &Snapshot) -> Vec<Subject<'_>> {
+    let known: BTreeSet<Key> = snapshot
+        .workloads
+        .iter()
+        .map(|w| (w.namespace.as_str(), w.kind, w.name.as_str()))
+        .collect();
+    let mut out: Vec<Subject> = snapshot
+        .workloads
+        .iter()
+        .filter(|w| {
+            // An owner kup did not read (a CRD controller, say) leaves this as the top.
+            w.owner.as_ref().is_none_or(|o| {
+                kind_from_str(&o.kind)
+                    .is_none_or(|k| !known.contains(&(w.namespace.as_str(), k, o.name.as_str())))
+            })
+        })
+        .map(|w| Subject {
+            kind: w.kind,
+            namespace: &w.namespace,
+            name: &w.name,
+            replicas: w.replicas,
+            placement: &w.placement,
+            annotations: Some(&w.annotations),
+        })
+        .collect();
+    for p in &snapshot.pods {
+        let Some(placement) = &p.placement else {
+            continue;
+        };
+        if terminated(&p.phase)
+            || known.contains(&(p.namespace.as_str(), WorkloadKind::Pod, p.name.as_str()))
+        {
+            continue;
+        }
+        out.push(Subject {
+            kind: WorkloadKind::Pod,
+            namespace: &p.namespace,
+            name: &p.name,
+            replicas: Some(1),
+            placement,
+            annotations: None,
+        });
+    }
+    out
+}
+
+fn terminated(phase: &str) -> bool {
+    phase == "Succeeded" || phase == "Failed"
+}
+
+struct Context<'a> {
+    snapshot: &'a Snapshot,
+    /// Pools by their reference, to find a node's pool's startup taints.
+    pools: HashMap<&'a PoolRef, &'a Pool>,
+    /// Each non-terminated pod's top workload: (namespace, kind, name) -> [(pod, node)].
+    pods: HashMap<Key<'a>, Vec<(&'a str, Option<&'a str>)>>,
+    target: &'a Version,
+}
+
+impl<'a> Context<'a> {
+    fn new(snapshot: &'a Snapshot, target: &'a Version) -> Context<'a> {
+        let owners: HashMap<Key, Option<(WorkloadKind, &str)>> = snapshot
+            .workloads
+            .iter()
+            .map(|w| {
+                let owner = w
+                    .owner
+                    .as_ref()
+                    .and_then(|o| Some((kind_from_str(&o.kind)?, o.name.as_str())));
+                ((w.namespace.as_str(), w.kind, w.name.as_str()), owner)
+            })
+            .collect();
+        let mut pods: HashMap<Key, Vec<(&str, Option<&str>)>> = HashMap::new();
+        for p in &snapshot.pods {
+            if terminated(&p.phase) {
+                continue;
+            }
+            let ns = p.namespace.as_str();
+            let mut top: Key = match &p.owner {
+                Some(o) => match kind_from_str(&o.kind) {
+                    Some(k) => (ns, k, o.name.as_str()),
+                    None => continue,
+                },
+                None => (ns, WorkloadKind::Pod, p.name.as_str()),
+            };
+            // Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob; bounded against cycles.
+            for _ in 0..8 {
+                match owners.get(&top) {
+                    Some(Some((k, name))) if owners.contains_key(&(ns, *k, *name)) => {
+                        top = (ns, *k, name);
+                    }
+                    _ => break,
+                }
+            }
+            pods.entry(top)
+                .or_default()
+                .push((p.name.as_str(), p.node_name.as_deref()));
+        }
+        Context {
+            snapshot,
+            pools: snapshot.pools.iter().map(|p| (&p.pool, p)).collect(),
+            pods,
+            target,
+        }
+    }
+
+    /// A node's taints that hold in steady state: not transient, not its pool's startup taints.
+    fn steady_taints(&self, node: &'a Node) -> impl Iterator<Item = &'a Taint> + use<'a, '_> {
+        let startup: &[Taint] = self
+            .pools
+            .get(&node.pool)
+            .map(|p| p.startup_taints.as_slice())
+            .unwrap_or(&[]);
+        node.taints
+            .iter()
+            .filter(move |t| !transient(t) && !startup.contains(t))
+    }
+
+    fn fits_node(&self, placement: &Placement, node: &'a Node) -> bool {
+        labels_fit(placement, &node.labels)
+            && untolerated(&placement.tolerations, self.steady_taints(node)).is_empty()
+    }
+
+    /// Kubelet a minor (or more) behind the target: the node will be rotated.
+    fn lagging(&self, node: &Node) -> bool {
+        Version::parse(&node.kubelet_version)
+            .is_ok_and(|v| (v.major, v.minor) < (self.target.major, self.target.minor))
+    }
+
+    fn judge(&self, s: &Subject, config: &PlacementConfig) -> WorkloadVerdict {
+        let p = s.placement;
+        let fits_pools: Vec<&Pool> = self
+            .snapshot
+            .pools
+            .iter()
+            .filter(|pool| fits_pool(p, pool))
+            .collect();
+        let fits_nodes: Vec<&Node> = self
+            .snapshot
+            .nodes
+            .iter()
+            .filter(|n| !n.deleting && self.fits_node(p, n))
+            .collect();
+        let empty = Vec::new();
+        let pods = self
+            .pods
+            .get(&(s.namespace, s.kind, s.name))
+            .unwrap_or(&empty);
+        let subject = format!("{}/{}/{}", workload_word(s.kind), s.namespace, s.name);
+        let mut findings = Vec::new();
+        let j = Judged {
+            s,
+            subject: &subject,
+            fits_pools: &fits_pools,
+            fits_nodes: &fits_nodes,
+        };
+        if s.kind == WorkloadKind::DaemonSet {
+            findings.extend(self.daemonset_findings(&j));
+        } else {
+            findings.extend(self.schedule_findings(&j));
+            findings.extend(self.running_findings(&j, pods));
+            findings.extend(
+                p.tolerations
+                    .iter()
+                    .filter(|t| is_wildcard(t))
+                    .take(1)
+                    .map(|t| wildcard_finding(&j, t)),
+            );
+        }
+        findings.extend(self.policy_findings(&j, pods, config));
+        findings.retain(|f| !suppressed(s, f.code, config));
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+
+        let mut runs: BTreeMap<PoolRef, (BTreeSet<String>, usize)> = BTreeMap::new();
+        let mut pending = 0;
+        for (_, node) in pods {
+            let Some(node) = node else {
+                pending += 1;
+                continue;
+            };
+            let pool = self
+                .snapshot
+                .nodes
+                .iter()
+                .find(|n| n.name == *node)
+                .map(|n| n.pool.clone())
+                .unwrap_or(PoolRef {
+                    kind: PoolKind::None,
+                    name: String::new(),
+                });
+            let e = runs.entry(pool).or_default();
+            e.0.insert(node.to_string());
+            e.1 += 1;
+        }
+        let mut pools: Vec<PoolRef> = fits_pools.iter().map(|p| p.pool.clone()).collect();
+        pools.sort();
+        let mut nodes: Vec<String> = fits_nodes.iter().map(|n| n.name.clone()).collect();
+        nodes.sort();
+        let verdict = match findings.first() {
+            None => "ok".to_string(),
+            Some(f) => {
+                // A missing toleration that leaves nowhere to go is what the user must see.
+                let label =
+                    if f.code == Code::PlaceMissingToleration && f.severity == Severity::Error {
+                        "unschedulable: no toleration"
+                    } else {
+                        verdict_label(f.code)
+                    };
+                match findings.len() {
+                    1 => label.to_string(),
+                    n => format!("{label} (+{})", n - 1),
+                }
+            }
+        };
+        WorkloadVerdict {
+            namespace: s.namespace.to_string(),
+            kind: s.kind,
+            name: s.name.to_string(),
+            replicas: s.replicas,
+            fits_pools: pools,
+            fits_nodes: nodes,
+            runs_on: runs
+                .into_iter()
+                .map(|(pool, (nodes, pods))| RunsOn {
+                    pool,
+                    nodes: nodes.into_iter().collect(),
+                    pods,
+                })
+                .collect(),
+            pending,
+            verdict,
+            severity: findings.first().map(|f| f.severity),
+            codes: findings.iter().map(|f| f.code).collect(),
+            findings,
+        }
+    }
+
+    /// Unschedulable, selected-but-not-tolerated, tolerated-but-not-selected, stranded.
+    fn schedule_findings(&self, j: &Judged) -> Vec<Finding> {
+        let p = j.s.placement;
+        let pools = &self.snapshot.pools;
+        let mut out = Vec::new();
+        // Tainted pools it selects by label but whose taints it does not tolerate.
+        let refused: Vec<(&Pool, Vec<&Taint>)> = pools
+            .iter()
+            .filter(|pool| selects(p, pool) && pool_labels_fit(p, pool))
+            .map(|pool| (pool, untolerated(&p.tolerations, &pool.taints)))
+            .filter(|(_, missing)| !missing.is_empty())
+            .collect();
+        let nowhere = j.fits_pools.is_empty() && j.fits_nodes.is_empty();
+        if !refused.is_empty() {
+            let mut missing: Vec<&Taint> = Vec::new();
+            for t in refused.iter().flat_map(|(_, m)| m) {
+                if !missing.contains(t) {
+                    missing.push(t);
+                }
+            }
+            let taints = taint_list(&missing);
+            let selected: Vec<String> = refused.iter().map(|(p, _)| pool_name(&p.pool)).collect();
+            let mut f = Finding::new(
+                Code::PlaceMissingToleration,
+                j.subject,
+                String::new(),
+                format!(
+                    "{} {}:\n{}",
+                    add_under(j.s.kind),
+                    j.subject,
+                    toleration_yaml(&missing)
+                ),
+            );
+            if nowhere {
+                f.message = format!(
+                    "selects {} by label but does not tolerate the taint {taints}, and fits no \
+                     other pool or node: its pods stay Pending",
+                    selected.join(", ")
+                );
+            } else {
+                f.severity = Severity::Warning;
+                f.message = format!(
+                    "selects {} by label but does not tolerate the taint {taints}: its pods land \
+                     on {} instead",
+                    selected.join(", "),
+                    self.elsewhere(j)
+                );
+            }
+            out.push(f);
+        } else if nowhere {
+            out.push(self.unschedulable(j));
+        }
+        // Pools whose taint it tolerates on purpose (a keyed toleration) without selecting them.
+        // It may land elsewhere: some pool or node it fits is not tainted like this one.
+        let others = |pool: &Pool| {
+            j.fits_pools
+                .iter()
+                .any(|o| o.pool != pool.pool && o.taints.iter().all(|t| !blocks_scheduling(t)))
+                || j.fits_nodes.iter().any(|n| {
+                    n.pool != pool.pool && self.steady_taints(n).all(|t| !blocks_scheduling(t))
+                })
+        };
+        let tolerated_only: Vec<(&Pool, Vec<&Taint>)> = j
+            .fits_pools
+            .iter()
+            .map(|pool| {
+                let blocking: Vec<&Taint> = pool
+                    .taints
+                    .iter()
+                    .filter(|t| blocks_scheduling(t))
+                    .collect();
+                (*pool, blocking)
+            })
+            .filter(|(pool, blocking)| {
+                let keyed = blocking.iter().all(|t| {
+                    p.tolerations
+                        .iter()
+                        .any(|tol| !is_wildcard(tol) && tolerates(tol, t))
+                });
+                !blocking.is_empty() && keyed && !selects(p, pool) && others(pool)
+            })
+            .collect();
+        if let Some((first, _)) = tolerated_only.first() {
+            let names: Vec<String> = tolerated_only
+                .iter()
+                .map(|(pool, blocking)| {
+                    format!("{} of {}", taint_list(blocking), pool_name(&pool.pool))
+                })
+                .collect();
+            let refs: Vec<&PoolRef> = tolerated_only.iter().map(|(p, _)| &p.pool).collect();
+            out.push(Finding::new(
+                Code::PlaceMissingSelector,
+                j.subject,
+                format!(
+                    "tolerates the taint {} without selecting {} by label: its pods may also \
+                     land on {}",
+                    names.join(", "),
+                    if refs.len() == 1 { "it" } else { "them" },
+                    self.elsewhere_than(j, &refs)
+                ),
+                format!(
+                    "{} {}:\n{}",
+                    add_under(j.s.kind),
+                    j.subject,
+                    selector_yaml(&selector_for(first))
+                ),
+            ));
+        }
+        // Rotation replaces lagging nodes through their pool; nodes of no pool are left cordoned.
+        let launching = j
+            .fits_pools
+            .iter()
+            .any(|pool| pool.pool.kind != PoolKind::None);
+        let survivors = j
+            .fits_nodes
+            .iter()
+            .any(|n| !self.lagging(n) || n.pool.kind == PoolKind::NodeGroup);
+        if !launching && !j.fits_nodes.is_empty() && !survivors {
+            let names: Vec<&str> = j.fits_nodes.iter().map(|n| n.name.as_str()).collect();
+            out.push(Finding::new(
+                Code::PlaceStranded,
+                j.subject,
+                format!(
+                    "fits only nodes behind {} ({}) and no pool would launch a replacement: \
+                     rotating them leaves its pods Pending",
+                    self.target.minor_str(),
+                    names.join(", ")
+                ),
+                self.fix_towards_a_pool(j),
+            ));
+        }
+        out
+    }
+
+    fn unschedulable(&self, j: &Judged) -> Finding {
+        Finding::new(
+            Code::PlaceUnschedulable,
+            j.subject,
+            format!(
+                "fits no pool and no node: {}",
+                if self.snapshot.pools.is_empty() && self.snapshot.nodes.is_empty() {
+                    "the cluster has none".to_string()
+                } else {
+                    "no pool's labels satisfy its nodeSelector and node affinity, or it lacks \
+                     their tolerations"
+                        .to_string()
+                }
+            ),
+            self.fix_towards_a_pool(j),
+        )
+    }
+
+    /// The selector and tolerations that would make it fit the first pool, as YAML.
+    fn fix_towards_a_pool(&self, j: &Judged) -> String {
+        let Some(pool) = self
+            .snapshot
+            .pools
+            .iter()
+            .find(|p| p.pool.kind != PoolKind::None)
+        else {
+            return "no pool launches nodes for it: add a Karpenter NodePool or node group whose \
+                    labels and taints it matches"
+                .to_string();
+        };
+        let missing = untolerated(&j.s.placement.tolerations, &pool.taints);
+        let mut yaml = selector_yaml(&selector_for(pool));
+        if !missing.is_empty() {
+            yaml.push_str(&toleration_yaml(&missing));
+        }
+        format!(
+            "to run it on {}, replace its nodeSelector/affinity and {} {}:\n{}",
+            pool_name(&pool.pool),
+            add_under(j.s.kind),
+            j.subject,
+            yaml
+        )
+    }
+
+    fn elsewhere(&self, j: &Judged) -> String {
+        let mut names: BTreeSet<String> = j.fits_pools.iter().map(|p| pool_name(&p.pool)).collect();
+        names.extend(j.fits_nodes.iter().map(|n| pool_name(&n.pool)));
+        names.into_iter().collect::<Vec<_>>().join(", ")
+    }
+
+    fn elsewhere_than(&self, j: &Judged, pools: &[&PoolRef]) -> String {
+        let mut names: BTreeSet<String> = j
+            .fits_pools
+            .iter()
+            .filter(|p| !pools.contains(&&p.pool))
+            .map(|p| pool_name(&p.pool))
+            .collect();
+        names.extend(
+            j.fits_nodes
+                .iter()
+                .filter(|n| !pools.contains(&&n.pool))
+                .map(|n| pool_name(&n.pool)),
+        );
+        names.into_iter().collect::<Vec<_>>().join(", ")
+    }
+
+    /// Pods that run today where the template no longer fits, or outside the pools it fits.
+    fn running_findings(&self, j: &Judged, pods: &[(&str, Option<&str>)]) -> Vec<Finding> {
+        let mut misfit: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut other: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (pod, node) in pods {
+            let Some(node) = node.and_then(|n| self.snapshot.nodes.iter().find(|x| x.name == n))
+            else {
+                continue;
+            };
+            if !self.fits_node(j.s.placement, node) {
+                misfit.entry(&node.name).or_default().push(pod);
+            } else if !j.fits_pools.is_empty() && !j.fits_pools.iter().any(|p| p.pool == node.pool)
+            {
+                other.entry(pool_name(&node.pool)).or_default().push(pod);
+            }
+        }
+        let mut out = Vec::new();
+        if !misfit.is_empty() {
+            let list: Vec<String> = misfit
+                .iter()
+                .map(|(n, pods)| format!("{} on {n}", pods.join(", ")))
+                .collect();
+            out.push(Finding::new(
+                Code::PlaceNoLongerFits,
+                j.subject,
+                format!(
+                    "pods run on nodes its template no longer fits (its nodeSelector, affinity or \
+                     tolerations changed after they were scheduled): {}",
+                    list.join("; ")
+                ),
+                format!(
+                    "restart it so the scheduler places it again (`kubectl -n {} rollout restart \
+                     {}/{}`), or fix its template",
+                    j.s.namespace,
+                    workload_word(j.s.kind),
+                    j.s.name
+                ),
+            ));
+        }
+        if !other.is_empty() {
+            let list: Vec<String> = other
+                .iter()
+                .map(|(pool, pods)| format!("{} on {pool}", pods.join(", ")))
+                .collect();
+            let intended: Vec<String> = j.fits_pools.iter().map(|p| pool_name(&p.pool)).collect();
+            out.push(Finding::new(
+                Code::PlaceOtherPool,
+                j.subject,
+                format!(
+                    "pods run outside the pools it fits ({}): {}",
+                    intended.join(", "),
+                    list.join("; ")
+                ),
+                "they move when those nodes are rotated; check afterwards with `kubectl get pods \
+                 -o wide` that they run on the new nodes"
+                    .to_string(),
+            ));
+        }
+        out
+    }
+
+    /// A DaemonSet runs on every node it fits: judge it per pool.
+    fn daemonset_findings(&self, j: &Judged) -> Vec<Finding> {
+        let p = j.s.placement;
+        let mut out = Vec::new();
+        for pool in &self.snapshot.pools {
+            if fits_pool(p, pool) {
+                continue;
+            }
+            let missing = untolerated(&p.tolerations, &pool.taints);
+            if pool_labels_fit(p, pool) {
+                out.push(Finding::new(
+                    Code::PlaceDaemonSetPool,
+                    j.subject,
+                    format!(
+                        "will not run on {}: it does not tolerate the taint {}",
+                        pool_name(&pool.pool),
+                        taint_list(&missing)
+                    ),
+                    format!(
+                        "if it must run there, {} {}:\n{}",
+                        add_under(j.s.kind),
+                        j.subject,
+                        toleration_yaml(&missing)
+                    ),
+                ));
+            } else {
+                // Its own selector keeps it off the pool: most likely on purpose.
+                let mut f = Finding::new(
+                    Code::PlaceDaemonSetPool,
+                    j.subject,
+                    format!(
+                        "will not run on {}: its nodeSelector or node affinity excludes the \
+                         pool's labels",
+                        pool_name(&pool.pool)
+                    ),
+                    "nothing to do if that is intended; otherwise widen its nodeSelector or node \
+                     affinity"
+                        .to_string(),
+                );
+                f.severity = Severity::Info;
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    fn policy_findings(
+        &self,
+        j: &Judged,
+        pods: &[(&str, Option<&str>)],
+        config: &PlacementConfig,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for policy in config
+            .policies
+            .iter()
+            .filter(|pol| pol.namespace == j.s.namespace)
+        {
+            let fits_it = j.fits_pools.iter().any(|p| policy.names(&p.pool));
+            let mut elsewhere: BTreeSet<String> = j
+                .fits_pools
+                .iter()
+                .filter(|p| !policy.names(&p.pool))
+                .map(|p| pool_name(&p.pool))
+                .collect();
+            if j.s.kind != WorkloadKind::DaemonSet {
+                elsewhere.extend(
+                    j.fits_nodes
+                        .iter()
+                        .filter(|n| !policy.names(&n.pool))
+                        .map(|n| pool_name(&n.pool)),
+                );
+            }
+            let running_elsewhere: BTreeSet<String> = pods
+                .iter()
+                .filter_map(|(_, n)| {
+                    let node = self
+                        .snapshot
+                        .nodes
+                        .iter()
+                        .find(|x| Some(x.name.as_str()) == *n)?;
+                    (!policy.names(&node.pool)).then(|| node.name.clone())
+                })
+                .collect();
+            if fits_it && elsewhere.is_empty() && running_elsewhere.is_empty() {
+                continue;
+            }
+            let mut why = Vec::new();
+            if !fits_it {
+                why.push(format!("it does not fit pool {}", policy.pool));
+            }
+            if !elsewhere.is_empty() {
+                why.push(format!(
+                    "it may land on {}",
+                    elsewhere.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if !running_elsewhere.is_empty() {
+                why.push(format!(
+                    "pods run on {}",
+                    running_elsewhere.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            let remedy = match self.snapshot.pools.iter().find(|p| policy.names(&p.pool)) {
+                Some(pool) => {
+                    let mut yaml = selector_yaml(&selector_for(pool));
+                    let missing = untolerated(&j.s.placement.tolerations, &pool.taints);
+                    if !missing.is_empty() {
+                        yaml.push_str(&toleration_yaml(&missing));
+                    }
+                    format!("{} {}:\n{}", add_under(j.s.kind), j.subject, yaml)
+                }
+                None => format!(
+                    "the cluster has no pool {:?}: create it or fix the policy in .kup.yaml",
+                    policy.pool
+                ),
+            };
+            out.push(Finding::new(
+                Code::PlacePolicy,
+                j.subject,
+                format!(
+                    "policy: workloads in namespace {} must land on {}, but {}",
+                    policy.namespace,
+                    policy.pool,
+                    why.join("; ")
+                ),
+                remedy,
+            ));
+        }
+        out
+    }
+}
+
+struct Judged<'j, 'a> {
+    s: &'j Subject<'a>,
+    subject: &'j str,
+    fits_pools: &'j [&'a Pool],
+    fits_nodes: &'j [&'a Node],
+}
+
+fn wildcard_finding(j: &Judged, tol: &Toleration) -> Finding {
+    let effect = tol
+        .effect
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(|e| format!("every {e} taint"))
+        .unwrap_or_else(|| "every taint".to_string());
+    Finding::new(
+        Code::PlaceWildcardToleration,
+        j.subject,
+        format!(
+            "tolerates {effect} (`operator: Exists` without a key), including the taints \
+             Karpenter and kup put on nodes they drain, so its pods can come back to them"
+        ),
+        format!(
+            "replace the wildcard in {}'s tolerations with the taints it needs, e.g.:\n{}",
+            j.subject,
+            "tolerations:\n  - key: \"TAINT-KEY\"\n    operator: \"Exists\"\n    effect: \"NoSchedule\"\n"
+        ),
+    )
+}
+
+/// Fits a pool: tolerates all its blocking taints (not its startup taints) and some node the
+/// pool has or may launch satisfies the nodeSelector and an affinity term.
+pub fn fits_pool(placement: &Placement, pool: &Pool) -> bool {
+    untolerated(&placement.tolerations, &pool.taints).is_empty() && pool_labels_fit(placement, pool)
+}
+
+/// The placement picks this pool by label: its nodeSelector or affinity names a key the pool
+/// pins (its labels, identity label or requirements). A selector on well-known keys alone (a
+/// zone, an arch) does not single out a pool.
+fn selects(placement: &Placement, pool: &Pool) -> bool {
+    let labels = rules::pool_labels(pool);
+    let pinned = |key: &str| {
+        !rules::well_known(key)
+            && (labels.contains_key(key) || pool.requirements.iter().any(|r| r.key == key))
+    };
+    placement.node_selector.keys().any(|k| pinned(k))
+        || placement
+            .affinity_terms
+            .iter()
+            .flatten()
+            .any(|r| pinned(&r.key))
+}
+
+/// The nodeSelector that picks this pool: its own labels (not the well-known ones every node
+/// has), else its identity label.
+fn selector_for(pool: &Pool) -> Labels {
+    let own: Labels = pool
+        .labels
+        .iter()
+        .filter(|(k, _)| !rules::well_known(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !own.is_empty() {
+        return own;
+    }
+    match rules::identity_label(pool.pool.kind) {
+        Some(key) => Labels::from([(key.to_string(), pool.pool.name.clone())]),
+        None => pool.labels.clone(),
+    }
+}
+
+/// `applications=true:NoSchedule`, kubectl's notation.
+fn taint_list(taints: &[&Taint]) -> String {
+    taints
+        .iter()
+        .map(|t| match &t.value {
+            Some(v) if !v.is_empty() => format!("{}={v}:{}", t.key, t.effect),
+            _ => format!("{}:{}", t.key, t.effect),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// JSON strings are valid YAML scalars, quoted like the workshop's manifests.
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// The tolerations to paste: Exists for a taint without a value, else Equal on its value.
+pub fn toleration_yaml(taints: &[&Taint]) -> String {
+    let mut out = String::from("tolerations:\n");
+    for t in taints {
+        out.push_str(&format!("  - key: {}\n", quoted(&t.key)));
+        match &t.value {
+            Some(v) if !v.is_empty() => {
+                out.push_str(&format!(
+                    "    operator: \"Equal\"\n    value: {}\n",
+                    quoted(v)
+                ));
+            }
+            _ => out.push_str("    operator: \"Exists\"\n"),
+        }
+        out.push_str(&format!("    effect: {}\n", quoted(&t.effect)));
+    }
+    out
+}
+
+pub fn selector_yaml(labels: &Labels) -> String {
+    let mut out = String::from("nodeSelector:\n");
+    for (k, v) in labels {
+        out.push_str(&format!("  {}: {}\n", quoted(k), quoted(v)));
+    }
+    out
+}
+
+/// Where in the manifest the pod template's fields go.
+fn add_under(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::CronJob => "add under spec.jobTemplate.spec.template.spec of",
+        WorkloadKind::Pod => "recreate with, under spec of",
+        _ => "add under spec.template.spec of",
+    }
+}
+
+fn suppressed(s: &Subject, code: Code, config: &PlacementConfig) -> bool {
+    let by_annotation = s
+        .annotations
+        .and_then(|a| a.get(IGNORE_ANNOTATION))
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|c| c == "*" || c.eq_ignore_ascii_case("all") || c.parse::<Code>() == Ok(code))
+        });
+    by_annotation
+        || config.ignore.iter().any(|r| {
+            r.namespace.as_deref().is_none_or(|n| n == s.namespace)
+                && r.name.as_deref().is_none_or(|n| n == s.name)
+                && r.code.is_none_or(|c| c == code)
+        })
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
