@@ -65,7 +65,7 @@ _kup() {
 
     case "${cmd}" in
         kup)
-            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate completions demo help"
+            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,6 +96,10 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -131,7 +135,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__check)
-            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,6 +177,10 @@ _kup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -205,7 +213,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__completions)
-            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --cluster --region --profile --output --color --verbose --quiet --help --version bash elvish fish powershell zsh"
+            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -236,6 +244,10 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -271,7 +283,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__demo)
-            opts="-n -A -l -o -v -q -h -V --scenario --keep --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --scenario --keep --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +321,10 @@ _kup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -341,7 +357,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__drift)
-            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -380,6 +396,10 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -527,7 +547,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__rotate)
-            opts="-n -A -l -o -v -q -h -V --target --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -562,6 +582,10 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -597,7 +621,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__workloads)
-            opts="-n -A -l -o -v -q -h -V --target --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -605,6 +629,10 @@ _kup() {
             case "${prev}" in
                 --target)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "error warning never" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -632,6 +660,10 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kup_global_optspecs
-    string join \n kubeconfig= context= n/namespace= A/all-namespaces l/selector= request-timeout= cluster= region= profile= o/output= color= v/verbose q/quiet h/help V/version
+    string join \n kubeconfig= context= n/namespace= A/all-namespaces l/selector= request-timeout= config= cluster= region= profile= o/output= color= v/verbose q/quiet h/help V/version
 end
 
 function __fish_kup_needs_command
@@ -29,6 +29,7 @@ complete -c kup -n "__fish_kup_needs_command" -l context -d 'The kubeconfig cont
 complete -c kup -n "__fish_kup_needs_command" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_needs_command" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_needs_command" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_needs_command" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_needs_command" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_needs_command" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
 complete -c kup -n "__fish_kup_needs_command" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
@@ -61,6 +62,7 @@ complete -c kup -n "__fish_kup_using_subcommand check" -l context -d 'The kubeco
 complete -c kup -n "__fish_kup_using_subcommand check" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand check" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
@@ -86,6 +88,7 @@ complete -c kup -n "__fish_kup_using_subcommand drift" -l context -d 'The kubeco
 complete -c kup -n "__fish_kup_using_subcommand drift" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand drift" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
@@ -103,11 +106,15 @@ complete -c kup -n "__fish_kup_using_subcommand drift" -s q -l quiet -d 'Print n
 complete -c kup -n "__fish_kup_using_subcommand drift" -s h -l help -d 'Print help'
 complete -c kup -n "__fish_kup_using_subcommand drift" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l fail-on -d 'Exit 1 when a finding is at or above this severity' -r -f -a "error\t''
+warning\t''
+never\t''"
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l context -d 'The kubeconfig context to use (default: current-context)' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
@@ -130,6 +137,7 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -l context -d 'The kubec
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
@@ -151,6 +159,7 @@ complete -c kup -n "__fish_kup_using_subcommand completions" -l context -d 'The 
 complete -c kup -n "__fish_kup_using_subcommand completions" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand completions" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
@@ -173,6 +182,7 @@ complete -c kup -n "__fish_kup_using_subcommand demo" -l context -d 'The kubecon
 complete -c kup -n "__fish_kup_using_subcommand demo" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand demo" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r

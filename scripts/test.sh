@@ -12,4 +12,4 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 export KUP_KUBECTL="$PWD/.venv/bin/kubectl"
 
-cargo test --workspace --all-targets "$@"
+cargo test --workspace --all-targets --no-fail-fast "$@"

@@ -16,6 +16,7 @@ pub mod model;
 pub mod output;
 pub mod pools;
 pub mod report;
+pub mod rotate;
 pub mod version;
 
 pub use commands::run;

@@ -261,6 +261,7 @@ fn unauthorized_and_forbidden_exit_3() {
         builtin: Some("workshop"),
         token: Some("admin-token"),
         readonly_token: Some("readonly-token"),
+        noaccess_token: Some("noaccess-token"),
         ..Default::default()
     });
     let ok = sim.kup(&["drift"]);
@@ -271,6 +272,44 @@ fn unauthorized_and_forbidden_exit_3() {
         wrong.stderr.contains("401") && wrong.stderr.contains("list"),
         "{wrong:?}"
     );
+    // The read-only token reads: drift and check need only get/list.
+    let readonly = kup_with_kubeconfig(
+        &sim.kubeconfig_with_token("readonly-token"),
+        &["check", "--fail-on", "never"],
+    );
+    assert_eq!(readonly.code, 0, "{readonly:?}");
+    // A user bound to no role: 403, naming the verb and the resource it lacks.
+    let none = kup_with_kubeconfig(&sim.kubeconfig_with_token("noaccess-token"), &["drift"]);
+    assert_eq!(none.code, 3, "{none:?}");
+    assert!(
+        none.stderr.contains("403") && none.stderr.contains("forbidden"),
+        "{none:?}"
+    );
+    assert!(
+        none.stderr.contains("`list` on `nodes`") || none.stderr.contains("`list` on `pods`"),
+        "{none:?}"
+    );
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried_until_they_pass() {
+    let sim = Sim::builtin("workshop");
+    let clean = sim.kup(&["drift", "-o", "json"]);
+    assert_eq!(clean.code, 0, "{clean:?}");
+    let baseline = sim.stats()["requests"]["total"].as_u64().unwrap();
+    for code in [429, 500, 503] {
+        sim.set_faults(kup_sim::scenario::FaultConfig {
+            fail_next: 3,
+            fail_next_code: code,
+            ..Default::default()
+        });
+        let run = sim.kup(&["drift", "-o", "json"]);
+        assert_eq!(run.code, 0, "{code} x3 is retried: {run:?}");
+        assert_eq!(run.json()["kind"], "DriftReport");
+    }
+    // Each faulted request was sent again: 3 extra requests per run.
+    let total = sim.stats()["requests"]["total"].as_u64().unwrap();
+    assert_eq!(total, baseline * 4 + 9, "3 retries per run");
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! (`advance`); clones share that offset, so the store and the world see the same time.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -13,6 +15,7 @@ pub struct Clock {
     speed: f64,
     /// Nanoseconds added by `advance`, shared by every clone.
     offset_ns: Arc<AtomicI64>,
+    id: u64,
 }
 
 impl Clock {
@@ -26,7 +29,13 @@ impl Clock {
                 1.0
             },
             offset_ns: Arc::new(AtomicI64::new(0)),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
+    }
+    /// Identifies one simulated cluster's clock (its clones share it): the world keys its
+    /// private memory by it, since the SimState moves after settle().
+    pub fn id(&self) -> u64 {
+        self.id
     }
     pub fn speed(&self) -> f64 {
         self.speed

@@ -36,6 +36,19 @@ impl FaultRng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// The fault `fail_next` forces (consuming one), else a seeded draw by the rates.
+    pub fn next_fault(&mut self, cfg: &mut FaultConfig) -> Option<ApiError> {
+        if cfg.fail_next > 0 {
+            cfg.fail_next -= 1;
+            return Some(match cfg.fail_next_code {
+                429 => too_many_requests(cfg.retry_after_seconds),
+                503 => unavailable(),
+                _ => ApiError::internal("Internal error occurred: injected fault"),
+            });
+        }
+        self.draw(cfg)
+    }
+
     /// Draw once per request: the error to answer instead, if any. One draw decides among
     /// all kinds so the rates add up as configured.
     pub fn draw(&mut self, cfg: &FaultConfig) -> Option<ApiError> {
@@ -45,14 +58,7 @@ impl FaultRng {
         }
         let x = self.next_f64();
         if x < cfg.rate_429.max(0.0) {
-            let mut e = ApiError::new(
-                429,
-                "TooManyRequests",
-                "the server has received too many requests and has asked us to try again later",
-            );
-            e.details = Some(serde_json::json!({"retryAfterSeconds": cfg.retry_after_seconds}));
-            e.retry_after = Some(cfg.retry_after_seconds);
-            return Some(e);
+            return Some(too_many_requests(cfg.retry_after_seconds));
         }
         let x = x - cfg.rate_429.max(0.0);
         if x < cfg.rate_500.max(0.0) {
@@ -62,14 +68,30 @@ impl FaultRng {
         }
         let x = x - cfg.rate_500.max(0.0);
         if x < cfg.rate_503.max(0.0) {
-            return Some(ApiError::new(
-                503,
-                "ServiceUnavailable",
-                "the server is currently unable to handle the request",
-            ));
+            return Some(unavailable());
         }
         None
     }
+}
+
+/// As APF answers: 429 with Retry-After and `details.retryAfterSeconds`.
+fn too_many_requests(retry_after_seconds: u64) -> ApiError {
+    let mut e = ApiError::new(
+        429,
+        "TooManyRequests",
+        "Too many requests, please try again later.",
+    );
+    e.details = Some(serde_json::json!({"retryAfterSeconds": retry_after_seconds}));
+    e.retry_after = Some(retry_after_seconds);
+    e
+}
+
+fn unavailable() -> ApiError {
+    ApiError::new(
+        503,
+        "ServiceUnavailable",
+        "the server is currently unable to handle the request",
+    )
 }
 
 /// Parse a `PUT /sim/faults` body.

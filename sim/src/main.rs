@@ -33,6 +33,9 @@ struct Cli {
     /// A second token that may only read (writes get 403).
     #[arg(long)]
     readonly_token: Option<String>,
+    /// A token of a user bound to no role: discovery works, every resource gets 403.
+    #[arg(long)]
+    noaccess_token: Option<String>,
     /// Seed for everything random (generator, uids, faults).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -57,7 +60,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
-    let mut source = ScenarioSource {
+    // No source at all: scenario::load uses the built-in workshop scenario.
+    let source = ScenarioSource {
         file: cli.scenario,
         text: None,
         manifests: cli.manifests,
@@ -65,21 +69,13 @@ async fn run(cli: Cli) -> ExitCode {
         seed: cli.seed,
         kube_version: cli.kube_version,
     };
-    if source.file.is_none() && source.manifests.is_none() && source.generate.is_none() {
-        match kup_sim::scenario::builtin("workshop") {
-            Some(text) => source.text = Some(("workshop (built-in)".to_string(), text.to_string())),
-            None => {
-                eprintln!("kup-sim: the built-in workshop scenario is missing");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
     let token = cli.token.clone();
     let handle = match start(SimOptions {
         source,
         listen: cli.listen,
         token: cli.token,
         readonly_token: cli.readonly_token,
+        noaccess_token: cli.noaccess_token,
     })
     .await
     {

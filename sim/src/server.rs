@@ -25,6 +25,21 @@ pub struct SimOptions {
     pub token: Option<String>,
     /// Bearer token that may only read (writes get 403).
     pub readonly_token: Option<String>,
+    /// Bearer token of a user bound to no role: discovery works, every resource gets 403.
+    pub noaccess_token: Option<String>,
+}
+
+impl Default for SimOptions {
+    /// The built-in workshop scenario on a free loopback port, no auth.
+    fn default() -> Self {
+        SimOptions {
+            source: ScenarioSource::default(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
+            readonly_token: None,
+            noaccess_token: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,11 +126,13 @@ fn load_object(store: &mut Store, index: usize, obj: Value) -> Result<(), SimErr
         what: what.clone(),
         reason: "kup-sim does not serve this kind".into(),
     })?;
-    store.create(info.kind, obj).map_err(|e| SimError::Object {
-        index,
-        what,
-        reason: e.message,
-    })?;
+    store
+        .restore(info.kind, obj)
+        .map_err(|e| SimError::Object {
+            index,
+            what,
+            reason: e.message,
+        })?;
     Ok(())
 }
 
@@ -145,6 +162,7 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
         shared: shared.clone(),
         token: opts.token,
         readonly_token: opts.readonly_token,
+        noaccess_token: opts.noaccess_token,
         counters: Mutex::new(Counters::default()),
         rng: Mutex::new(FaultRng::new(seed)),
         server_address: addr.to_string(),

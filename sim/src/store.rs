@@ -201,6 +201,9 @@ pub struct Change {
     pub resource_version: u64,
     /// The object after the change (before it, for Deleted).
     pub object: std::sync::Arc<Value>,
+    /// The index of the object before the change (None for Added): lets a watch with a
+    /// selector turn "left the selection" into DELETED and "entered it" into ADDED, as upstream.
+    pub previous: Option<std::sync::Arc<ObjIndex>>,
 }
 
 /// Options for delete (DeleteOptions that matter here).
@@ -348,6 +351,7 @@ struct HistEntry {
     change: ChangeType,
     rv: u64,
     body: Bytes,
+    previous: Option<Arc<ObjIndex>>,
 }
 
 pub struct Store {
@@ -475,6 +479,21 @@ impl Store {
     /// Create: fills metadata.uid, resourceVersion, creationTimestamp, generation (and
     /// generateName -> name); 409 AlreadyExists if the name is taken.
     pub fn create(&mut self, kind: Kind, obj: Value) -> Result<Value, ApiError> {
+        self.insert_new(kind, obj, false)
+    }
+
+    /// Like `create`, for objects that existed before the sim started (the scenario): a given
+    /// metadata.uid and creationTimestamp are kept, so ages and owner references read as written.
+    pub fn restore(&mut self, kind: Kind, obj: Value) -> Result<Value, ApiError> {
+        self.insert_new(kind, obj, true)
+    }
+
+    fn insert_new(
+        &mut self,
+        kind: Kind,
+        obj: Value,
+        keep_identity: bool,
+    ) -> Result<Value, ApiError> {
         let mut obj = obj;
         if !obj.is_object() {
             return Err(ApiError::bad_request(format!(
@@ -503,8 +522,16 @@ impl Store {
         let uid = self.new_uid();
         {
             let meta = meta_mut(&mut obj);
+            let given = |meta: &serde_json::Map<String, Value>, key: &str| {
+                meta.get(key)
+                    .and_then(Value::as_str)
+                    .filter(|v| keep_identity && !v.is_empty())
+                    .map(str::to_string)
+            };
+            let uid = given(meta, "uid").unwrap_or(uid);
+            let created = given(meta, "creationTimestamp").unwrap_or(now);
             meta.insert("uid".into(), Value::String(uid));
-            meta.insert("creationTimestamp".into(), Value::String(now));
+            meta.insert("creationTimestamp".into(), Value::String(created));
             meta.insert("generation".into(), json!(1));
             meta.remove("deletionTimestamp");
             meta.remove("deletionGracePeriodSeconds");
@@ -704,6 +731,7 @@ impl Store {
                 kind: h.kind,
                 change: h.change,
                 resource_version: h.rv,
+                previous: h.previous.clone(),
                 object: Arc::new(
                     Stored {
                         index: ObjIndex::default(),
@@ -798,14 +826,16 @@ impl Store {
         meta_mut(&mut obj).insert("resourceVersion".into(), Value::String(rv.to_string()));
         let (body, obj) = split_body(obj)?;
         let index = ObjIndex::of(&obj);
-        self.objects[kind.index()].insert(
-            key,
-            Stored {
-                index,
-                body: body.clone(),
-            },
-        );
-        self.emit(kind, change, rv, body, obj.clone());
+        let previous = self.objects[kind.index()]
+            .insert(
+                key,
+                Stored {
+                    index,
+                    body: body.clone(),
+                },
+            )
+            .map(|old| Arc::new(old.index));
+        self.emit(kind, change, rv, body, obj.clone(), previous);
         Ok(obj)
     }
 
@@ -817,13 +847,22 @@ impl Store {
         meta_mut(&mut obj).insert("resourceVersion".into(), Value::String(rv.to_string()));
         let body = match split_body(obj.clone()) {
             Ok((b, _)) => b,
-            Err(_) => stored.body,
+            Err(_) => stored.body.clone(),
         };
-        self.emit(kind, ChangeType::Deleted, rv, body, obj.clone());
+        let previous = Some(Arc::new(stored.index));
+        self.emit(kind, ChangeType::Deleted, rv, body, obj.clone(), previous);
         Some(obj)
     }
 
-    fn emit(&mut self, kind: Kind, change: ChangeType, rv: u64, body: Bytes, obj: Value) {
+    fn emit(
+        &mut self,
+        kind: Kind,
+        change: ChangeType,
+        rv: u64,
+        body: Bytes,
+        obj: Value,
+        previous: Option<Arc<ObjIndex>>,
+    ) {
         if self.history.len() >= HISTORY {
             self.history.pop_front();
         }
@@ -832,6 +871,7 @@ impl Store {
             change,
             rv,
             body,
+            previous: previous.clone(),
         });
         if self.tx.receiver_count() > 0 {
             // An error only means every receiver went away meanwhile.
@@ -840,6 +880,7 @@ impl Store {
                 change,
                 resource_version: rv,
                 object: Arc::new(obj),
+                previous,
             });
         }
     }

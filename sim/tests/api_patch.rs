@@ -189,3 +189,42 @@ async fn patch_flavours() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn server_side_apply_creates_then_merges() {
+    let (h, _d) = start_empty(None, None).await;
+    let a = h.addr;
+    let apply = "application/apply-patch+yaml";
+    let doc = b"apiVersion: v1\nkind: Node\nmetadata:\n  name: n9\n  labels:\n    a: \"1\"\n";
+    let r = req(
+        a,
+        "PATCH",
+        "/api/v1/nodes/n9?fieldManager=kup",
+        &[("Content-Type", apply)],
+        doc,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["metadata"]["labels"]["a"], "1");
+    let doc = br#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"n9","labels":{"b":"2"}}}"#;
+    let r = req(
+        a,
+        "PATCH",
+        "/api/v1/nodes/n9?fieldManager=kup&force=true",
+        &[("Content-Type", apply)],
+        doc,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["metadata"]["labels"], json!({"a": "1", "b": "2"}));
+    let r = req(
+        a,
+        "PATCH",
+        "/api/v1/nodes/n9",
+        &[("Content-Type", apply)],
+        doc,
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    h.shutdown().await;
+}

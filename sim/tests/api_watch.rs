@@ -55,6 +55,39 @@ async fn watch_events_and_resume() {
         .unwrap()
         .parse()
         .unwrap();
+    // Leaving the selection is a DELETED for this watcher, entering it an ADDED.
+    send_json(
+        a,
+        "PATCH",
+        "/api/v1/namespaces/shop/pods/p1",
+        MERGE,
+        &json!({"metadata": {"labels": {"app": "other"}}}),
+    )
+    .await;
+    let ev = w.until(WAIT, |e| e["type"] != "MODIFIED").await;
+    assert_eq!(
+        (
+            ev["type"].as_str(),
+            ev["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("DELETED"), Some("p1"))
+    );
+    send_json(
+        a,
+        "PATCH",
+        "/api/v1/namespaces/shop/pods/p1",
+        MERGE,
+        &json!({"metadata": {"labels": {"app": "web"}}}),
+    )
+    .await;
+    let ev = w.until(WAIT, |e| e["type"] != "MODIFIED").await;
+    assert_eq!(
+        (
+            ev["type"].as_str(),
+            ev["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("p1"))
+    );
     // p2 doesn't match the selector: its changes never show up; p1's deletion does.
     send_json(
         a,

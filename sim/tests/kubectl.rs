@@ -58,6 +58,7 @@ impl Cluster {
             listen: "127.0.0.1:0".parse().expect("address"),
             token: None,
             readonly_token: None,
+            noaccess_token: None,
         };
         let sim = kup_sim::start(opts).await.expect("start kup-sim");
         let dir = tempfile::tempdir().expect("tempdir");
@@ -153,6 +154,48 @@ fn running_nginx(table: &str) -> usize {
             r[0].starts_with("nginx-") && r.get(1) == Some(&"1/1") && r.get(2) == Some(&"Running")
         })
         .count()
+}
+
+/// Wait until the 3 nginx pods run again off the drained node; every node they run on must be a
+/// new Karpenter node at the control-plane version carrying `pool_label`. Returns those nodes.
+fn nginx_moved_to_new_nodes(c: &Cluster, pool_label: &str) -> Vec<String> {
+    let pods = c.wait_for(
+        &["-n", "default", "get", "pods", "-o", "wide"],
+        "3 nginx pods Running off the drained node",
+        |t| {
+            let nginx: Vec<Vec<&str>> = rows(t)
+                .into_iter()
+                .filter(|r| r[0].starts_with("nginx-"))
+                .collect();
+            running_nginx(t) == 3
+                && nginx.len() == 3
+                && nginx
+                    .iter()
+                    .all(|r| r.get(6).is_some_and(|n| *n != APP_NODE))
+        },
+    );
+    let mut nodes: Vec<String> = rows(&pods)
+        .iter()
+        .filter(|r| r[0].starts_with("nginx-"))
+        .filter_map(|r| r.get(6).map(|n| n.to_string()))
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    for node in &nodes {
+        let table = c.ok(&["get", "node", node]);
+        let r = rows(&table);
+        assert_eq!(r[0][1], "Ready", "{table}");
+        assert_eq!(
+            r[0][4], CONTROL_PLANE,
+            "the new node runs the control plane's version: {table}"
+        );
+        let labelled = c.ok(&["get", "nodes", "-l", pool_label, "-o", "name"]);
+        assert!(
+            labelled.lines().any(|l| l == format!("node/{node}")),
+            "{node} lacks {pool_label}: {labelled}"
+        );
+    }
+    nodes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,47 +371,8 @@ async fn drain_moves_nginx_to_a_new_karpenter_node() {
     );
 
     // Karpenter launches a node at the control-plane version; the ReplicaSet's new pods run there.
-    let nodes = c.wait_for(
-        &["get", "nodes", "-l", "node-type=applications"],
-        "a new applications node that is Ready",
-        |t| {
-            rows(t)
-                .iter()
-                .any(|r| r[0] != APP_NODE && r[1] == "Ready" && r[4] == CONTROL_PLANE)
-        },
-    );
-    let new_node = rows(&nodes)
-        .into_iter()
-        .find(|r| r[0] != APP_NODE)
-        .map(|r| r[0].to_string())
-        .unwrap_or_default();
-    let pods = c.wait_for(
-        &["-n", "default", "get", "pods", "-o", "wide"],
-        "3 nginx pods Running on the new node",
-        |t| {
-            running_nginx(t) == 3
-                && rows(t)
-                    .iter()
-                    .filter(|r| r[0].starts_with("nginx-"))
-                    .all(|r| r.get(6) == Some(&new_node.as_str()))
-        },
-    );
-    assert_eq!(
-        rows(&pods)
-            .iter()
-            .filter(|r| r[0].starts_with("nginx-"))
-            .count(),
-        3,
-        "{pods}"
-    );
-    let labels = c.ok(&[
-        "get",
-        "node",
-        &new_node,
-        "-o",
-        "jsonpath={.metadata.labels.karpenter\\.sh/provisioner-name}",
-    ]);
-    assert_eq!(labels, "default");
+    let new_nodes = nginx_moved_to_new_nodes(&c, "karpenter.sh/provisioner-name=default");
+    assert!(!new_nodes.is_empty());
     // Nothing is left on the drained node but DaemonSet pods.
     let left = c.ok(&[
         "-n",
@@ -458,7 +462,17 @@ async fn generated_cluster_is_listed_in_pages() {
     let c = Cluster::start_source(source, kubectl).await;
     let pods = c.ok(&["get", "pods", "-A", "--chunk-size=500", "--no-headers"]);
     let lines: Vec<&str> = pods.lines().collect();
-    assert_eq!(lines.len(), 900, "{}", lines.iter().filter(|l| !l.contains("Running")).copied().collect::<Vec<_>>().join("\n"));
+    assert_eq!(
+        lines.len(),
+        900,
+        "{}",
+        lines
+            .iter()
+            .filter(|l| !l.contains("Running"))
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert!(
         lines.iter().all(|l| l.contains("Running")),
         "every generated pod is Running"
@@ -466,4 +480,47 @@ async fn generated_cluster_is_listed_in_pages() {
     let nodes = c.ok(&["get", "nodes", "--no-headers"]);
     assert_eq!(nodes.lines().count(), 20);
     c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn karpenter_objects_and_nodepool_drain() {
+    // The workshop's Provisioner, as kubectl shows it.
+    let c = Cluster::start("workshop").await;
+    let prov = c.ok(&["get", "provisioners.karpenter.sh", "default", "-o", "json"]);
+    let prov: serde_json::Value = serde_json::from_str(&prov).expect("JSON");
+    assert_eq!(prov["apiVersion"], "karpenter.sh/v1alpha5");
+    assert_eq!(prov["spec"]["labels"]["node-type"], "applications");
+    assert_eq!(prov["spec"]["taints"][0]["key"], "applications");
+    c.stop().await;
+
+    for (scenario, version) in [("nodepool-v1", "v1"), ("nodepool-v1beta1", "v1beta1")] {
+        let c = Cluster::start(scenario).await;
+        let np = c.ok(&[
+            "get",
+            &format!("nodepools.{version}.karpenter.sh"),
+            "default",
+            "-o",
+            "json",
+        ]);
+        let np: serde_json::Value = serde_json::from_str(&np).expect("JSON");
+        assert_eq!(np["apiVersion"], format!("karpenter.sh/{version}"));
+        assert_eq!(
+            np["spec"]["template"]["metadata"]["labels"]["node-type"],
+            "applications"
+        );
+        c.wait_for(
+            &["-n", "default", "get", "pod"],
+            "3 Running nginx pods",
+            |t| running_nginx(t) == 3,
+        );
+        c.ok(&[
+            "drain",
+            APP_NODE,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--timeout=180s",
+        ]);
+        nginx_moved_to_new_nodes(&c, "karpenter.sh/nodepool=default");
+        c.stop().await;
+    }
 }

@@ -736,6 +736,37 @@ fn statefulset_and_daemonset_pods() {
         (json!(2), json!(2))
     );
 
+    // Scale down: the highest ordinal goes first.
+    st.store
+        .update(Kind::StatefulSet, "shop", "db", &mut |s| {
+            s["spec"]["replicas"] = json!(1)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    world::step(&mut st);
+    assert!(terminating(
+        &st.store.get(Kind::Pod, "shop", "db-1").unwrap_or_default()
+    ));
+    assert!(!terminating(
+        &st.store.get(Kind::Pod, "shop", "db-0").unwrap_or_default()
+    ));
+    run_for(&mut st, 40);
+    assert!(st.store.get(Kind::Pod, "shop", "db-1").is_none());
+    st.store
+        .update(Kind::StatefulSet, "shop", "db", &mut |s| {
+            s["spec"]["replicas"] = json!(3)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    world::step(&mut st);
+    assert!(st.store.get(Kind::Pod, "shop", "db-1").is_some());
+    assert!(
+        st.store.get(Kind::Pod, "shop", "db-2").is_none(),
+        "OrderedReady: one at a time"
+    );
+    run_for(&mut st, 20);
+    assert!(running_ready(
+        &st.store.get(Kind::Pod, "shop", "db-2").unwrap_or_default()
+    ));
+
     // A StatefulSet pod comes back with the same name once the old one is gone.
     st.store
         .delete(Kind::Pod, "shop", "db-0", &DeleteOpts::default())
@@ -861,4 +892,130 @@ fn big_generated_cluster_settles_without_churn() {
     let t = std::time::Instant::now();
     world::step(&mut st);
     eprintln!("busy pass: {:?}", t.elapsed());
+}
+
+#[test]
+fn deletions_outside_the_eviction_api_are_counted_as_unsafe() {
+    let mut objs = app_nodes();
+    objs.push(deployment("nginx", "shop", 3, json!({})));
+    objs.push(pdb(
+        "nginx-pdb",
+        "shop",
+        "nginx",
+        json!({"minAvailable": 3}),
+    ));
+    objs.push(
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare", "namespace": "shop"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}),
+    );
+    let mut st = state(objs);
+    world::settle(&mut st);
+    assert!(running_ready(
+        &st.store.get(Kind::Pod, "shop", "bare").unwrap_or_default()
+    ));
+    let victim = pods(&st, "shop", "nginx")[0]["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    st.store
+        .delete(Kind::Pod, "shop", &victim, &DeleteOpts::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    st.store
+        .delete(Kind::Pod, "shop", "bare", &DeleteOpts::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    world::step(&mut st);
+    assert_eq!(
+        st.safety.pdb_violations, 1,
+        "a plain delete broke the budget"
+    );
+    assert_eq!(st.safety.min_ready_by_pdb.get("shop/nginx-pdb"), Some(&2));
+    run_for(&mut st, 40);
+    assert!(st.store.get(Kind::Pod, "shop", "bare").is_none());
+    assert_eq!(
+        st.safety.pods_lost, 1,
+        "the bare pod had no controller to replace it"
+    );
+    assert_eq!(st.safety.pdb_violations, 1, "counted once");
+    assert_eq!(pods(&st, "shop", "nginx").len(), 3);
+    // An unbound bare pod deleted through the API goes at once; it is lost all the same.
+    let pending = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "stuck", "namespace": "shop"},
+        "spec": {"nodeSelector": {"nowhere": "x"}, "containers": [{"name": "c", "image": "busybox:1.36"}]}});
+    st.store
+        .create(Kind::Pod, pending)
+        .unwrap_or_else(|e| panic!("{e}"));
+    world::step(&mut st);
+    st.store
+        .delete(Kind::Pod, "shop", "stuck", &DeleteOpts::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    world::step(&mut st);
+    assert_eq!(st.safety.pods_lost, 2);
+    world::step(&mut st);
+    assert_eq!(st.safety.pods_lost, 2, "counted once");
+}
+
+#[test]
+fn every_builtin_scenario_settles_with_nothing_pending() {
+    for name in [
+        "workshop",
+        "nodepool-v1",
+        "nodepool-v1beta1",
+        "no-lag",
+        "pdb-blocks",
+    ] {
+        let Some(text) = kup_sim::scenario::builtin(name) else {
+            continue;
+        };
+        let src = kup_sim::scenario::ScenarioSource {
+            text: Some((name.into(), text.into())),
+            ..Default::default()
+        };
+        let sc = kup_sim::scenario::load(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let st = kup_sim::server::build_state(sc, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for p in st.store.list(Kind::Pod, None) {
+            assert!(
+                running_ready(&p),
+                "{name}: {} {}",
+                p["metadata"]["name"],
+                p["status"]
+            );
+        }
+        for p in st.store.list(Kind::PodDisruptionBudget, None) {
+            assert_eq!(
+                p["status"]["observedGeneration"], p["metadata"]["generation"],
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_pod_created_bound_starts_after_the_start_delay() {
+    let mut st = state(vec![
+        ns("shop"),
+        node("n1", CONTROL_PLANE, json!({}), json!([])),
+    ]);
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "direct", "namespace": "shop"},
+        "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "busybox:1.36"}]}});
+    st.store
+        .create(Kind::Pod, pod)
+        .unwrap_or_else(|e| panic!("{e}"));
+    world::step(&mut st);
+    let p = st
+        .store
+        .get(Kind::Pod, "shop", "direct")
+        .unwrap_or_default();
+    assert_eq!(
+        p["status"]["phase"], "Pending",
+        "not before pod_start_delay"
+    );
+    st.clock.advance(Duration::from_secs(6));
+    world::step(&mut st);
+    let p = st
+        .store
+        .get(Kind::Pod, "shop", "direct")
+        .unwrap_or_default();
+    assert!(running_ready(&p), "{p}");
+    assert_eq!(p["status"]["hostIP"], "192.168.10.21");
+    assert_eq!(p["status"]["containerStatuses"][0]["ready"], true);
 }

@@ -58,17 +58,14 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
     };
     let (deploy_api, sts_api, ds_api, rs_api) = workload_api(&client);
 
-    let version = async {
-        with_retry(
-            conn,
-            Call {
-                verb: "get",
-                resource: "/version",
-            },
-            || client.apiserver_version(),
-        )
-        .await
-    };
+    let version = with_retry(
+        conn,
+        Call {
+            verb: "get",
+            resource: "/version",
+        },
+        || server_version(&client),
+    );
     let nodes = list_all(
         conn,
         Api::<Node>::all(client.clone()),
@@ -141,7 +138,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         karpenter_pools(conn).await
     };
 
-    let (info, nodes, pods, pdbs, workloads, pools) =
+    let ((info, server_now), nodes, pods, pdbs, workloads, pools) =
         futures::try_join!(version, nodes, pods, pdbs, workloads, pools)?;
     crate::log::debug(format_args!(
         "read {} nodes, {} pods, {} PDBs, {} workloads, {} pools in {:.2?}",
@@ -171,8 +168,49 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         pdbs,
         workloads,
         pools,
-        taken_at: Some(jiff::Timestamp::now()),
+        taken_at: Some(server_now.unwrap_or_else(jiff::Timestamp::now)),
     })
+}
+
+/// `/version`, and the server's clock from the response's `Date` header: ages are measured
+/// on the server's clock (as kubectl's server-side tables are), so a client whose clock is
+/// off still shows them right.
+async fn server_version(
+    client: &kube::Client,
+) -> Result<
+    (
+        k8s_openapi::apimachinery::pkg::version::Info,
+        Option<jiff::Timestamp>,
+    ),
+    kube::Error,
+> {
+    let req = http::Request::get("/version")
+        .body(kube::client::Body::from(Vec::new()))
+        .map_err(kube::Error::HttpError)?;
+    let res = client.send(req).await?;
+    let date = res
+        .headers()
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_http_date);
+    let status = res.status();
+    let bytes = res.into_body().collect_bytes().await?;
+    if !status.is_success() {
+        let fallback = || {
+            kube::core::Status::failure(&String::from_utf8_lossy(&bytes), "")
+                .with_code(status.as_u16())
+        };
+        let parsed: kube::core::Status =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| fallback());
+        return Err(kube::Error::Api(Box::new(parsed)));
+    }
+    let info = serde_json::from_slice(&bytes).map_err(kube::Error::SerdeError)?;
+    Ok((info, date))
+}
+
+/// An HTTP `Date` (IMF-fixdate, `Tue, 24 Nov 2026 05:51:24 GMT`).
+fn parse_http_date(s: &str) -> Option<jiff::Timestamp> {
+    jiff::fmt::rfc2822::parse(s).ok().map(|z| z.timestamp())
 }
 
 /// Karpenter pools found through discovery: NodePools at the newest served version (v1 over
@@ -244,4 +282,16 @@ async fn list_custom(
         Some(convert::karpenter_pool(o, &api_version))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        let t = parse_http_date("Tue, 24 Nov 2026 05:51:24 GMT").expect("IMF-fixdate");
+        assert_eq!(t.to_string(), "2026-11-24T05:51:24Z");
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
 }

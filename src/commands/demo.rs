@@ -71,6 +71,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<i32, KupError> 
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         token: None,
         readonly_token: None,
+        noaccess_token: None,
     };
     let sim = kup_sim::start(opts)
         .await

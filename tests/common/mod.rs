@@ -21,6 +21,7 @@ pub struct SimSpec<'a> {
     pub generate: Option<&'a str>,
     pub token: Option<&'a str>,
     pub readonly_token: Option<&'a str>,
+    pub noaccess_token: Option<&'a str>,
     /// Plain manifests added to the scenario (`--manifests DIR`): (file name, YAML).
     pub manifests: &'a [(&'a str, &'a str)],
 }
@@ -60,6 +61,7 @@ impl Sim {
             listen: "127.0.0.1:0".parse().unwrap(),
             token: spec.token.map(str::to_string),
             readonly_token: spec.readonly_token.map(str::to_string),
+            noaccess_token: spec.noaccess_token.map(str::to_string),
         };
         let handle = runtime
             .block_on(kup_sim::start(opts))

@@ -30,12 +30,15 @@ const MAX_BODY: usize = 64 << 20;
 const GZIP_MIN: usize = 1024;
 /// The user the read-only token authenticates as.
 pub const READONLY_USER: &str = "system:serviceaccount:kup:readonly";
+/// The user the no-access token authenticates as (no RBAC bindings at all).
+pub const NOACCESS_USER: &str = "system:serviceaccount:kup:noaccess";
 
 /// What every handler shares.
 pub struct App {
     pub shared: Shared,
     pub token: Option<String>,
     pub readonly_token: Option<String>,
+    pub noaccess_token: Option<String>,
     pub counters: Mutex<Counters>,
     pub rng: Mutex<FaultRng>,
     /// `host:port` clients reach us at (for `/api`'s serverAddressByClientCIDRs).
@@ -54,7 +57,26 @@ impl App {
 }
 
 pub fn router(app: Arc<App>) -> axum::Router {
-    axum::Router::new().fallback(handle).with_state(app)
+    axum::Router::new()
+        .fallback(handle)
+        .layer(axum::middleware::map_response_with_state(
+            app.clone(),
+            sim_date,
+        ))
+        .with_state(app)
+}
+
+/// Every response carries the sim clock's time in `Date` (hyper only adds its own when none is
+/// set), so clients that take "now" from the server see ages in sim time, as kubectl's
+/// server-side tables do.
+async fn sim_date(State(app): State<Arc<App>>, mut res: Response) -> Response {
+    let now = app.lock_state().clock.now();
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
+    {
+        res.headers_mut().insert(header::DATE, v);
+    }
+    res
 }
 
 /// A response before encoding.
@@ -109,6 +131,9 @@ pub fn status_json(e: &ApiError) -> Value {
 fn success_status(code: u16) -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code})
 }
+
+/// Server-side apply's content type.
+const APPLY: &str = "application/apply-patch+yaml";
 
 fn not_found_path() -> ApiError {
     ApiError::new(
@@ -327,10 +352,12 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> &str {
 enum Caller {
     Admin,
     ReadOnly,
+    /// Authenticated, but bound to no role: discovery only, 403 on every resource.
+    NoAccess,
 }
 
 fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    if app.token.is_none() && app.readonly_token.is_none() {
+    if app.token.is_none() && app.readonly_token.is_none() && app.noaccess_token.is_none() {
         return Ok(Caller::Admin);
     }
     let auth = header_str(headers, header::AUTHORIZATION);
@@ -338,11 +365,12 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
     match given {
         Some(t) if app.token.as_deref() == Some(t) => Ok(Caller::Admin),
         Some(t) if app.readonly_token.as_deref() == Some(t) => Ok(Caller::ReadOnly),
+        Some(t) if app.noaccess_token.as_deref() == Some(t) => Ok(Caller::NoAccess),
         _ => Err(ApiError::new(401, "Unauthorized", "Unauthorized")),
     }
 }
 
-fn forbidden(r: &ResourceRoute, verb: Verb) -> ApiError {
+fn forbidden(r: &ResourceRoute, verb: Verb, user: &str) -> ApiError {
     let res = r.resource();
     let scope = match &r.ns {
         Some(ns) => format!("in the namespace \"{ns}\""),
@@ -364,7 +392,7 @@ fn forbidden(r: &ResourceRoute, verb: Verb) -> ApiError {
         403,
         "Forbidden",
         format!(
-            "{subject} is forbidden: User \"{READONLY_USER}\" cannot {} resource \"{res}\" in API group \"{}\" {scope}",
+            "{subject} is forbidden: User \"{user}\" cannot {} resource \"{res}\" in API group \"{}\" {scope}",
             verb.as_str(),
             r.info.group
         ),
@@ -374,6 +402,10 @@ fn forbidden(r: &ResourceRoute, verb: Verb) -> ApiError {
 
 /// Encode a reply: Retry-After, gzip when asked for and worth it, byte counting.
 fn finish(app: &App, reply: Reply, gzip: bool) -> Response {
+    encode(app, reply, gzip, true)
+}
+
+fn encode(app: &App, reply: Reply, gzip: bool, count: bool) -> Response {
     let mut body = reply.body;
     let mut compressed = false;
     if gzip && body.len() >= GZIP_MIN {
@@ -388,7 +420,9 @@ fn finish(app: &App, reply: Reply, gzip: bool) -> Response {
             compressed = true;
         }
     }
-    app.lock_counters().bytes_sent += body.len() as u64;
+    if count {
+        app.lock_counters().bytes_sent += body.len() as u64;
+    }
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -433,10 +467,11 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         }
     };
     if path == "/sim" || path.starts_with("/sim/") {
-        return finish(
+        return encode(
             &app,
             crate::server::sim_endpoint(&app, &parts.method, &path, &body),
             gzip,
+            false,
         );
     }
     let route = parse_route(&path);
@@ -461,7 +496,12 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 if let (Route::Resource(r), Some(v)) = (&route, verb)
                     && v.is_write()
                 {
-                    return finish(&app, Reply::error(&forbidden(r, v)), gzip);
+                    return finish(&app, Reply::error(&forbidden(r, v, READONLY_USER)), gzip);
+                }
+            }
+            Ok(Caller::NoAccess) => {
+                if let (Route::Resource(r), Some(v)) = (&route, verb) {
+                    return finish(&app, Reply::error(&forbidden(r, v, NOACCESS_USER)), gzip);
                 }
             }
             Ok(Caller::Admin) => {}
@@ -469,9 +509,17 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     }
     // Faults: one draw per API request.
     let (latency, fault, cut_after) = {
-        let cfg = app.lock_state().faults.clone();
-        let fault = app.rng.lock().unwrap_or_else(|e| e.into_inner()).draw(&cfg);
-        (cfg.latency, fault, cfg.watch_cut_after_events)
+        let mut state = app.lock_state();
+        let fault = app
+            .rng
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_fault(&mut state.faults);
+        (
+            state.faults.latency,
+            fault,
+            state.faults.watch_cut_after_events,
+        )
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -678,13 +726,34 @@ fn dispatch(
                     )
                     .with_details(json!({})));
                 }
+                APPLY => {
+                    if query.get("fieldManager").is_none_or(|m| m.is_empty()) {
+                        return Err(ApiError::new(
+                            422,
+                            "Invalid",
+                            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                        )
+                        .with_details(json!({"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+                            {"reason": "FieldValueRequired", "message": "Required value: is required for apply patch", "field": "fieldManager"}]})));
+                    }
+                    let text = std::str::from_utf8(body)
+                        .map_err(|_| ApiError::bad_request("apply patch is not UTF-8"))?;
+                    serde_saphyr::from_str::<Value>(text)
+                        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+                }
                 _ => return Err(unsupported_media()),
             };
             let mut st = app.lock_state();
-            let current = st
-                .store
-                .get(kind, r.ns(), &name)
-                .ok_or_else(|| ApiError::not_found(kind, &name))?;
+            let existing = st.store.get(kind, r.ns(), &name);
+            if ct == APPLY && existing.is_none() && sub.is_none() {
+                // Server-side apply of a missing object creates it.
+                let mut obj = p;
+                check_object(r, &mut obj, Some(&name))?;
+                let out = st.store.create(kind, obj)?;
+                drop(st);
+                return Ok(Reply::json_bytes(201, value_json(kind, &out, &av)));
+            }
+            let current = existing.ok_or_else(|| ApiError::not_found(kind, &name))?;
             let base = if sub == Some("scale") {
                 scale_of(&current)
             } else {
@@ -697,6 +766,8 @@ fn dispatch(
                     ApiError::new(422, "Invalid", e.clone())
                         .with_details(json!({"name": name, "kind": kind.name()}))
                 })?,
+                // Server-side apply without field ownership: a strategic merge of the
+                // applied configuration (fields are never removed by omission).
                 _ => patch::strategic_merge(&mut doc, &p).map_err(ApiError::bad_request)?,
             }
             // The patch can't move the object.

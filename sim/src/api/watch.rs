@@ -6,7 +6,7 @@
 use super::selectors::{FieldSelector, LabelSelector};
 use super::{App, Reply, ResourceRoute, finish, value_json};
 use crate::resources::Kind;
-use crate::store::{ApiError, Change, ObjIndex};
+use crate::store::{ApiError, Change, ChangeType, ObjIndex};
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -97,8 +97,19 @@ impl Shape {
     }
 }
 
-fn change_event(c: &Change, shape: &Shape) -> Bytes {
-    event(c.change.as_str(), &shape.object_bytes(c.kind, &c.object))
+/// The event a watcher with `filter` sees for a change, if any: an object that leaves the
+/// selection is DELETED for it, one that enters it ADDED (upstream does the same).
+fn event_type(filter: &Filter, c: &Change) -> Option<&'static str> {
+    let now = filter.matches(&ObjIndex::of(&c.object));
+    let was = c.previous.as_deref().is_some_and(|p| filter.matches(p));
+    match (c.change, was, now) {
+        (ChangeType::Added, _, true) => Some("ADDED"),
+        (ChangeType::Modified, true, true) => Some("MODIFIED"),
+        (ChangeType::Modified, false, true) => Some("ADDED"),
+        (ChangeType::Modified, true, false) => Some("DELETED"),
+        (ChangeType::Deleted, w, n) if w || n => Some("DELETED"),
+        _ => None,
+    }
 }
 
 pub(crate) fn serve(
@@ -185,8 +196,8 @@ fn start(
             Some(rv) => match st.store.watch_from(rv) {
                 Ok((replay, rx)) => {
                     for c in replay.iter().filter(|c| c.kind == kind) {
-                        if filter.matches(&ObjIndex::of(&c.object)) {
-                            first.push(change_event(c, &shape));
+                        if let Some(t) = event_type(&filter, c) {
+                            first.push(event(t, &shape.object_bytes(c.kind, &c.object)));
                         }
                     }
                     rx
@@ -243,10 +254,11 @@ fn start(
                 got = rx.recv() => match got {
                     Ok(c) => {
                         last_rv = last_rv.max(c.resource_version);
-                        if c.kind != filter.kind || !filter.matches(&ObjIndex::of(&c.object)) {
+                        if c.kind != filter.kind {
                             continue;
                         }
-                        if send(change_event(&c, &shape)).await.is_err() {
+                        let Some(t) = event_type(&filter, &c) else { continue };
+                        if send(event(t, &shape.object_bytes(c.kind, &c.object))).await.is_err() {
                             return;
                         }
                         sent_events += 1;

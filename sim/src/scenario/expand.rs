@@ -91,21 +91,15 @@ impl Capacity {
     /// (255Mi + 11Mi per pod) plus the 100Mi hard-eviction threshold.
     pub(crate) fn allocatable(self) -> (u64, u64) {
         let cores = self.cpu_milli / 1000;
-        let mut reserved = 0;
-        for core in 0..cores {
-            reserved += match core {
-                0 => 60,
-                1 => 10,
-                2 | 3 => 5,
-                _ => 2,
-            };
-        }
-        let reserved = if cores > 4 {
-            reserved + (cores - 4) / 2
-        } else {
-            reserved
-        };
-        let mem_reserved = (255 + 11 * self.pods + 100) * 1024;
+        let reserved = 60 * cores.min(1)
+            + 10 * cores.clamp(1, 2).saturating_sub(1)
+            + 5 * cores.clamp(2, 4).saturating_sub(2)
+            + cores.saturating_sub(4).saturating_mul(5) / 2;
+        let mem_reserved = self
+            .pods
+            .saturating_mul(11)
+            .saturating_add(355)
+            .saturating_mul(1024);
         (
             self.cpu_milli.saturating_sub(reserved),
             self.memory_ki.saturating_sub(mem_reserved),
@@ -205,10 +199,10 @@ pub(crate) fn node(p: &NodeParams) -> Value {
                 put("karpenter.sh/registered", "true");
                 put("karpenter.k8s.aws/instance-family", family);
             }
-            put(
-                "karpenter.k8s.aws/instance-category",
-                &family[..family.len().min(1)],
-            );
+            // The category is the family's first character (`m` of `m5`); by char, as the
+            // instance type comes from the user.
+            let category: String = family.chars().take(1).collect();
+            put("karpenter.k8s.aws/instance-category", &category);
         }
         PoolLink::NodeGroup(name) => {
             put("eks.amazonaws.com/nodegroup", name);

@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 
 type ScalarMap = BTreeMap<String, Scalar>;
 
+/// Most nodes a scenario file may list (the generator goes up to the same).
+const MAX_FILE_NODES: usize = 20_000;
+
 fn plain(map: &ScalarMap) -> Labels {
     map.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect()
 }
@@ -32,17 +35,17 @@ struct ScenarioFile {
     #[serde(default)]
     faults: FaultSpec,
     #[serde(default)]
-    node_groups: Vec<NodeGroupSpec>,
+    node_groups: Vec<Spanned<NodeGroupSpec>>,
     #[serde(default)]
-    pools: Vec<PoolSpec>,
+    pools: Vec<Spanned<PoolSpec>>,
     #[serde(default)]
-    nodes: Vec<NodeSpec>,
+    nodes: Vec<Spanned<NodeSpec>>,
     #[serde(default)]
     namespaces: Vec<String>,
     #[serde(default)]
-    workloads: Vec<WorkloadSpec>,
+    workloads: Vec<Spanned<WorkloadSpec>>,
     #[serde(default)]
-    pdbs: Vec<PdbSpec>,
+    pdbs: Vec<Spanned<PdbSpec>>,
     #[serde(default)]
     objects: Vec<Spanned<Value>>,
 }
@@ -380,12 +383,14 @@ fn expand_file(
         rate_503: rate(name, &f.faults.rate_503)?,
         latency: f.faults.latency.map_or(std::time::Duration::ZERO, |h| h.0),
         watch_cut_after_events: f.faults.watch_cut_after_events,
+        ..Default::default()
     };
 
     let mut objects = Vec::new();
     let mut pools: BTreeMap<String, PoolInfo> = BTreeMap::new();
     let mut node_groups = Vec::new();
-    for g in &f.node_groups {
+    for entry in &f.node_groups {
+        let (g, err) = (&entry.value, |m: String| at(name, entry, m));
         let version = g
             .version
             .as_ref()
@@ -409,8 +414,8 @@ fn expand_file(
         let count = f
             .nodes
             .iter()
-            .filter(|n| n.pool.as_ref().is_some_and(|p| p.value == g.name))
-            .map(|n| n.count.unwrap_or(1))
+            .filter(|n| n.value.pool.as_ref().is_some_and(|p| p.value == g.name))
+            .map(|n| n.value.count.unwrap_or(1))
             .sum::<u32>();
         node_groups.push(ManagedNodeGroup {
             name: g.name.clone(),
@@ -437,7 +442,8 @@ fn expand_file(
             },
         );
     }
-    for p in &f.pools {
+    for entry in &f.pools {
+        let (p, err) = (&entry.value, |m: String| at(name, entry, m));
         let api_version = match (&p.kind, &p.api_version) {
             (_, Some(v)) => match v.value.as_str() {
                 "karpenter.sh/v1alpha5" | "karpenter.sh/v1beta1" | "karpenter.sh/v1" => {
@@ -537,7 +543,8 @@ fn expand_file(
     }
 
     let mut node_index = 0usize;
-    for n in &f.nodes {
+    for entry in &f.nodes {
+        let (n, err) = (&entry.value, |m: String| at(name, entry, m));
         let pool = match &n.pool {
             Some(p) => Some(pools.get(&p.value).cloned().ok_or_else(|| {
                 let known: Vec<&str> = pools.keys().map(String::as_str).collect();
@@ -550,6 +557,12 @@ fn expand_file(
             None => None,
         };
         let count = n.count.unwrap_or(1);
+        // Bigger clusters are the generator's job; this keeps a typo from eating the memory.
+        if node_index + count as usize > MAX_FILE_NODES {
+            return Err(err(format!(
+                "more than {MAX_FILE_NODES} nodes; use --generate for big clusters"
+            )));
+        }
         if n.name.is_some() && count != 1 {
             return Err(err(format!(
                 "node {:?}: give either name or count (with namePattern), not both",
@@ -642,7 +655,8 @@ fn expand_file(
     for ns in &f.namespaces {
         objects.push(expand::namespace(ns));
     }
-    for w in &f.workloads {
+    for entry in &f.workloads {
+        let (w, err) = (&entry.value, |m: String| at(name, entry, m));
         let werr = |m: String| err(format!("workload {}/{}: {m}", w.namespace, w.name));
         let mut labels = plain(&w.labels);
         if labels.is_empty() {
@@ -713,6 +727,12 @@ fn expand_file(
                 objects.push(expand::statefulset(&w.namespace, replicas, &params))
             }
             WorkloadKind::DaemonSet => objects.push(expand::daemonset(&w.namespace, &params)),
+            WorkloadKind::Pod if replicas as usize > MAX_FILE_NODES * 10 => {
+                return Err(werr(format!(
+                    "replicas {replicas}: at most {} bare pods; use --generate for big clusters",
+                    MAX_FILE_NODES * 10
+                )));
+            }
             WorkloadKind::Pod => {
                 for i in 0..replicas {
                     let pod_name = if replicas == 1 {
@@ -730,7 +750,8 @@ fn expand_file(
             }
         }
     }
-    for p in &f.pdbs {
+    for entry in &f.pdbs {
+        let (p, err) = (&entry.value, |m: String| at(name, entry, m));
         if p.min_available.is_some() == p.max_unavailable.is_some() {
             return Err(err(format!(
                 "pdb {}/{}: give exactly one of minAvailable and maxUnavailable",

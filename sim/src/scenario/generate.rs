@@ -85,7 +85,7 @@ impl GenSpec {
                 .transpose()
         };
         let nodes = num("nodes")?.unwrap_or(5000);
-        let pods = num("pods")?.unwrap_or(nodes * 30);
+        let pods = num("pods")?.unwrap_or(nodes.saturating_mul(30));
         let deployments = num("deployments")?.unwrap_or((pods / 75).max(1));
         let pools = num("pools")?.unwrap_or(nodes.clamp(1, 4));
         let daemonsets = num("daemonsets")?.unwrap_or(2);
@@ -113,7 +113,7 @@ impl GenSpec {
         if versions == 0 || versions > 4 {
             return Err(bad(format!("versions={versions}: expected 1..=4")));
         }
-        let ds_pods = daemonsets * nodes;
+        let ds_pods = daemonsets.saturating_mul(nodes);
         if ds_pods > pods {
             return Err(bad(format!(
                 "daemonsets={daemonsets} on {nodes} nodes need {ds_pods} pods, more than pods={pods} (DaemonSet pods count within pods)"
@@ -779,6 +779,8 @@ mod tests {
             ("pdbs=maybe", "pdbs=maybe"),
             ("nodes=1,pods=500", "pods per node"),
             ("nodes=1,nodes=2", "twice"),
+            ("nodes=10,daemonsets=18446744073709551615", "daemonsets="),
+            ("nodes=18446744073709551615", "nodes="),
         ] {
             let e = GenSpec::parse(bad)
                 .err()

@@ -45,6 +45,12 @@ pub struct FaultConfig {
     pub latency: Duration,
     /// Watch streams are closed after this many events (None: never).
     pub watch_cut_after_events: Option<u64>,
+    /// The next N API requests fail with `fail_next_code` (429, 500 or 503), whatever the
+    /// rates: a deterministic fault for tests of retries.
+    #[serde(default)]
+    pub fail_next: u64,
+    #[serde(default)]
+    pub fail_next_code: u16,
 }
 
 /// An EKS managed node group (its nodes are ordinary Node objects in `objects`, labelled
@@ -267,7 +273,7 @@ pub fn load_deferred(src: &ScenarioSource) -> Result<(Scenario, Option<Generated
             })
         }
     };
-    finish(&mut scenario)?;
+    finish(&mut scenario, &source_label(src))?;
     Ok((scenario, generated))
 }
 
@@ -311,8 +317,25 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     })
 }
 
+/// What to call the scenario's sources in an error that is about all of them.
+fn source_label(src: &ScenarioSource) -> String {
+    let mut parts = Vec::new();
+    match (&src.file, &src.text) {
+        (Some(path), _) => parts.push(path.display().to_string()),
+        (None, Some((name, _))) => parts.push(name.clone()),
+        (None, None) if src.manifests.is_none() && src.generate.is_none() => {
+            parts.push("builtin:workshop".into())
+        }
+        _ => {}
+    }
+    if let Some(dir) = &src.manifests {
+        parts.push(format!("--manifests {}", dir.display()));
+    }
+    parts.join(" + ")
+}
+
 /// Add missing namespaces, put objects in apply order and refuse duplicates.
-fn finish(scenario: &mut Scenario) -> Result<(), ScenarioError> {
+fn finish(scenario: &mut Scenario, source: &str) -> Result<(), ScenarioError> {
     use std::collections::BTreeSet;
     let mut have: BTreeSet<String> = BTreeSet::new();
     let mut wanted: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
@@ -349,7 +372,7 @@ fn finish(scenario: &mut Scenario) -> Result<(), ScenarioError> {
                 format!("{} {}/{}", key.0, key.1, key.2)
             };
             return Err(ScenarioError::file(
-                "scenario",
+                source,
                 format!("{what} is defined more than once"),
             ));
         }

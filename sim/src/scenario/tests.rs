@@ -248,6 +248,8 @@ fn nodes_with_count_pattern_capacity_and_state() {
     assert_eq!(w["status"]["capacity"]["cpu"], "4");
     assert_eq!(w["status"]["capacity"]["pods"], "58");
     assert_eq!(w["status"]["capacity"]["memory"], "16777216Ki");
+    // EKS reservations: 60m + 10m + 5m + 5m of 4 cores.
+    assert_eq!(w["status"]["allocatable"]["cpu"], "3920m");
     assert_eq!(
         w["status"]["nodeInfo"]["kubeletVersion"],
         "v1.23.17-eks-a59e1f0"
@@ -377,6 +379,20 @@ fn semantic_errors_name_the_object() {
         err_of("nodes:\n  - {name: a, taints: [\"x:Sometimes\"]}\n").contains("unknown effect")
     );
     assert!(err_of("nodes:\n  - {name: a}\n  - {name: a}\n").contains("more than once"));
+}
+
+#[test]
+fn absurd_capacity_is_not_a_panic() {
+    let s = parse(
+        "nodes:\n  - {name: big, capacity: {cpu: 1e15, memory: 1e30, pods: 18446744073709551615}, instanceType: é.large}\n",
+    );
+    assert!(s.is_ok());
+    let s = parse("nodes:\n  - {name: m5, instanceType: m5.large}\n").expect("parses");
+    let n = find(&s, "Node", "m5");
+    // As the real m5.large in the reference: 2 CPUs, 1930m allocatable, 29 pods.
+    assert_eq!(n["status"]["allocatable"]["cpu"], "1930m");
+    assert_eq!(n["status"]["capacity"]["memory"], "7910360Ki");
+    assert_eq!(n["status"]["allocatable"]["memory"], "7220184Ki");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::state::SimState;
 use crate::store::{ApiError, DeleteOpts};
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Pods (namespace, name) per controller owner UID.
 fn pods_by_owner(pass: &Pass) -> HashMap<String, Vec<(String, String)>> {
@@ -161,13 +162,13 @@ fn create_generated(
 // Deployments.
 
 pub(crate) fn deployments(pass: &mut Pass) {
-    let deps = pass.st.store.list(Kind::Deployment, None);
+    let deps = pass.list(Kind::Deployment);
     if deps.is_empty() {
         return;
     }
-    let rss = pass.st.store.list(Kind::ReplicaSet, None);
+    let rss = pass.list(Kind::ReplicaSet);
     let mut by_owner: HashMap<String, Vec<&Value>> = HashMap::new();
-    for rs in &rss {
+    for rs in rss.iter() {
         if let Some(k) = objects::owner_key(rs) {
             by_owner.entry(k).or_default().push(rs);
         }
@@ -356,21 +357,35 @@ fn new_replicaset(
 // ReplicaSets.
 
 pub(crate) fn replicasets(pass: &mut Pass) {
-    let rss = pass.st.store.list(Kind::ReplicaSet, None);
+    let rss = pass.list(Kind::ReplicaSet);
     if rss.is_empty() {
         return;
     }
     let owned = pods_by_owner(pass);
     for rs in rss.iter().filter(|r| !objects::deleting(r)) {
-        let keys = owned
-            .get(&objects::self_key("ReplicaSet", rs))
-            .cloned()
-            .unwrap_or_default();
-        let pods: Vec<PodSum> = keys
+        let Some(keys) = owned.get(&objects::self_key("ReplicaSet", rs)) else {
+            if replicas(rs) > 0 {
+                let (created, _) = reconcile_replicaset(pass.st, rs, &[]);
+                pass.count_pod_writes(created.len());
+                for p in created {
+                    pass.put_pod(p);
+                }
+            }
+            continue;
+        };
+        let active = keys
             .iter()
-            .filter_map(|(ns, n)| pass.pod(ns, n).cloned())
+            .filter(|(ns, n)| pass.pod(ns, n).is_some_and(PodSum::active))
+            .count();
+        if active as i64 == replicas(rs).max(0) {
+            continue;
+        }
+        let pods: Vec<Arc<PodSum>> = keys
+            .iter()
+            .filter_map(|(ns, n)| pass.pod_arc(ns, n))
             .collect();
         let (created, deleted) = reconcile_replicaset(pass.st, rs, &pods);
+        pass.count_pod_writes(created.len() + deleted.len());
         for p in created {
             pass.put_pod(p);
         }
@@ -385,10 +400,10 @@ pub(crate) fn replicasets(pass: &mut Pass) {
 pub(crate) fn reconcile_replicaset(
     st: &mut SimState,
     rs: &Value,
-    pods: &[PodSum],
+    pods: &[Arc<PodSum>],
 ) -> (Vec<Value>, Vec<(String, String)>) {
     let want = replicas(rs).max(0) as usize;
-    let mut live: Vec<&PodSum> = pods.iter().filter(|p| p.active()).collect();
+    let mut live: Vec<&PodSum> = pods.iter().map(|p| &**p).filter(|p| p.active()).collect();
     let (ns, name) = (
         objects::namespace(rs).to_string(),
         objects::name(rs).to_string(),
@@ -435,7 +450,7 @@ pub(crate) fn reconcile_replicaset(
 // StatefulSets.
 
 pub(crate) fn statefulsets(pass: &mut Pass) {
-    let sets = pass.st.store.list(Kind::StatefulSet, None);
+    let sets = pass.list(Kind::StatefulSet);
     for sts in sets.iter().filter(|s| !objects::deleting(s)) {
         let (ns, name) = (
             objects::namespace(sts).to_string(),
@@ -446,10 +461,16 @@ pub(crate) fn statefulsets(pass: &mut Pass) {
             .cloned()
             .unwrap_or(Value::Null);
         let revision = format!("{name}-{}", objects::template_hash(&template));
+        // OrderedReady (the default): pod N+1 only once pods 0..=N are Running and Ready, one
+        // change at a time.
+        let ordered = s(sts, &["spec", "podManagementPolicy"]) != "Parallel";
         for i in 0..want {
             let pod_name = format!("{name}-{i}");
             // The old pod must be gone before its successor with the same name exists.
-            if pass.pod(&ns, &pod_name).is_some() {
+            if let Some(p) = pass.pod(&ns, &pod_name) {
+                if ordered && !(p.active() && p.f.ready) {
+                    break;
+                }
                 continue;
             }
             let mut pod = pod_from_template(
@@ -473,22 +494,29 @@ pub(crate) fn statefulsets(pass: &mut Pass) {
                 pod["spec"]["subdomain"] = svc.clone();
             }
             let _ = pass.create_pod(pod);
+            if ordered {
+                break;
+            }
         }
-        // Scale down: highest ordinals first.
+        // Scale down: highest ordinals first (OrderedReady: one at a time, after the last one
+        // is gone).
         let uid = objects::self_key("StatefulSet", sts);
-        let extra: Vec<String> = pass
-            .pods()
-            .filter(|p| p.active() && p.f.owner_key == uid)
-            .filter(|p| {
-                p.name
-                    .rsplit('-')
-                    .next()
-                    .and_then(|i| i.parse::<i64>().ok())
-                    .is_none_or(|i| i >= want)
+        let ordinal = |n: &str| n.rsplit('-').next().and_then(|i| i.parse::<i64>().ok());
+        let owned: Vec<&PodSum> = pass.pods().filter(|p| p.f.owner_key == uid).collect();
+        let terminating = owned.iter().any(|p| p.deleting);
+        let mut extra: Vec<(i64, String)> = owned
+            .iter()
+            .filter(|p| p.active())
+            .filter_map(|p| match ordinal(&p.name) {
+                Some(i) if i < want => None,
+                i => Some((i.unwrap_or(i64::MAX), p.name.clone())),
             })
-            .map(|p| p.name.clone())
             .collect();
-        for pn in extra {
+        extra.sort_by_key(|e| std::cmp::Reverse(e.0));
+        if ordered {
+            extra.truncate(if terminating { 0 } else { 1 });
+        }
+        for (_, pn) in extra {
             pass.delete_pod(&ns, &pn, None);
         }
     }
@@ -553,11 +581,11 @@ pub fn ds_target(pod: &Value) -> Option<&str> {
 }
 
 pub(crate) fn daemonsets(pass: &mut Pass) {
-    let sets = pass.st.store.list(Kind::DaemonSet, None);
+    let sets = pass.list(Kind::DaemonSet);
     if sets.is_empty() {
         return;
     }
-    let nodes = pass.st.store.list(Kind::Node, None);
+    let nodes = pass.nodes();
     for ds in sets.iter().filter(|d| !objects::deleting(d)) {
         let (ns, name, uid) = (
             objects::namespace(ds).to_string(),
@@ -628,6 +656,7 @@ pub(crate) fn daemonsets(pass: &mut Pass) {
                 objects::owner_ref("apps/v1", "DaemonSet", ds),
             );
             if let Ok(p) = create_generated(pass.st, pod, &name, &uid) {
+                pass.count_pod_writes(1);
                 pass.put_pod(p);
             }
         }
@@ -665,23 +694,23 @@ pub(crate) fn garbage_collect(pass: &mut Pass) {
         }
     }
     // ReplicaSets of a deleted Deployment.
-    for rs in pass.st.store.list(Kind::ReplicaSet, None) {
-        if let Some(o) = objects::controller_ref(&rs)
+    for rs in pass.list(Kind::ReplicaSet).iter() {
+        if let Some(o) = objects::controller_ref(rs)
             && s(o, &["kind"]) == "Deployment"
             && !owners.contains(&objects::key(
                 "Deployment",
-                objects::namespace(&rs),
+                objects::namespace(rs),
                 s(o, &["name"]),
             ))
-            && !objects::deleting(&rs)
+            && !objects::deleting(rs)
         {
             let _ = pass.st.store.delete(
                 Kind::ReplicaSet,
-                objects::namespace(&rs),
-                objects::name(&rs),
+                objects::namespace(rs),
+                objects::name(rs),
                 &DeleteOpts::default(),
             );
-            owners.remove(&objects::self_key("ReplicaSet", &rs));
+            owners.remove(&objects::self_key("ReplicaSet", rs));
         }
     }
     let orphans: Vec<(String, String)> = pass
@@ -745,6 +774,18 @@ fn count(pass: &Pass, keys: Option<&Vec<(String, String)>>) -> Counts {
     c
 }
 
+/// Drop the `omitempty` integer fields that are 0, as the API types serialise them.
+fn omit_zero(mut status: Value, keys: &[&str]) -> Value {
+    if let Some(o) = status.as_object_mut() {
+        for k in keys {
+            if o.get(*k) == Some(&json!(0)) {
+                o.remove(*k);
+            }
+        }
+    }
+    status
+}
+
 fn write_status(st: &mut SimState, kind: Kind, obj: &Value, status: Value) {
     if obj.get("status") == Some(&status) {
         return;
@@ -764,9 +805,9 @@ fn write_status(st: &mut SimState, kind: Kind, obj: &Value, status: Value) {
 pub(crate) fn statuses(pass: &mut Pass) {
     let owned = pods_by_owner(pass);
     let now = objects::ts(pass.now);
-    let rss = pass.st.store.list(Kind::ReplicaSet, None);
+    let rss = pass.list(Kind::ReplicaSet);
     let mut rs_counts: HashMap<String, (String, i64, Counts)> = HashMap::new();
-    for rs in &rss {
+    for rs in rss.iter() {
         let c = count(pass, owned.get(&objects::self_key("ReplicaSet", rs)));
         let status = json!({
             "replicas": c.active,
@@ -776,6 +817,10 @@ pub(crate) fn statuses(pass: &mut Pass) {
             "terminatingReplicas": c.terminating,
             "observedGeneration": objects::generation(rs),
         });
+        let status = omit_zero(
+            status,
+            &["fullyLabeledReplicas", "readyReplicas", "availableReplicas"],
+        );
         write_status(pass.st, Kind::ReplicaSet, rs, status);
         if objects::controller_ref(rs).is_some() {
             let e = rs_counts
@@ -798,10 +843,10 @@ pub(crate) fn statuses(pass: &mut Pass) {
             e.2.terminating += c.terminating;
         }
     }
-    for d in pass.st.store.list(Kind::Deployment, None) {
-        let want = replicas(&d);
+    for d in pass.list(Kind::Deployment).iter() {
+        let want = replicas(d);
         let (rs_name, updated, c) = rs_counts
-            .remove(&objects::self_key("Deployment", &d))
+            .remove(&objects::self_key("Deployment", d))
             .unwrap_or((
                 String::new(),
                 0,
@@ -812,13 +857,13 @@ pub(crate) fn statuses(pass: &mut Pass) {
                 },
             ));
         let max_unavailable = scaled(
-            get(&d, &["spec", "strategy", "rollingUpdate", "maxUnavailable"]),
+            get(d, &["spec", "strategy", "rollingUpdate", "maxUnavailable"]),
             want,
             false,
             25,
         );
         let available_ok = c.ready >= want - max_unavailable;
-        let old = |ty: &str| objects::condition(&d, ty).cloned();
+        let old = |ty: &str| objects::condition(d, ty).cloned();
         let cond = |ty: &str, status: &str, reason: &str, message: String| {
             let prev = old(ty);
             let same = prev.as_ref().is_some_and(|p| {
@@ -868,7 +913,7 @@ pub(crate) fn statuses(pass: &mut Pass) {
             )
         };
         let mut status = json!({
-            "observedGeneration": objects::generation(&d),
+            "observedGeneration": objects::generation(d),
             "replicas": c.active,
             "updatedReplicas": updated,
             "readyReplicas": c.ready,
@@ -878,31 +923,27 @@ pub(crate) fn statuses(pass: &mut Pass) {
             status["unavailableReplicas"] = json!(want - c.ready);
         }
         status["terminatingReplicas"] = json!(c.terminating);
-        status["conditions"] = Value::Array(order_conditions(&d, vec![available, progressing]));
-        // Upstream omits zero counts.
-        for k in [
-            "replicas",
-            "updatedReplicas",
-            "readyReplicas",
-            "availableReplicas",
-        ] {
-            if status[k] == json!(0)
-                && let Some(o) = status.as_object_mut()
-            {
-                o.remove(k);
-            }
-        }
-        write_status(pass.st, Kind::Deployment, &d, status);
+        status["conditions"] = Value::Array(order_conditions(d, vec![available, progressing]));
+        let status = omit_zero(
+            status,
+            &[
+                "replicas",
+                "updatedReplicas",
+                "readyReplicas",
+                "availableReplicas",
+            ],
+        );
+        write_status(pass.st, Kind::Deployment, d, status);
     }
-    for sts in pass.st.store.list(Kind::StatefulSet, None) {
-        let c = count(pass, owned.get(&objects::self_key("StatefulSet", &sts)));
+    for sts in pass.list(Kind::StatefulSet).iter() {
+        let c = count(pass, owned.get(&objects::self_key("StatefulSet", sts)));
         let revision = format!(
             "{}-{}",
-            objects::name(&sts),
-            objects::template_hash(get(&sts, &["spec", "template"]).unwrap_or(&Value::Null))
+            objects::name(sts),
+            objects::template_hash(get(sts, &["spec", "template"]).unwrap_or(&Value::Null))
         );
         let status = json!({
-            "observedGeneration": objects::generation(&sts),
+            "observedGeneration": objects::generation(sts),
             "replicas": c.active,
             "readyReplicas": c.ready,
             "currentReplicas": c.active,
@@ -912,15 +953,19 @@ pub(crate) fn statuses(pass: &mut Pass) {
             "collisionCount": 0,
             "availableReplicas": c.ready,
         });
-        write_status(pass.st, Kind::StatefulSet, &sts, status);
+        let status = omit_zero(
+            status,
+            &["readyReplicas", "currentReplicas", "updatedReplicas"],
+        );
+        write_status(pass.st, Kind::StatefulSet, sts, status);
     }
-    let dss = pass.st.store.list(Kind::DaemonSet, None);
+    let dss = pass.list(Kind::DaemonSet);
     if dss.is_empty() {
         return;
     }
-    let nodes = pass.st.store.list(Kind::Node, None);
-    for ds in dss {
-        let spec = ds_pod_spec(get(&ds, &["spec", "template", "spec"]).unwrap_or(&Value::Null));
+    let nodes = pass.nodes();
+    for ds in dss.iter() {
+        let spec = ds_pod_spec(get(ds, &["spec", "template", "spec"]).unwrap_or(&Value::Null));
         let desired = nodes
             .iter()
             .filter(|n| !objects::deleting(n))
@@ -934,7 +979,7 @@ pub(crate) fn statuses(pass: &mut Pass) {
                     .is_none()
             })
             .count() as i64;
-        let keys = owned.get(&objects::self_key("DaemonSet", &ds));
+        let keys = owned.get(&objects::self_key("DaemonSet", ds));
         let mut scheduled = 0;
         let mut ready = 0;
         for (ns, n) in keys.into_iter().flatten() {
@@ -951,14 +996,15 @@ pub(crate) fn statuses(pass: &mut Pass) {
             "numberMisscheduled": 0,
             "desiredNumberScheduled": desired,
             "numberReady": ready,
-            "observedGeneration": objects::generation(&ds),
+            "observedGeneration": objects::generation(ds),
             "updatedNumberScheduled": scheduled,
             "numberAvailable": ready,
         });
         if desired - ready > 0 {
             status["numberUnavailable"] = json!(desired - ready);
         }
-        write_status(pass.st, Kind::DaemonSet, &ds, status);
+        let status = omit_zero(status, &["updatedNumberScheduled", "numberAvailable"]);
+        write_status(pass.st, Kind::DaemonSet, ds, status);
     }
 }
 

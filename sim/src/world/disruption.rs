@@ -170,32 +170,32 @@ fn expected_scale(
 }
 
 /// Controller UID -> its scale (a ReplicaSet owned by a Deployment: the Deployment's replicas).
-fn controller_scales(st: &SimState) -> HashMap<String, i64> {
+fn controller_scales(pass: &mut Pass) -> HashMap<String, i64> {
     let mut deps: HashMap<String, i64> = HashMap::new();
-    for d in st.store.list(Kind::Deployment, None) {
+    for d in pass.list(Kind::Deployment).iter() {
         deps.insert(
-            objects::self_key("Deployment", &d),
-            get(&d, &["spec", "replicas"])
+            objects::self_key("Deployment", d),
+            get(d, &["spec", "replicas"])
                 .and_then(Value::as_i64)
                 .unwrap_or(1),
         );
     }
     let mut out = HashMap::new();
-    for rs in st.store.list(Kind::ReplicaSet, None) {
-        let own = get(&rs, &["spec", "replicas"])
+    for rs in pass.list(Kind::ReplicaSet).iter() {
+        let own = get(rs, &["spec", "replicas"])
             .and_then(Value::as_i64)
             .unwrap_or(1);
-        let scale = objects::controller_ref(&rs)
+        let scale = objects::controller_ref(rs)
             .filter(|o| s(o, &["kind"]) == "Deployment")
-            .and_then(|_| deps.get(&objects::owner_key(&rs).unwrap_or_default()))
+            .and_then(|_| deps.get(&objects::owner_key(rs).unwrap_or_default()))
             .copied()
             .unwrap_or(own);
-        out.insert(objects::self_key("ReplicaSet", &rs), scale);
+        out.insert(objects::self_key("ReplicaSet", rs), scale);
     }
-    for sts in st.store.list(Kind::StatefulSet, None) {
+    for sts in pass.list(Kind::StatefulSet).iter() {
         out.insert(
-            objects::self_key("StatefulSet", &sts),
-            get(&sts, &["spec", "replicas"])
+            objects::self_key("StatefulSet", sts),
+            get(sts, &["spec", "replicas"])
                 .and_then(Value::as_i64)
                 .unwrap_or(1),
         );
@@ -204,16 +204,14 @@ fn controller_scales(st: &SimState) -> HashMap<String, i64> {
 }
 
 pub(crate) fn run(pass: &mut Pass) {
-    let pdbs = pass.st.store.list(Kind::PodDisruptionBudget, None);
+    let pdbs = pass.list(Kind::PodDisruptionBudget);
     if pdbs.is_empty() {
         return;
     }
-    let scales = controller_scales(pass.st);
+    let scales = controller_scales(pass);
     // Deployment-owned ReplicaSets count once per Deployment.
     let rs_owner: HashMap<String, String> = pass
-        .st
-        .store
-        .list(Kind::ReplicaSet, None)
+        .list(Kind::ReplicaSet)
         .iter()
         .filter_map(|rs| {
             objects::controller_ref(rs).filter(|o| s(o, &["kind"]) == "Deployment")?;
@@ -229,7 +227,7 @@ pub(crate) fn run(pass: &mut Pass) {
         let index = LabelIndex::new(pass.pods());
         let (seen, evicted) =
             with_mem(pass.st, |m| (m.seen_terminating.clone(), m.evicted.clone()));
-        for pdb in &pdbs {
+        for pdb in pdbs.iter() {
             let pods = index.select(pdb);
             let disrupted = get(pdb, &["status", "disruptedPods"]).and_then(Value::as_object);
             let mut kept = Map::new();

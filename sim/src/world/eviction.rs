@@ -253,8 +253,11 @@ fn delete_evicted(state: &mut SimState, pod: &Value, opts: Option<&Value>) -> Re
         with_mem(state, |m| {
             m.delete_deadline.insert(uid.clone(), deadline);
         });
-    } else if objects::controller_ref(pod).is_none() {
-        state.safety.pods_lost += 1;
+    } else {
+        with_mem(state, |m| m.pods.remove(&uid));
+        if objects::controller_ref(pod).is_none() {
+            state.safety.pods_lost += 1;
+        }
     }
     replace_at_once(state, pod);
     Ok(())
@@ -277,7 +280,7 @@ fn replace_at_once(state: &mut SimState, pod: &Value) {
         return;
     }
     let rs_uid = objects::self_key("ReplicaSet", &rs);
-    let owned: Vec<super::PodSum> = super::pod_sums(state, Some(ns))
+    let owned: Vec<std::sync::Arc<super::PodSum>> = super::pod_sums(state, Some(ns))
         .into_iter()
         .filter(|p| p.f.owner_key == rs_uid)
         .collect();

@@ -362,7 +362,7 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
                 .push((uid.clone(), *req));
         }
     }
-    let nodes = pass.st.store.list(Kind::Node, None);
+    let nodes = pass.nodes();
     for ((i, labels), mut pods) in groups {
         let pool = &pools[i];
         let types = pool.instance_types();
@@ -762,7 +762,7 @@ fn has_finalizer(v: &Value) -> bool {
 }
 
 pub(crate) fn terminate(pass: &mut Pass) {
-    let nodes = pass.st.store.list(Kind::Node, None);
+    let nodes = pass.nodes();
     let claims = pass.st.store.list(Kind::NodeClaim, None);
     // A deleted NodeClaim takes its node with it.
     for c in claims.iter().filter(|c| objects::deleting(c)) {

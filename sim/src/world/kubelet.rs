@@ -4,13 +4,12 @@
 
 use super::objects::{self, get, s};
 use super::{Pass, with_mem};
-use crate::resources::Kind;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 pub(crate) fn run(pass: &mut Pass) {
-    let nodes = pass.st.store.list(Kind::Node, None);
+    let nodes = pass.nodes();
     let node_ip: HashMap<String, String> = nodes
         .iter()
         .map(|n| {
@@ -35,10 +34,17 @@ pub(crate) fn run(pass: &mut Pass) {
             }
         } else if !p.node.is_empty() && !on_node {
             remove.push(key);
-        } else if on_node && matches!(p.phase.as_str(), "" | "Pending") {
+        } else if on_node
+            && (matches!(p.phase.as_str(), "" | "Pending")
+                || (p.phase == "Running" && !p.f.ready_known))
+        {
+            // Pending pods start; a pod given Running without any conditions gets the status its
+            // kubelet would report.
             start.push((
                 key,
-                p.f.scheduled_at.unwrap_or(pass.now),
+                p.f.scheduled_at
+                    .or_else(|| p.f.created.parse().ok())
+                    .unwrap_or(pass.now),
                 node_ip.get(&p.node).cloned().unwrap_or_default(),
             ));
         }

@@ -52,17 +52,17 @@ pub(crate) struct Memory {
     pub serial: u64,
     /// PDB UIDs whose lowest Ready count is tracked (satisfied at least once).
     pub pdb_tracked: HashSet<String>,
-    /// Pod UID -> facts parsed from the pod at a resourceVersion.
-    pub pod_facts: HashMap<String, (u64, Arc<PodFacts>)>,
+    /// Pod UID -> its summary at a resourceVersion (and the scan that last saw it).
+    pub pods: HashMap<String, (Arc<PodSum>, u64)>,
+    pub scans: u64,
 }
 
 // The world's memory lives beside the SimState (whose fields belong to the HTTP side), keyed
-// by the state's address; entries are per object UID, so a reused address is harmless.
-static MEMORY: LazyLock<Mutex<HashMap<usize, Memory>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+// by its clock's id: the state itself moves (into the server's mutex) after settle().
+static MEMORY: LazyLock<Mutex<HashMap<u64, Memory>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 pub(crate) fn with_mem<R>(state: &SimState, f: impl FnOnce(&mut Memory) -> R) -> R {
-    let key = state as *const SimState as usize;
+    let key = state.clock.id();
     let mut all = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
     f(all.entry(key).or_default())
 }
@@ -77,6 +77,8 @@ pub struct PodFacts {
     pub owner_name: String,
     pub requests: objects::Requests,
     pub ready: bool,
+    /// The pod has a Ready condition at all (scenario pods may come Running without one).
+    pub ready_known: bool,
     /// PodScheduled=False, reason Unschedulable.
     pub unschedulable: bool,
     /// When PodScheduled became True.
@@ -190,6 +192,7 @@ impl PodFacts {
                 .conditions
                 .iter()
                 .any(|c| c.type_ == "Ready" && c.status == "True"),
+            ready_known: m.status.conditions.iter().any(|c| c.type_ == "Ready"),
             unschedulable: scheduled.is_some_and(|c| c.reason == "Unschedulable"),
             scheduled_at: scheduled
                 .filter(|c| c.status == "True")
@@ -249,40 +252,58 @@ impl PodSum {
 
 /// Summaries of the pods (of one namespace, or all), parsing only pods that changed since the
 /// last pass.
-pub(crate) fn pod_sums(st: &SimState, ns: Option<&str>) -> Vec<PodSum> {
-    let mut cache = with_mem(st, |m| std::mem::take(&mut m.pod_facts));
+pub(crate) fn pod_sums(st: &mut SimState, ns: Option<&str>) -> Vec<Arc<PodSum>> {
+    let (mut cache, scan) = with_mem(st, |m| {
+        m.scans += 1;
+        (std::mem::take(&mut m.pods), m.scans)
+    });
     let mut out = Vec::with_capacity(st.store.count(Kind::Pod).min(1 << 20));
-    let mut seen: HashSet<String> = HashSet::new();
     for (_, stored) in st.store.scan(Kind::Pod, ns, None) {
         let idx = &stored.index;
-        let facts = match cache.get(&idx.uid) {
-            Some((rv, f)) if *rv == idx.resource_version => f.clone(),
-            _ => {
-                let f = Arc::new(PodFacts::from_bytes(&stored.body));
-                cache.insert(idx.uid.clone(), (idx.resource_version, f.clone()));
-                f
+        match cache.get_mut(idx.uid.as_str()) {
+            Some((sum, seen)) if sum.rv == idx.resource_version => {
+                *seen = scan;
+                out.push(sum.clone());
             }
-        };
-        if ns.is_none() {
-            seen.insert(idx.uid.clone());
+            _ => {
+                let sum = Arc::new(PodSum {
+                    ns: idx.namespace.clone(),
+                    name: idx.name.clone(),
+                    uid: idx.uid.clone(),
+                    rv: idx.resource_version,
+                    node: idx.node_name.clone().unwrap_or_default(),
+                    phase: idx.phase.clone().unwrap_or_default(),
+                    deleting: idx.deleting,
+                    labels: idx.labels.clone(),
+                    f: Arc::new(PodFacts::from_bytes(&stored.body)),
+                });
+                cache.insert(idx.uid.clone(), (sum.clone(), scan));
+                out.push(sum);
+            }
         }
-        out.push(PodSum {
-            ns: idx.namespace.clone(),
-            name: idx.name.clone(),
-            uid: idx.uid.clone(),
-            rv: idx.resource_version,
-            node: idx.node_name.clone().unwrap_or_default(),
-            phase: idx.phase.clone().unwrap_or_default(),
-            deleting: idx.deleting,
-            labels: idx.labels.clone(),
-            f: facts,
-        });
     }
     if ns.is_none() {
-        cache.retain(|uid, _| seen.contains(uid));
+        // Bare pods that vanished without the world removing them (an API delete of an
+        // unbound pod, a grace-0 force delete) are lost all the same.
+        let lost = cache
+            .values()
+            .filter(|(p, seen)| *seen != scan && p.f.owner_key.is_empty())
+            .count();
+        st.safety.pods_lost += lost as u64;
+        cache.retain(|_, (_, seen)| *seen == scan);
     }
-    with_mem(st, |m| m.pod_facts = cache);
+    with_mem(st, |m| m.pods = cache);
     out
+}
+
+/// Hash of `namespace/name` for the pass's index (no allocation per lookup).
+fn pod_key(ns: &str, name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in ns.bytes().chain(std::iter::once(0)).chain(name.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// One pass of the world over summaries of the pods (kept current as the pass writes), so
@@ -292,47 +313,108 @@ pub(crate) struct Pass<'a> {
     pub now: Timestamp,
     /// settle(): every delay is zero.
     pub instant: bool,
-    pods: Vec<Option<PodSum>>,
-    pod_index: HashMap<(String, String), usize>,
+    pods: Vec<Option<Arc<PodSum>>>,
+    /// `pod_key` -> index in `pods`; the rare hash collisions go to `pod_collisions`.
+    pod_index: HashMap<u64, usize>,
+    pod_collisions: HashMap<(String, String), usize>,
     pub next_due: Option<Timestamp>,
+    /// Lists of the other kinds, with the resourceVersion and the count of this pass's pod
+    /// writes when read: a list stays valid while every write since was one of those pod
+    /// writes (5,000 nodes and 2,000 ReplicaSets are read by several controllers).
+    lists: HashMap<Kind, (u64, u64, Arc<Vec<Value>>)>,
+    /// Pod writes this pass made through its own helpers.
+    pod_writes: u64,
 }
 
 impl<'a> Pass<'a> {
     fn new(st: &'a mut SimState, instant: bool) -> Self {
         let now = st.clock.now();
         let list = pod_sums(st, None);
-        let mut pod_index = HashMap::with_capacity(list.len());
-        for (i, p) in list.iter().enumerate() {
-            pod_index.insert((p.ns.clone(), p.name.clone()), i);
-        }
-        Pass {
+        let mut pass = Pass {
             st,
             now,
             instant,
-            pods: list.into_iter().map(Some).collect(),
-            pod_index,
+            pods: Vec::with_capacity(list.len()),
+            pod_index: HashMap::with_capacity(list.len()),
+            pod_collisions: HashMap::new(),
             next_due: None,
+            lists: HashMap::new(),
+            pod_writes: 0,
+        };
+        for p in list {
+            pass.insert_pod(p);
+        }
+        pass
+    }
+
+    fn index_of(&self, ns: &str, name: &str) -> Option<usize> {
+        let i = *self.pod_index.get(&pod_key(ns, name))?;
+        match &self.pods[i] {
+            Some(p) if p.ns == ns && p.name == name => Some(i),
+            _ if self.pod_collisions.is_empty() => None,
+            _ => self
+                .pod_collisions
+                .get(&(ns.to_string(), name.to_string()))
+                .copied(),
         }
     }
 
-    /// Re-read every pod (cheap: unchanged pods keep their parsed facts).
-    pub fn resync(&mut self) {
-        let list = pod_sums(self.st, None);
-        self.pod_index = list
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.ns.clone(), p.name.clone()), i))
-            .collect();
-        self.pods = list.into_iter().map(Some).collect();
+    fn insert_pod(&mut self, p: Arc<PodSum>) {
+        if let Some(i) = self.index_of(&p.ns, &p.name) {
+            self.pods[i] = Some(p);
+            return;
+        }
+        let i = self.pods.len();
+        let key = pod_key(&p.ns, &p.name);
+        match self
+            .pod_index
+            .get(&key)
+            .and_then(|&j| self.pods[j].as_ref())
+        {
+            Some(_) => {
+                self.pod_collisions
+                    .insert((p.ns.clone(), p.name.clone()), i);
+            }
+            None => {
+                self.pod_index.insert(key, i);
+            }
+        }
+        self.pods.push(Some(p));
+    }
+
+    /// All objects of a (non-pod) kind, re-read only when something other than this pass's
+    /// own pod writes changed the store since the last read.
+    pub fn list(&mut self, kind: Kind) -> Arc<Vec<Value>> {
+        let rv = self.st.store.resource_version();
+        if let Some((at, writes, list)) = self.lists.get(&kind)
+            && rv - at == self.pod_writes - writes
+        {
+            return list.clone();
+        }
+        let list = Arc::new(self.st.store.list(kind, None));
+        self.lists.insert(kind, (rv, self.pod_writes, list.clone()));
+        list
+    }
+
+    pub fn nodes(&mut self) -> Arc<Vec<Value>> {
+        self.list(Kind::Node)
+    }
+
+    /// Count `n` pod writes made directly on the store (see `list`).
+    pub fn count_pod_writes(&mut self, n: usize) {
+        self.pod_writes += n as u64;
     }
 
     pub fn pods(&self) -> impl Iterator<Item = &PodSum> {
-        self.pods.iter().flatten()
+        self.pods.iter().flatten().map(|p| &**p)
     }
 
     pub fn pod(&self, ns: &str, name: &str) -> Option<&PodSum> {
-        let i = *self.pod_index.get(&(ns.to_string(), name.to_string()))?;
-        self.pods[i].as_ref()
+        self.pods[self.index_of(ns, name)?].as_deref()
+    }
+
+    pub fn pod_arc(&self, ns: &str, name: &str) -> Option<Arc<PodSum>> {
+        self.pods[self.index_of(ns, name)?].clone()
     }
 
     /// The full object of a pod (parsed from the store).
@@ -342,23 +424,16 @@ impl<'a> Pass<'a> {
 
     /// Record a pod written to the store in the snapshot.
     pub fn put_pod(&mut self, pod: Value) {
-        let facts = Arc::new(PodFacts::of(&pod));
-        let sum = PodSum::from_value(&pod, facts.clone());
+        let sum = Arc::new(PodSum::from_value(&pod, Arc::new(PodFacts::of(&pod))));
         with_mem(self.st, |m| {
-            m.pod_facts.insert(sum.uid.clone(), (sum.rv, facts));
+            let scan = m.scans;
+            m.pods.insert(sum.uid.clone(), (sum.clone(), scan));
         });
-        let key = (sum.ns.clone(), sum.name.clone());
-        match self.pod_index.get(&key) {
-            Some(&i) => self.pods[i] = Some(sum),
-            None => {
-                self.pod_index.insert(key, self.pods.len());
-                self.pods.push(Some(sum));
-            }
-        }
+        self.insert_pod(sum);
     }
 
     pub fn forget_pod(&mut self, ns: &str, name: &str) {
-        if let Some(i) = self.pod_index.remove(&(ns.to_string(), name.to_string())) {
+        if let Some(i) = self.index_of(ns, name) {
             self.pods[i] = None;
         }
     }
@@ -368,6 +443,17 @@ impl<'a> Pass<'a> {
         match self.st.store.get(Kind::Pod, ns, name) {
             Some(p) => self.put_pod(p),
             None => self.forget_pod(ns, name),
+        }
+    }
+
+    /// Re-read every pod (cheap: unchanged pods keep their summaries).
+    pub fn resync(&mut self) {
+        let list = pod_sums(self.st, None);
+        self.pods.clear();
+        self.pod_index.clear();
+        self.pod_collisions.clear();
+        for p in list {
+            self.insert_pod(p);
         }
     }
 
@@ -398,12 +484,14 @@ impl<'a> Pass<'a> {
         f: &mut dyn FnMut(&mut Value),
     ) -> Option<Value> {
         let out = self.st.store.update(Kind::Pod, ns, name, f).ok()?;
+        self.pod_writes += 1;
         self.put_pod(out.clone());
         Some(out)
     }
 
     pub fn create_pod(&mut self, pod: Value) -> Result<Value, ApiError> {
         let out = self.st.store.create(Kind::Pod, pod)?;
+        self.pod_writes += 1;
         self.put_pod(out.clone());
         Ok(out)
     }
@@ -411,6 +499,7 @@ impl<'a> Pass<'a> {
     /// The kubelet (or the pod GC) confirms a pod is gone.
     pub fn remove_pod(&mut self, ns: &str, name: &str) {
         if let Some(old) = self.st.store.remove(Kind::Pod, ns, name) {
+            self.pod_writes += 1;
             let uid = objects::uid(&old).to_string();
             if objects::controller_ref(&old).is_none() {
                 self.st.safety.pods_lost += 1;
@@ -419,7 +508,7 @@ impl<'a> Pass<'a> {
                 m.delete_deadline.remove(&uid);
                 m.seen_terminating.remove(&uid);
                 m.evicted.remove(&uid);
-                m.pod_facts.remove(&uid);
+                m.pods.remove(&uid);
             });
         }
         self.forget_pod(ns, name);
@@ -431,6 +520,7 @@ impl<'a> Pass<'a> {
             uid: None,
         };
         if self.st.store.delete(Kind::Pod, ns, name, &opts).is_ok() {
+            self.pod_writes += 1;
             self.refresh_pod(ns, name);
         }
     }
@@ -443,6 +533,7 @@ pub fn step(state: &mut SimState) -> Option<Timestamp> {
 }
 
 fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
+    // KUP_SIM_TRACE=1 prints what each controller costs per pass (sizing big clusters).
     let trace = std::env::var_os("KUP_SIM_TRACE").is_some();
     let mut t = std::time::Instant::now();
     let mut lap = |what: &str| {
@@ -484,7 +575,7 @@ fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
 pub fn settle(state: &mut SimState) {
     // Each pass may enable the next (Deployment -> ReplicaSet -> Pods -> bound -> Running ->
     // PDB status); stop as soon as a pass writes nothing.
-    for _ in 0..16 {
+    for _ in 0..256 {
         let before = state.store.resource_version();
         run_pass(state, true);
         if state.store.resource_version() == before {
@@ -497,25 +588,43 @@ pub fn settle(state: &mut SimState) {
 /// The world loop: a pass whenever the store changed or a timer fell due.
 pub async fn run(shared: Shared) {
     let tick = Duration::from_millis(25);
-    let mut last_rv: Option<u64> = None;
+    // settle() has just run: nothing to do until something changes.
+    let mut last_rv = Some(
+        shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .store
+            .resource_version(),
+    );
     let mut next_due: Option<Timestamp> = None;
     loop {
         tokio::time::sleep(tick).await;
         let started = std::time::Instant::now();
-        {
-            let mut st = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let shared2 = shared.clone();
+        // A pass over a big cluster takes a while: run it on the blocking pool, not on an
+        // async worker the API needs.
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut st = shared2.lock().unwrap_or_else(|e| e.into_inner());
             let rv = st.store.resource_version();
             let now = st.clock.now();
             if last_rv == Some(rv) && next_due.is_none_or(|d| d > now) {
-                continue;
+                return None;
             }
-            next_due = step(&mut st);
             // If the pass wrote, the next tick runs another pass (its writes may enable more
             // work); a pass that writes nothing lets the loop go idle.
-            last_rv = Some(rv);
+            Some((step(&mut st), rv))
+        })
+        .await;
+        match outcome {
+            Ok(Some((due, rv))) => {
+                next_due = due;
+                last_rv = Some(rv);
+            }
+            Ok(None) => continue,
+            // A panic in a pass must not stop the world: try again on the next tick.
+            Err(_) => last_rv = None,
         }
-        // A pass over a huge cluster is expensive: leave the lock to the API for at least as
-        // long as the pass held it.
+        // Leave the lock to the API for at least as long as the pass held it.
         let took = started.elapsed();
         if took > tick {
             tokio::time::sleep(took).await;

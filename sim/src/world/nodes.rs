@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 
 pub(crate) fn lifecycle(pass: &mut Pass) {
-    let nodes = pass.st.store.list(Kind::Node, None);
+    let nodes = pass.nodes();
     let delay = pass.st.timing.cordon_taint_delay;
     let mut cordoned = 0u64;
-    for n in &nodes {
+    for n in nodes.iter() {
         let uid = objects::uid(n).to_string();
         let name = objects::name(n).to_string();
         let unschedulable =

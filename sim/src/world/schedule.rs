@@ -4,7 +4,6 @@
 
 use super::Pass;
 use super::objects::{self, NodeFacts, Requests, Taint, get, s};
-use crate::resources::Kind;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 
@@ -173,7 +172,7 @@ pub(crate) fn schedule_pending(pass: &mut Pass) {
         return;
     }
     pending.sort();
-    let node_list = pass.st.store.list(Kind::Node, None);
+    let node_list = pass.nodes();
     let mut fits: Vec<NodeFit> = node_list.iter().map(NodeFit::of).collect();
     let by_name: HashMap<&str, usize> = node_list
         .iter()

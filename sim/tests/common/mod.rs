@@ -64,6 +64,7 @@ pub async fn start_empty(
         listen: "127.0.0.1:0".parse().expect("addr"),
         token: token.map(str::to_string),
         readonly_token: readonly.map(str::to_string),
+        noaccess_token: None,
     };
     let h = kup_sim::start(opts).await.expect("start sim");
     (h, dir)

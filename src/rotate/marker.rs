@@ -1,0 +1,149 @@
+//! The rotation marker kup writes on every node it touches, `kup.dev/rotation: RUNID/PHASE`, so
+//! that a second run (or `--abort`) knows what an interrupted one did. Pure: parse and format.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The annotation holding the marker.
+pub const ROTATION_ANNOTATION: &str = "kup.dev/rotation";
+
+/// How far a node's rotation got. Ordered: each phase implies the previous ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// `spec.unschedulable` set by kup.
+    Cordoned,
+    /// Every evictable pod evicted and gone.
+    Drained,
+    /// The Node deleted (Karpenter's finalizer terminates the instance).
+    Deleted,
+    /// Replacement capacity Ready at the target and the evicted workloads available again.
+    Verified,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] = [
+        Phase::Cordoned,
+        Phase::Drained,
+        Phase::Deleted,
+        Phase::Verified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Cordoned => "cordoned",
+            Phase::Drained => "drained",
+            Phase::Deleted => "deleted",
+            Phase::Verified => "verified",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parsed `kup.dev/rotation` value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Marker {
+    pub run_id: String,
+    pub phase: Phase,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unreadable rotation marker {value:?} (annotation {ROTATION_ANNOTATION}): expected \
+     RUNID/PHASE with PHASE one of cordoned, drained, deleted, verified"
+)]
+pub struct MarkerError {
+    pub value: String,
+}
+
+impl Marker {
+    pub fn new(run_id: impl Into<String>, phase: Phase) -> Marker {
+        Marker {
+            run_id: run_id.into(),
+            phase,
+        }
+    }
+
+    /// `RUNID/PHASE`. The run id is everything before the last `/`, so ids may not contain one
+    /// but need not be anything in particular; an empty run id is refused.
+    pub fn parse(value: &str) -> Result<Marker, MarkerError> {
+        let err = || MarkerError {
+            value: value.to_string(),
+        };
+        let (run_id, phase) = value.trim().rsplit_once('/').ok_or_else(err)?;
+        let phase = Phase::ALL
+            .into_iter()
+            .find(|p| p.as_str() == phase)
+            .ok_or_else(err)?;
+        if run_id.is_empty() || run_id.contains('/') {
+            return Err(err());
+        }
+        Ok(Marker::new(run_id, phase))
+    }
+
+    /// The marker a node carries, if any: None when absent, Some(Err) when unreadable.
+    pub fn of(annotations: &crate::model::Labels) -> Option<Result<Marker, MarkerError>> {
+        annotations.get(ROTATION_ANNOTATION).map(|v| Marker::parse(v))
+    }
+}
+
+/// The annotation value, `RUNID/PHASE`.
+impl fmt::Display for Marker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.run_id, self.phase)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_round_trip() {
+        for phase in Phase::ALL {
+            let m = Marker::new("r-20261124-0551", phase);
+            assert_eq!(Marker::parse(&m.to_string()), Ok(m));
+        }
+    }
+
+    #[test]
+    fn bad_markers_are_errors_not_panics() {
+        for bad in [
+            "",
+            "/",
+            "run",
+            "run/",
+            "/cordoned",
+            "run/evicted",
+            "a/b/cordoned",
+            "run/Cordoned",
+        ] {
+            let e = Marker::parse(bad);
+            assert!(e.is_err(), "{bad:?} parsed as {e:?}");
+        }
+        let msg = Marker::parse("x/y").err().map(|e| e.to_string());
+        assert!(msg.is_some_and(|m| m.contains("\"x/y\"") && m.contains("kup.dev/rotation")));
+    }
+
+    #[test]
+    fn phases_are_ordered_and_serialise_lowercase() {
+        assert!(Phase::Cordoned < Phase::Drained && Phase::Deleted < Phase::Verified);
+        let json = serde_json::to_value(Marker::new("r1", Phase::Drained)).unwrap_or_default();
+        assert_eq!(json, serde_json::json!({"runId": "r1", "phase": "drained"}));
+    }
+
+    #[test]
+    fn marker_of_annotations() {
+        let mut a = crate::model::Labels::new();
+        assert!(Marker::of(&a).is_none());
+        a.insert(ROTATION_ANNOTATION.into(), "r1/deleted".into());
+        assert_eq!(Marker::of(&a), Some(Ok(Marker::new("r1", Phase::Deleted))));
+    }
+}

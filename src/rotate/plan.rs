@@ -1,0 +1,1052 @@
+//! The rotation plan: which nodes, in which order and batches, what each will evict, and what
+//! will stop it. Pure: `Snapshot -> RotatePlan`, so every prediction is unit-tested on plain
+//! data; the executor (shell) only carries it out.
+//!
+//! Decisions (documented for users in `kup rotate --help` / README by the shell):
+//! - Order: nodes an earlier run left half-done first (furthest phase first), so a resumed run
+//!   finishes what is already disrupted before disrupting more; then by pool, so a batch draws
+//!   its replacements from one place when it can; within a pool the furthest-behind kubelet
+//!   first (closest to falling out of the skew policy), then the oldest node (most likely to
+//!   carry drift and long-lived pods better moved early), then the name for determinism.
+//! - `--max-unavailable P%` is a share of every node in the cluster that is not being deleted,
+//!   rounded down like a Deployment's maxUnavailable, but at least 1 so a rotation can proceed.
+//!   The effective batch is `min(--batch, --max-unavailable)`; batches never exceed it.
+//! - Blockers are predictions, each naming the pods and why; a blocker is `blocking` unless the
+//!   flag that allows it (`override`) was given, in which case it stays listed as a warning.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
+use crate::checks::placement::{
+    fits_pool, is_wildcard, labels_fit, requirement_matches, tolerates, untolerated,
+};
+use crate::model::{
+    Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolKind, PoolRef, Snapshot, Taint, Workload,
+    WorkloadKind,
+};
+use crate::version::{Version, minor_skew};
+
+/// What happens to each node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Cordon, drain, then replace (delete Karpenter nodes; others are left drained).
+    #[default]
+    Replace,
+    /// Cordon and drain, then stop.
+    Drain,
+    /// Only cordon.
+    Cordon,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Replace => "replace",
+            Mode::Drain => "drain",
+            Mode::Cordon => "cordon",
+        }
+    }
+}
+
+/// `--max-unavailable N|P%`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxUnavailable {
+    Count(usize),
+    /// 1..=100: a share of the cluster's nodes (see the module docs).
+    Percent(u8),
+}
+
+impl MaxUnavailable {
+    /// How many nodes that allows out of `total`: a percentage rounds down, but never below 1.
+    pub fn resolve(self, total: usize) -> usize {
+        match self {
+            MaxUnavailable::Count(n) => n,
+            MaxUnavailable::Percent(p) => (total * usize::from(p) / 100).max(1),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid --max-unavailable {0:?}: expected a number of nodes (at least 1) or a percentage \
+     from 1% to 100%"
+)]
+pub struct MaxUnavailableError(pub String);
+
+impl FromStr for MaxUnavailable {
+    type Err = MaxUnavailableError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || MaxUnavailableError(s.to_string());
+        let t = s.trim();
+        match t.strip_suffix('%') {
+            Some(p) => match p.trim().parse::<u8>() {
+                Ok(p) if (1..=100).contains(&p) => Ok(MaxUnavailable::Percent(p)),
+                _ => Err(err()),
+            },
+            None => match t.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(MaxUnavailable::Count(n)),
+                _ => Err(err()),
+            },
+        }
+    }
+}
+
+impl fmt::Display for MaxUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaxUnavailable::Count(n) => write!(f, "{n}"),
+            MaxUnavailable::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// As the user wrote it: `2` or `25%`.
+impl Serialize for MaxUnavailable {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What the user asked for (flags of `kup rotate`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanOptions {
+    /// Explicit NODE names; empty means every lagging node.
+    pub nodes: Vec<String>,
+    /// `--pool NAME` (any kind) or `KIND/NAME` (`nodepool`, `provisioner`, `nodegroup`).
+    pub pool: Option<String>,
+    /// `--batch N`: nodes disrupted at once (at least 1).
+    pub batch: usize,
+    pub max_unavailable: Option<MaxUnavailable>,
+    /// Evict pods without a controller and pods marked do-not-disrupt.
+    pub force: bool,
+    /// Evict pods using emptyDir (their data is lost).
+    pub delete_emptydir_data: bool,
+    pub mode: Mode,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            nodes: Vec::new(),
+            pool: None,
+            batch: 1,
+            max_unavailable: None,
+            force: false,
+            delete_emptydir_data: false,
+            mode: Mode::Replace,
+        }
+    }
+}
+
+/// Bad selection flags: the shell reports them and exits 2.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("no such node: {}; `kubectl get nodes` lists them", .0.join(", "))]
+    UnknownNodes(Vec<String>),
+    #[error(
+        "invalid --pool {0:?}: expected NAME or KIND/NAME with KIND one of nodepool, \
+         provisioner, nodegroup"
+    )]
+    BadPool(String),
+    #[error("no pool {0:?}: no node and no NodePool, Provisioner or node group has that name")]
+    UnknownPool(String),
+    #[error("--batch must be at least 1")]
+    ZeroBatch,
+}
+
+/// Why a predicted blocker stops (or slows) a drain. The kebab-case names are API: they appear
+/// in `-o json` plans and `blocked` events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockReason {
+    /// A pod without a controller: evicted, nothing recreates it.
+    NoController,
+    /// A pod with an emptyDir volume: its data is lost.
+    EmptyDir,
+    /// `karpenter.sh/do-not-disrupt` (or `do-not-evict`).
+    DoNotDisrupt,
+    /// A PodDisruptionBudget that allows 0 disruptions: evictions get 429 until it relents.
+    PdbAllowsNone,
+    /// Two or more PDBs select the pod: the API answers every eviction with 500.
+    MultiplePdbs,
+    /// A wildcard toleration: evicted pods are scheduled back onto the cordoned node.
+    WildcardToleration,
+    /// After the rotation no node and no pool fits the workload: its pods would stay Pending.
+    Stranded,
+}
+
+impl BlockReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockReason::NoController => "no-controller",
+            BlockReason::EmptyDir => "empty-dir",
+            BlockReason::DoNotDisrupt => "do-not-disrupt",
+            BlockReason::PdbAllowsNone => "pdb-allows-none",
+            BlockReason::MultiplePdbs => "multiple-pdbs",
+            BlockReason::WildcardToleration => "wildcard-toleration",
+            BlockReason::Stranded => "stranded",
+        }
+    }
+}
+
+impl fmt::Display for BlockReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PodRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for PodRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// The top-level workload a pod belongs to (Deployment rather than its ReplicaSet).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct WorkloadRef {
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedPod {
+    pub namespace: String,
+    pub name: String,
+    /// Its controller (`ReplicaSet/nginx-6b7f`); None for a bare pod.
+    pub owner: Option<OwnerRef>,
+    /// The workload to wait for after the eviction, when kup read it.
+    pub workload: Option<WorkloadRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Blocker {
+    pub reason: BlockReason,
+    pub node: String,
+    pub pods: Vec<PodRef>,
+    /// The PDBs involved (`NS/NAME`), for PDB reasons.
+    pub pdbs: Vec<String>,
+    pub workload: Option<WorkloadRef>,
+    /// True when the drain will stop here; false when a flag allows it (a warning).
+    pub blocking: bool,
+    /// The flag that allows it, if any (`--force`, `--delete-emptydir-data`).
+    #[serde(rename = "override")]
+    pub override_flag: Option<&'static str>,
+    pub message: String,
+}
+
+/// What happens to a node after its drain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplaceAction {
+    /// Delete the Node; Karpenter's termination finalizer removes the instance and the pool
+    /// launches a replacement at the control-plane version for the pending pods.
+    DeleteNode,
+    /// Leave it cordoned and drained; the message says what the user must do.
+    LeaveDrained,
+    /// `--mode cordon`: leave it cordoned, pods in place.
+    LeaveCordoned,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replacement {
+    pub action: ReplaceAction,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedNode {
+    pub name: String,
+    pub pool: PoolRef,
+    pub kubelet: String,
+    /// Whether its kubelet lags the target (false for a named node that does not).
+    pub lagging: bool,
+    /// The marker an earlier run left: the executor continues after this phase.
+    pub resume: Option<Marker>,
+    pub replacement: Replacement,
+    /// Pods to evict (none in `--mode cordon`), sorted by namespace and name.
+    pub pods: Vec<PlannedPod>,
+    pub blockers: Vec<Blocker>,
+    /// Things worth saying that stop nothing.
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Batch {
+    pub nodes: Vec<PlannedNode>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedNode {
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSummary {
+    pub nodes: usize,
+    pub batches: usize,
+    /// Nodes an earlier run left half-done, continued by this one.
+    pub resumed: usize,
+    pub evictions: usize,
+    /// Blockers that stop the drain.
+    pub blocking: usize,
+    /// Blockers a flag allows (listed, not stopping).
+    pub allowed: usize,
+    /// Nodes left out because their kubelet is already at the target.
+    pub up_to_date: usize,
+    pub by_reason: BTreeMap<BlockReason, usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotatePlan {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub target: Version,
+    pub options: PlanOptions,
+    /// `min(--batch, --max-unavailable)`.
+    pub effective_batch: usize,
+    pub batches: Vec<Batch>,
+    pub summary: PlanSummary,
+    pub skipped: Vec<SkippedNode>,
+}
+
+impl RotatePlan {
+    pub fn nodes(&self) -> impl Iterator<Item = &PlannedNode> {
+        self.batches.iter().flat_map(|b| &b.nodes)
+    }
+
+    pub fn blockers(&self) -> impl Iterator<Item = &Blocker> {
+        self.nodes().flat_map(|n| &n.blockers)
+    }
+
+    /// No blocker stops it (blockers a flag allows do not count).
+    pub fn is_clear(&self) -> bool {
+        self.summary.blocking == 0
+    }
+}
+
+/// `--pool NAME` or `KIND/NAME`.
+struct PoolFilter {
+    kind: Option<PoolKind>,
+    name: String,
+}
+
+impl PoolFilter {
+    fn parse(s: &str) -> Result<PoolFilter, PlanError> {
+        let bad = || PlanError::BadPool(s.to_string());
+        let (kind, name) = match s.split_once('/') {
+            Some((k, n)) => {
+                let kind = match k.to_ascii_lowercase().as_str() {
+                    "nodepool" | "nodepools" => PoolKind::NodePool,
+                    "provisioner" | "provisioners" => PoolKind::Provisioner,
+                    "nodegroup" | "nodegroups" => PoolKind::NodeGroup,
+                    _ => return Err(bad()),
+                };
+                (Some(kind), n)
+            }
+            None => (None, s),
+        };
+        if name.is_empty() || name.contains('/') {
+            return Err(bad());
+        }
+        Ok(PoolFilter {
+            kind,
+            name: name.to_string(),
+        })
+    }
+
+    fn matches(&self, pool: &PoolRef) -> bool {
+        pool.kind != PoolKind::None
+            && pool.name == self.name
+            && self.kind.is_none_or(|k| k == pool.kind)
+    }
+}
+
+/// Plans the rotation of `snapshot`'s nodes to `target`.
+pub fn plan(
+    snapshot: &Snapshot,
+    target: &Version,
+    opts: &PlanOptions,
+) -> Result<RotatePlan, PlanError> {
+    if opts.batch == 0 {
+        return Err(PlanError::ZeroBatch);
+    }
+    let unknown: Vec<String> = opts
+        .nodes
+        .iter()
+        .filter(|n| !snapshot.nodes.iter().any(|x| &x.name == *n))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(PlanError::UnknownNodes(unknown));
+    }
+    let pool_filter = opts.pool.as_deref().map(PoolFilter::parse).transpose()?;
+    if let Some(f) = &pool_filter
+        && !snapshot.nodes.iter().any(|n| f.matches(&n.pool))
+        && !snapshot.pools.iter().any(|p| f.matches(&p.pool))
+    {
+        return Err(PlanError::UnknownPool(f.name.clone()));
+    }
+    let named: BTreeSet<&str> = opts.nodes.iter().map(String::as_str).collect();
+
+    let mut skipped = Vec::new();
+    let mut up_to_date = 0;
+    // (node, resume marker, lagging, parsed kubelet, notes)
+    let mut chosen: Vec<Chosen> = Vec::new();
+    for node in &snapshot.nodes {
+        let is_named = named.contains(node.name.as_str());
+        let in_pool = pool_filter.as_ref().is_none_or(|f| f.matches(&node.pool));
+        let marker = Marker::of(&node.kup_annotations);
+        if (!named.is_empty() && !is_named) || !in_pool {
+            // Narrowed out. Say so only where it matters: a half-done node or a named one.
+            if let Some(m) = &marker {
+                skipped.push(skip(
+                    node,
+                    format!(
+                        "left by an earlier run ({}) but outside this selection: run kup rotate \
+                         without narrowing to finish it, or kup rotate --abort",
+                        raw_marker(node, m)
+                    ),
+                ));
+            } else if is_named {
+                skipped.push(skip(
+                    node,
+                    format!(
+                        "not in pool {}",
+                        opts.pool.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+            continue;
+        }
+        let kubelet = Version::parse(&node.kubelet_version).ok();
+        let lagging = kubelet
+            .as_ref()
+            .is_some_and(|v| minor_skew(v, target) < 0);
+        let mut notes = Vec::new();
+        let resume = match marker {
+            Some(Err(e)) => {
+                skipped.push(skip(
+                    node,
+                    format!("{e}; fix or remove it, or run kup rotate --abort"),
+                ));
+                continue;
+            }
+            Some(Ok(m)) if m.phase == Phase::Verified => {
+                skipped.push(skip(
+                    node,
+                    format!("already rotated by run {} (verified)", m.run_id),
+                ));
+                continue;
+            }
+            Some(Ok(m)) => {
+                notes.push(format!(
+                    "continues run {} after phase {}",
+                    m.run_id, m.phase
+                ));
+                Some(m)
+            }
+            None => None,
+        };
+        if resume.is_none() {
+            if node.deleting {
+                if is_named || lagging {
+                    skipped.push(skip(node, "already being deleted".to_string()));
+                }
+                continue;
+            }
+            match &kubelet {
+                None if is_named => notes.push(format!(
+                    "kubelet version {:?} does not parse; rotated because it was named",
+                    node.kubelet_version
+                )),
+                None => {
+                    skipped.push(skip(
+                        node,
+                        format!(
+                            "kubelet version {:?} does not parse; name the node to rotate it",
+                            node.kubelet_version
+                        ),
+                    ));
+                    continue;
+                }
+                Some(v) if !lagging && is_named => notes.push(format!(
+                    "kubelet {v} is not behind {}; rotated because it was named",
+                    target.minor_str()
+                )),
+                Some(_) if !lagging => {
+                    up_to_date += 1;
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
+        chosen.push(Chosen {
+            node,
+            resume,
+            lagging,
+            kubelet,
+            notes,
+        });
+    }
+    chosen.sort_by(|a, b| {
+        // Further phase first; then unmarked nodes.
+        let phase = |c: &Chosen| std::cmp::Reverse(c.resume.as_ref().map(|m| m.phase));
+        phase(a)
+            .cmp(&phase(b))
+            .then_with(|| a.node.pool.cmp(&b.node.pool))
+            .then_with(|| cmp_none_last(&a.kubelet, &b.kubelet))
+            .then_with(|| cmp_none_last(&a.node.created, &b.node.created))
+            .then_with(|| a.node.name.cmp(&b.node.name))
+    });
+
+    let total = snapshot.nodes.iter().filter(|n| !n.deleting).count();
+    let effective_batch = opts
+        .max_unavailable
+        .map_or(opts.batch, |m| opts.batch.min(m.resolve(total)))
+        .max(1);
+
+    let ctx = Context::new(snapshot, target, &chosen);
+    let planned: Vec<PlannedNode> = chosen.iter().map(|c| ctx.plan_node(c, opts)).collect();
+
+    let mut summary = PlanSummary {
+        nodes: planned.len(),
+        resumed: planned.iter().filter(|n| n.resume.is_some()).count(),
+        evictions: planned.iter().map(|n| n.pods.len()).sum(),
+        up_to_date,
+        ..PlanSummary::default()
+    };
+    for b in planned.iter().flat_map(|n| &n.blockers) {
+        if b.blocking {
+            summary.blocking += 1;
+        } else {
+            summary.allowed += 1;
+        }
+        *summary.by_reason.entry(b.reason).or_default() += 1;
+    }
+    let batches: Vec<Batch> = planned
+        .chunks(effective_batch)
+        .map(|c| Batch { nodes: c.to_vec() })
+        .collect();
+    summary.batches = batches.len();
+    skipped.sort_by(|a: &SkippedNode, b| a.name.cmp(&b.name));
+    Ok(RotatePlan {
+        api_version: "kup/v1",
+        kind: "RotatePlan",
+        target: target.clone(),
+        options: opts.clone(),
+        effective_batch,
+        batches,
+        summary,
+        skipped,
+    })
+}
+
+fn cmp_none_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
+fn skip(node: &Node, reason: String) -> SkippedNode {
+    SkippedNode {
+        name: node.name.clone(),
+        reason,
+    }
+}
+
+fn raw_marker(node: &Node, m: &Result<Marker, super::marker::MarkerError>) -> String {
+    match m {
+        Ok(m) => format!("{ROTATION_ANNOTATION}={m}"),
+        Err(_) => format!(
+            "{ROTATION_ANNOTATION}={}",
+            node.kup_annotations
+                .get(ROTATION_ANNOTATION)
+                .map(String::as_str)
+                .unwrap_or_default()
+        ),
+    }
+}
+
+struct Chosen<'a> {
+    node: &'a Node,
+    resume: Option<Marker>,
+    lagging: bool,
+    kubelet: Option<Version>,
+    notes: Vec<String>,
+}
+
+type Key<'a> = (&'a str, WorkloadKind, &'a str);
+
+struct Context<'a> {
+    snapshot: &'a Snapshot,
+    target: &'a Version,
+    workloads: HashMap<Key<'a>, &'a Workload>,
+    pools: HashMap<&'a PoolRef, &'a Pool>,
+    /// Nodes this plan takes away (cordoned, then drained or deleted).
+    rotated: BTreeSet<&'a str>,
+}
+
+fn workload_kind(kind: &str) -> Option<WorkloadKind> {
+    Some(match kind {
+        "Deployment" => WorkloadKind::Deployment,
+        "StatefulSet" => WorkloadKind::StatefulSet,
+        "DaemonSet" => WorkloadKind::DaemonSet,
+        "ReplicaSet" => WorkloadKind::ReplicaSet,
+        "Job" => WorkloadKind::Job,
+        "CronJob" => WorkloadKind::CronJob,
+        _ => return None,
+    })
+}
+
+/// The taint the node controller puts on a cordoned node.
+fn unschedulable_taint() -> Taint {
+    Taint {
+        key: "node.kubernetes.io/unschedulable".to_string(),
+        value: None,
+        effect: "NoSchedule".to_string(),
+    }
+}
+
+impl<'a> Context<'a> {
+    fn new(snapshot: &'a Snapshot, target: &'a Version, chosen: &[Chosen<'a>]) -> Self {
+        Context {
+            snapshot,
+            target,
+            workloads: snapshot
+                .workloads
+                .iter()
+                .map(|w| ((w.namespace.as_str(), w.kind, w.name.as_str()), w))
+                .collect(),
+            pools: snapshot.pools.iter().map(|p| (&p.pool, p)).collect(),
+            rotated: chosen.iter().map(|c| c.node.name.as_str()).collect(),
+        }
+    }
+
+    /// Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob; bounded against owner cycles.
+    fn top(&self, pod: &'a Pod) -> Option<&'a Workload> {
+        let owner = pod.owner.as_ref()?;
+        let mut w = *self.workloads.get(&(
+            pod.namespace.as_str(),
+            workload_kind(&owner.kind)?,
+            owner.name.as_str(),
+        ))?;
+        for _ in 0..8 {
+            let Some(next) = w.owner.as_ref().and_then(|o| {
+                self.workloads
+                    .get(&(w.namespace.as_str(), workload_kind(&o.kind)?, o.name.as_str()))
+            }) else {
+                break;
+            };
+            w = next;
+        }
+        Some(w)
+    }
+
+    fn pdbs_of(&self, pod: &Pod) -> Vec<&'a Pdb> {
+        self.snapshot
+            .pdbs
+            .iter()
+            .filter(|p| p.namespace == pod.namespace)
+            .filter(|p| {
+                // policy/v1: an empty selector selects every pod of the namespace; none, none.
+                p.selector.as_ref().is_some_and(|s| {
+                    s.match_labels
+                        .iter()
+                        .all(|(k, v)| pod.labels.get(k) == Some(v))
+                        && s.match_expressions
+                            .iter()
+                            .all(|r| requirement_matches(r, &pod.labels))
+                })
+            })
+            .collect()
+    }
+
+    /// Somewhere its pods can run once every rotated node is gone: a Karpenter pool that fits
+    /// (it launches nodes for pending pods), or a remaining schedulable, Ready node that fits.
+    /// Managed node groups do not count as launching: kup leaves their nodes cordoned.
+    fn has_home(&self, placement: &Placement) -> bool {
+        let launches = self.snapshot.pools.iter().any(|pool| {
+            matches!(pool.pool.kind, PoolKind::NodePool | PoolKind::Provisioner)
+                && fits_pool(placement, pool)
+        });
+        launches
+            || self.snapshot.nodes.iter().any(|n| {
+                !self.rotated.contains(n.name.as_str())
+                    && !n.unschedulable
+                    && !n.deleting
+                    && n.ready != Some(false)
+                    && labels_fit(placement, &n.labels)
+                    && untolerated(&placement.tolerations, self.steady_taints(n)).is_empty()
+            })
+    }
+
+    fn steady_taints(&self, node: &'a Node) -> impl Iterator<Item = &'a Taint> {
+        let startup: &'a [Taint] = self
+            .pools
+            .get(&node.pool)
+            .map(|p| p.startup_taints.as_slice())
+            .unwrap_or(&[]);
+        node.taints.iter().filter(move |t| !startup.contains(t))
+    }
+
+    fn replacement(&self, node: &Node, mode: Mode) -> Replacement {
+        let target = self.target.minor_str();
+        match (mode, node.pool.kind) {
+            (Mode::Cordon, _) => Replacement {
+                action: ReplaceAction::LeaveCordoned,
+                message: "--mode cordon: left cordoned with its pods".to_string(),
+            },
+            (Mode::Drain, _) => Replacement {
+                action: ReplaceAction::LeaveDrained,
+                message: format!(
+                    "--mode drain: left cordoned and drained; delete or replace it yourself \
+                     (`kubectl delete node {}` for a Karpenter node)",
+                    node.name
+                ),
+            },
+            (Mode::Replace, PoolKind::NodePool | PoolKind::Provisioner) => Replacement {
+                action: ReplaceAction::DeleteNode,
+                message: format!(
+                    "delete the node: Karpenter's finalizer terminates the instance and {} \
+                     launches a replacement at {target} for the evicted pods",
+                    crate::output::pool_label(&node.pool)
+                ),
+            },
+            (Mode::Replace, PoolKind::NodeGroup) => Replacement {
+                action: ReplaceAction::LeaveDrained,
+                message: format!(
+                    "managed node group {}: left cordoned and drained; update the node group \
+                     (`aws eks update-nodegroup-version --cluster-name {} --nodegroup-name {} \
+                     --kubernetes-version {target}`) to replace its nodes",
+                    node.pool.name,
+                    self.snapshot
+                        .control_plane
+                        .cluster_name
+                        .as_deref()
+                        .unwrap_or("CLUSTER"),
+                    node.pool.name
+                ),
+            },
+            (Mode::Replace, PoolKind::None) => Replacement {
+                action: ReplaceAction::LeaveDrained,
+                message: format!(
+                    "no known pool launches it: left cordoned and drained; start a node at \
+                     {target} for its pods, then `kubectl delete node {}` and terminate the \
+                     instance",
+                    node.name
+                ),
+            },
+        }
+    }
+
+    fn plan_node(&self, c: &Chosen<'a>, opts: &PlanOptions) -> PlannedNode {
+        let node = c.node;
+        let mut pods: Vec<&Pod> = if opts.mode == Mode::Cordon {
+            Vec::new()
+        } else {
+            self.snapshot
+                .pods
+                .iter()
+                .filter(|p| p.node_name.as_deref() == Some(node.name.as_str()) && evictable(p))
+                .collect()
+        };
+        pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        let mut blockers = Vec::new();
+        // Per-workload blockers are reported once per node, naming all its pods there.
+        let mut by_workload: BTreeMap<WorkloadRef, (&Workload, Vec<PodRef>)> = BTreeMap::new();
+        let mut planned = Vec::new();
+        for p in &pods {
+            let top = self.top(p);
+            let workload = top.map(workload_ref);
+            let pod_ref = PodRef {
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+            };
+            self.pod_blockers(node, p, &pod_ref, workload.as_ref(), opts, &mut blockers);
+            if let (Some(w), Some(r)) = (top, &workload) {
+                by_workload
+                    .entry(r.clone())
+                    .or_insert_with(|| (w, Vec::new()))
+                    .1
+                    .push(pod_ref);
+            }
+            planned.push(PlannedPod {
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+                owner: p.owner.clone(),
+                workload,
+            });
+        }
+        let cordon = unschedulable_taint();
+        for (r, (w, pod_refs)) in by_workload {
+            if let Some(tol) = w
+                .placement
+                .tolerations
+                .iter()
+                .find(|t| is_wildcard(t) && tolerates(t, &cordon))
+            {
+                let effect = tol
+                    .effect
+                    .as_deref()
+                    .filter(|e| !e.is_empty())
+                    .map(|e| format!("every {e} taint"))
+                    .unwrap_or_else(|| "every taint".to_string());
+                blockers.push(Blocker {
+                    reason: BlockReason::WildcardToleration,
+                    node: node.name.clone(),
+                    pods: pod_refs.clone(),
+                    pdbs: Vec::new(),
+                    workload: Some(r.clone()),
+                    blocking: true,
+                    override_flag: None,
+                    message: format!(
+                        "{} tolerates {effect} (`operator: Exists` without a key), including \
+                         node.kubernetes.io/unschedulable: the scheduler puts its evicted pods \
+                         straight back on this cordoned node, so the drain never finishes; \
+                         replace the wildcard with the tolerations it needs",
+                        workload_label(&r)
+                    ),
+                });
+            }
+            if !self.has_home(&w.placement) {
+                blockers.push(Blocker {
+                    reason: BlockReason::Stranded,
+                    node: node.name.clone(),
+                    pods: pod_refs,
+                    pdbs: Vec::new(),
+                    workload: Some(r.clone()),
+                    blocking: true,
+                    override_flag: None,
+                    message: format!(
+                        "{}: once the selected nodes are rotated no remaining node and no \
+                         Karpenter pool fits its nodeSelector, affinity and tolerations, so its \
+                         evicted pods would stay Pending; `kup workloads` shows how to fix it",
+                        workload_label(&r)
+                    ),
+                });
+            }
+        }
+        PlannedNode {
+            name: node.name.clone(),
+            pool: node.pool.clone(),
+            kubelet: node.kubelet_version.clone(),
+            lagging: c.lagging,
+            resume: c.resume.clone(),
+            replacement: self.replacement(node, opts.mode),
+            pods: planned,
+            blockers,
+            notes: c.notes.clone(),
+        }
+    }
+
+    fn pod_blockers(
+        &self,
+        node: &Node,
+        p: &Pod,
+        pod_ref: &PodRef,
+        workload: Option<&WorkloadRef>,
+        opts: &PlanOptions,
+        out: &mut Vec<Blocker>,
+    ) {
+        let blocker = |reason, blocking, flag, pdbs: Vec<String>, message: String| Blocker {
+            reason,
+            node: node.name.clone(),
+            pods: vec![pod_ref.clone()],
+            pdbs,
+            workload: workload.cloned(),
+            blocking,
+            override_flag: flag,
+            message,
+        };
+        if p.owner.is_none() {
+            out.push(blocker(
+                BlockReason::NoController,
+                !opts.force,
+                Some("--force"),
+                Vec::new(),
+                if opts.force {
+                    format!("pod {pod_ref} has no controller: evicted for good, nothing recreates it")
+                } else {
+                    format!(
+                        "pod {pod_ref} has no controller: nothing would recreate it, so it is \
+                         refused; recreate it under a Deployment, or pass --force to evict it \
+                         for good"
+                    )
+                },
+            ));
+        }
+        if p.uses_empty_dir {
+            out.push(blocker(
+                BlockReason::EmptyDir,
+                !opts.delete_emptydir_data,
+                Some("--delete-emptydir-data"),
+                Vec::new(),
+                if opts.delete_emptydir_data {
+                    format!("pod {pod_ref} uses emptyDir: its data is deleted with it")
+                } else {
+                    format!(
+                        "pod {pod_ref} uses emptyDir, whose data is lost on eviction, so it is \
+                         refused; pass --delete-emptydir-data to accept that"
+                    )
+                },
+            ));
+        }
+        if p.do_not_disrupt {
+            out.push(blocker(
+                BlockReason::DoNotDisrupt,
+                !opts.force,
+                Some("--force"),
+                Vec::new(),
+                if opts.force {
+                    format!("pod {pod_ref} is marked karpenter.sh/do-not-disrupt: evicted anyway (--force)")
+                } else {
+                    format!(
+                        "pod {pod_ref} is marked karpenter.sh/do-not-disrupt, so it is refused; \
+                         wait until it may be disrupted (remove the annotation) or pass --force"
+                    )
+                },
+            ));
+        }
+        let pdbs = self.pdbs_of(p);
+        let names: Vec<String> = pdbs
+            .iter()
+            .map(|b| format!("{}/{}", b.namespace, b.name))
+            .collect();
+        if pdbs.len() > 1 {
+            out.push(blocker(
+                BlockReason::MultiplePdbs,
+                true,
+                None,
+                names.clone(),
+                format!(
+                    "pod {pod_ref} is selected by {} PodDisruptionBudgets ({}): the API answers \
+                     its eviction with 500 until only one selects it",
+                    pdbs.len(),
+                    names.join(", ")
+                ),
+            ));
+        } else if let [pdb] = pdbs.as_slice()
+            && pdb.disruptions_allowed <= 0
+            // The API evicts a pod that is not Running without asking its PDB.
+            && p.phase == "Running"
+        {
+            out.push(blocker(
+                BlockReason::PdbAllowsNone,
+                true,
+                None,
+                names,
+                format!(
+                    "PodDisruptionBudget {}/{} allows 0 disruptions now ({} healthy, {} \
+                     required): evicting pod {pod_ref} gets 429 and is retried until \
+                     --drain-timeout; relax the PDB or make more of its pods Ready",
+                    pdb.namespace, pdb.name, pdb.current_healthy, pdb.desired_healthy
+                ),
+            ));
+        }
+    }
+}
+
+/// kubectl drain's filter: not mirror pods, not DaemonSet pods, not already terminating, not
+/// finished.
+fn evictable(p: &Pod) -> bool {
+    !p.mirror
+        && !p.deleting
+        && p.phase != "Succeeded"
+        && p.phase != "Failed"
+        && p.owner.as_ref().is_none_or(|o| o.kind != "DaemonSet")
+}
+
+fn workload_ref(w: &Workload) -> WorkloadRef {
+    WorkloadRef {
+        kind: w.kind,
+        namespace: w.namespace.clone(),
+        name: w.name.clone(),
+    }
+}
+
+/// `deployment/default/nginx`, the subject form findings use.
+pub fn workload_label(w: &WorkloadRef) -> String {
+    format!(
+        "{}/{}/{}",
+        format!("{:?}", w.kind).to_ascii_lowercase(),
+        w.namespace,
+        w.name
+    )
+}
+
+/// What `kup rotate --abort` does: uncordon the nodes kup cordoned and drop their markers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortPlan {
+    pub nodes: Vec<AbortNode>,
+    /// Marked nodes left alone (being deleted: Karpenter is terminating them).
+    pub skipped: Vec<SkippedNode>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortNode {
+    pub name: String,
+    /// The raw marker value, as found (even when unreadable).
+    pub marker: String,
+    /// Cordoned now: uncordon it. Either way, remove the marker.
+    pub uncordon: bool,
+}
+
+/// Nodes carrying a rotation marker, sorted by name.
+pub fn abort_plan(snapshot: &Snapshot) -> AbortPlan {
+    let mut out = AbortPlan::default();
+    for node in &snapshot.nodes {
+        let Some(raw) = node.kup_annotations.get(ROTATION_ANNOTATION) else {
+            continue;
+        };
+        let phase = Marker::parse(raw).ok().map(|m| m.phase);
+        if node.deleting || phase == Some(Phase::Deleted) {
+            out.skipped.push(skip(
+                node,
+                format!(
+                    "deleted by kup ({ROTATION_ANNOTATION}={raw}): it is being terminated, \
+                     nothing to undo"
+                ),
+            ));
+            continue;
+        }
+        out.nodes.push(AbortNode {
+            name: node.name.clone(),
+            marker: raw.clone(),
+            uncordon: node.unschedulable,
+        });
+    }
+    out.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    out.skipped.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
