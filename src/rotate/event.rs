@@ -7,7 +7,11 @@ use super::marker::Phase;
 use super::plan::BlockReason;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "event",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum RotateEvent {
     /// The plan about to be carried out.
     Plan {

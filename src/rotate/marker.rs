@@ -90,7 +90,9 @@ impl Marker {
 
     /// The marker a node carries, if any: None when absent, Some(Err) when unreadable.
     pub fn of(annotations: &crate::model::Labels) -> Option<Result<Marker, MarkerError>> {
-        annotations.get(ROTATION_ANNOTATION).map(|v| Marker::parse(v))
+        annotations
+            .get(ROTATION_ANNOTATION)
+            .map(|v| Marker::parse(v))
     }
 }
 

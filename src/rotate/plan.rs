@@ -432,18 +432,13 @@ pub fn plan(
             } else if is_named {
                 skipped.push(skip(
                     node,
-                    format!(
-                        "not in pool {}",
-                        opts.pool.as_deref().unwrap_or_default()
-                    ),
+                    format!("not in pool {}", opts.pool.as_deref().unwrap_or_default()),
                 ));
             }
             continue;
         }
         let kubelet = Version::parse(&node.kubelet_version).ok();
-        let lagging = kubelet
-            .as_ref()
-            .is_some_and(|v| minor_skew(v, target) < 0);
+        let lagging = kubelet.as_ref().is_some_and(|v| minor_skew(v, target) < 0);
         let mut notes = Vec::new();
         let resume = match marker {
             Some(Err(e)) => {
@@ -657,8 +652,11 @@ impl<'a> Context<'a> {
         ))?;
         for _ in 0..8 {
             let Some(next) = w.owner.as_ref().and_then(|o| {
-                self.workloads
-                    .get(&(w.namespace.as_str(), workload_kind(&o.kind)?, o.name.as_str()))
+                self.workloads.get(&(
+                    w.namespace.as_str(),
+                    workload_kind(&o.kind)?,
+                    o.name.as_str(),
+                ))
             }) else {
                 break;
             };
@@ -890,7 +888,9 @@ impl<'a> Context<'a> {
                 Some("--force"),
                 Vec::new(),
                 if opts.force {
-                    format!("pod {pod_ref} has no controller: evicted for good, nothing recreates it")
+                    format!(
+                        "pod {pod_ref} has no controller: evicted for good, nothing recreates it"
+                    )
                 } else {
                     format!(
                         "pod {pod_ref} has no controller: nothing would recreate it, so it is \
