@@ -8,7 +8,7 @@ mod retry;
 mod snapshot;
 
 pub use connect::{ConnectOptions, Connection, EksArn, connect, parse_request_timeout};
-pub use snapshot::{ReadScope, read_snapshot};
+pub use snapshot::{ReadScope, node_names, read_snapshot};
 
 use std::path::PathBuf;
 

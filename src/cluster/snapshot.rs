@@ -172,6 +172,23 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
     })
 }
 
+/// Names of the nodes a label selector picks (the server does the matching, exactly as for
+/// `kubectl get nodes -l`).
+pub async fn node_names(
+    conn: &Connection,
+    selector: &str,
+) -> Result<std::collections::BTreeSet<String>, ClusterError> {
+    let names = list_all(
+        conn,
+        Api::<Node>::all(conn.client.clone()),
+        "nodes",
+        Some(selector),
+        |n| n.metadata.name,
+    )
+    .await?;
+    Ok(names.into_iter().collect())
+}
+
 /// `/version`, and the server's clock from the response's `Date` header: ages are measured
 /// on the server's clock (as kubectl's server-side tables are), so a client whose clock is
 /// off still shows them right.

@@ -10,14 +10,25 @@ use std::io::Write;
 
 pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<i32, KupError> {
     let conn = cluster::connect(&ctx.connect).await?;
+    // Placement needs every node (a pool's shape comes from them); `-l` narrows the skew part.
     let scope = cluster::ReadScope {
+        node_selector: None,
         pods: true,
         pdbs: true,
         workloads: true,
         pools: true,
         ..ctx.scope()
     };
-    let snapshot = cluster::read_snapshot(&conn, &scope).await?;
+    let (mut snapshot, selected) = match &ctx.selector {
+        None => (cluster::read_snapshot(&conn, &scope).await?, None),
+        Some(sel) => {
+            let (s, names) = futures::try_join!(
+                cluster::read_snapshot(&conn, &scope),
+                cluster::node_names(&conn, sel)
+            )?;
+            (s, Some(names))
+        }
+    };
     let control_plane = version::control_plane_version(&snapshot.control_plane).map_err(|e| {
         ClusterError::BadServerVersion {
             version: snapshot.control_plane.git_version.clone(),
@@ -26,6 +37,9 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     })?;
     let target = resolve_target(args.target.target.as_deref(), &control_plane)?;
     let placement = checks::placement_findings(&snapshot, &target, &ctx.config);
+    if let Some(names) = selected {
+        snapshot.nodes.retain(|n| names.contains(&n.name));
+    }
     let report = report::check_report(&snapshot, &target, placement);
     out.write_all(output::render_check(&report, ctx.format, &ctx.style).as_bytes())?;
     Ok(if checks::exceeds(&report.findings, args.fail_on) {

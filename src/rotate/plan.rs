@@ -665,8 +665,10 @@ impl<'a> Context<'a> {
         Some(w)
     }
 
+    /// The PDBs selecting the pod, sorted by name so messages are stable.
     fn pdbs_of(&self, pod: &Pod) -> Vec<&'a Pdb> {
-        self.snapshot
+        let mut out: Vec<&Pdb> = self
+            .snapshot
             .pdbs
             .iter()
             .filter(|p| p.namespace == pod.namespace)
@@ -681,7 +683,9 @@ impl<'a> Context<'a> {
                             .all(|r| requirement_matches(r, &pod.labels))
                 })
             })
-            .collect()
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
     }
 
     /// Somewhere its pods can run once every rotated node is gone: a Karpenter pool that fits
