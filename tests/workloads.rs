@@ -338,7 +338,19 @@ fn check_with_a_node_selector_still_judges_placement_against_every_pool() {
     assert_eq!(run.code, 0, "{run:?}");
     let doc = run.json();
     let findings = doc["findings"].as_array().unwrap();
-    assert!(findings.iter().all(|f| !f["code"].as_str().unwrap().starts_with("KUP-PLACE-")), "{doc}");
-    let subjects: Vec<&str> = findings.iter().map(|f| f["subject"].as_str().unwrap()).collect();
-    assert_eq!(subjects, vec!["node/ip-192-168-60-113.ec2.internal"], "only the selected node is judged: {doc}");
+    assert!(
+        findings
+            .iter()
+            .all(|f| !f["code"].as_str().unwrap().starts_with("KUP-PLACE-")),
+        "{doc}"
+    );
+    let subjects: Vec<&str> = findings
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        vec!["node/ip-192-168-60-113.ec2.internal"],
+        "only the selected node is judged: {doc}"
+    );
 }

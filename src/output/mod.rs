@@ -4,6 +4,7 @@
 mod check;
 mod drift;
 mod duration;
+mod rotate;
 mod workloads;
 
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
@@ -12,6 +13,7 @@ use serde::Serialize;
 pub use check::{render_check, render_findings};
 pub use drift::render_drift;
 pub use duration::human_duration;
+pub use rotate::render_rotate_plan;
 pub use workloads::render_workloads;
 
 use crate::checks::Severity;

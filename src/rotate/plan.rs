@@ -120,6 +120,11 @@ pub struct PlanOptions {
     pub nodes: Vec<String>,
     /// `--pool NAME` (any kind) or `KIND/NAME` (`nodepool`, `provisioner`, `nodegroup`).
     pub pool: Option<String>,
+    /// Nodes matching `-l` (the shell lists them with a label-selector query); None without
+    /// `-l`. Narrows like `--pool`: a current node it matches is not rotated. Keep the full node
+    /// list in the snapshot: the nodes left running decide where evicted pods can go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selector_nodes: Option<Vec<String>>,
     /// `--batch N`: nodes disrupted at once (at least 1).
     pub batch: usize,
     pub max_unavailable: Option<MaxUnavailable>,
@@ -135,6 +140,7 @@ impl Default for PlanOptions {
         PlanOptions {
             nodes: Vec::new(),
             pool: None,
+            selector_nodes: None,
             batch: 1,
             max_unavailable: None,
             force: false,
@@ -177,6 +183,8 @@ pub enum BlockReason {
     MultiplePdbs,
     /// A wildcard toleration: evicted pods are scheduled back onto the cordoned node.
     WildcardToleration,
+    /// An explicit toleration of `node.kubernetes.io/unschedulable`: the same, on purpose.
+    ToleratesCordon,
     /// After the rotation no node and no pool fits the workload: its pods would stay Pending.
     Stranded,
 }
@@ -190,6 +198,7 @@ impl BlockReason {
             BlockReason::PdbAllowsNone => "pdb-allows-none",
             BlockReason::MultiplePdbs => "multiple-pdbs",
             BlockReason::WildcardToleration => "wildcard-toleration",
+            BlockReason::ToleratesCordon => "tolerates-cordon",
             BlockReason::Stranded => "stranded",
         }
     }
@@ -416,7 +425,11 @@ pub fn plan(
     let mut chosen: Vec<Chosen> = Vec::new();
     for node in &snapshot.nodes {
         let is_named = named.contains(node.name.as_str());
-        let in_pool = pool_filter.as_ref().is_none_or(|f| f.matches(&node.pool));
+        let in_pool = pool_filter.as_ref().is_none_or(|f| f.matches(&node.pool))
+            && opts
+                .selector_nodes
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|n| n == &node.name));
         let marker = Marker::of(&node.kup_annotations);
         if (!named.is_empty() && !is_named) || !in_pool {
             // Narrowed out. Say so only where it matters: a half-done node or a named one.
@@ -432,7 +445,12 @@ pub fn plan(
             } else if is_named {
                 skipped.push(skip(
                     node,
-                    format!("not in pool {}", opts.pool.as_deref().unwrap_or_default()),
+                    match (&pool_filter, &opts.pool) {
+                        (Some(f), Some(name)) if !f.matches(&node.pool) => {
+                            format!("not in pool {name}")
+                        }
+                        _ => "does not match the -l selector".to_string(),
+                    },
                 ));
             }
             continue;
@@ -789,7 +807,22 @@ impl<'a> Context<'a> {
                 namespace: p.namespace.clone(),
                 name: p.name.clone(),
             };
-            self.pod_blockers(node, p, &pod_ref, workload.as_ref(), opts, &mut blockers);
+            let mut found = Vec::new();
+            self.pod_blockers(node, p, &pod_ref, workload.as_ref(), opts, &mut found);
+            for b in found {
+                // One PDB blocker per node and budget, naming all the pods it holds there.
+                let same = |x: &&mut Blocker| {
+                    matches!(
+                        b.reason,
+                        BlockReason::PdbAllowsNone | BlockReason::MultiplePdbs
+                    ) && x.reason == b.reason
+                        && x.pdbs == b.pdbs
+                };
+                match blockers.iter_mut().find(same) {
+                    Some(x) => x.pods.extend(b.pods),
+                    None => blockers.push(b),
+                }
+            }
             if let (Some(w), Some(r)) = (top, &workload) {
                 by_workload
                     .entry(r.clone())
@@ -806,20 +839,36 @@ impl<'a> Context<'a> {
         }
         let cordon = unschedulable_taint();
         for (r, (w, pod_refs)) in by_workload {
+            // A cordoned node still takes pods that tolerate its unschedulable taint (the
+            // scheduler's NodeUnschedulable rule): they come straight back.
             if let Some(tol) = w
                 .placement
                 .tolerations
                 .iter()
-                .find(|t| is_wildcard(t) && tolerates(t, &cordon))
+                .find(|t| tolerates(t, &cordon))
             {
-                let effect = tol
-                    .effect
-                    .as_deref()
-                    .filter(|e| !e.is_empty())
-                    .map(|e| format!("every {e} taint"))
-                    .unwrap_or_else(|| "every taint".to_string());
+                let (reason, what) = if is_wildcard(tol) {
+                    let effect = tol
+                        .effect
+                        .as_deref()
+                        .filter(|e| !e.is_empty())
+                        .map(|e| format!("every {e} taint"))
+                        .unwrap_or_else(|| "every taint".to_string());
+                    (
+                        BlockReason::WildcardToleration,
+                        format!(
+                            "tolerates {effect} (`operator: Exists` without a key), including \
+                             node.kubernetes.io/unschedulable"
+                        ),
+                    )
+                } else {
+                    (
+                        BlockReason::ToleratesCordon,
+                        "tolerates node.kubernetes.io/unschedulable".to_string(),
+                    )
+                };
                 blockers.push(Blocker {
-                    reason: BlockReason::WildcardToleration,
+                    reason,
                     node: node.name.clone(),
                     pods: pod_refs.clone(),
                     pdbs: Vec::new(),
@@ -827,10 +876,9 @@ impl<'a> Context<'a> {
                     blocking: true,
                     override_flag: None,
                     message: format!(
-                        "{} tolerates {effect} (`operator: Exists` without a key), including \
-                         node.kubernetes.io/unschedulable: the scheduler puts its evicted pods \
-                         straight back on this cordoned node, so the drain never finishes; \
-                         replace the wildcard with the tolerations it needs",
+                        "{} {what}: the scheduler puts its evicted pods straight back on this \
+                         cordoned node, so the drain never finishes; give it only the \
+                         tolerations it needs",
                         workload_label(&r)
                     ),
                 });
@@ -853,6 +901,19 @@ impl<'a> Context<'a> {
                 });
             }
         }
+        let mut notes = c.notes.clone();
+        if node.ready != Some(true) && !planned.is_empty() {
+            notes.push(
+                "not Ready: its kubelet may never confirm pod deletions, so evicted pods can \
+                 stay Terminating until they are force-deleted"
+                    .to_string(),
+            );
+        }
+        if node.unschedulable && c.resume.is_none() {
+            notes.push(
+                "already cordoned, not by kup: it stays cordoned whatever happens".to_string(),
+            );
+        }
         PlannedNode {
             name: node.name.clone(),
             pool: node.pool.clone(),
@@ -862,7 +923,7 @@ impl<'a> Context<'a> {
             replacement: self.replacement(node, opts.mode),
             pods: planned,
             blockers,
-            notes: c.notes.clone(),
+            notes,
         }
     }
 
@@ -948,8 +1009,8 @@ impl<'a> Context<'a> {
                 None,
                 names.clone(),
                 format!(
-                    "pod {pod_ref} is selected by {} PodDisruptionBudgets ({}): the API answers \
-                     its eviction with 500 until only one selects it",
+                    "selected by {} PodDisruptionBudgets ({}): the API answers every eviction of \
+                     these pods with 500 until only one selects them",
                     pdbs.len(),
                     names.join(", ")
                 ),
@@ -966,7 +1027,7 @@ impl<'a> Context<'a> {
                 names,
                 format!(
                     "PodDisruptionBudget {}/{} allows 0 disruptions now ({} healthy, {} \
-                     required): evicting pod {pod_ref} gets 429 and is retried until \
+                     required): evicting its pods here gets 429, retried until \
                      --drain-timeout; relax the PDB or make more of its pods Ready",
                     pdb.namespace, pdb.name, pdb.current_healthy, pdb.desired_healthy
                 ),
@@ -1053,4 +1114,4 @@ pub fn abort_plan(snapshot: &Snapshot) -> AbortPlan {
 
 #[cfg(test)]
 #[path = "plan_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -1,0 +1,415 @@
+//! `kup rotate --dry-run` output: the plan, batch by batch, then what will stop it.
+
+use comfy_table::{Cell, Color};
+
+use super::{
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, pool_label,
+    to_json, to_yaml,
+};
+use crate::rotate::{Blocker, PlannedNode, ReplaceAction, RotatePlan};
+
+pub fn render_rotate_plan(plan: &RotatePlan, format: Format, style: &Style) -> String {
+    match format {
+        Format::Json => to_json(plan),
+        Format::Yaml => to_yaml(plan),
+        Format::Table => table(plan, false, style),
+        Format::Wide => table(plan, true, style),
+        Format::Markdown => markdown(plan),
+    }
+}
+
+/// `5 nodes to 1.25 in 3 batches of at most 2 (mode replace), 6 pods to evict`.
+fn headline(plan: &RotatePlan) -> String {
+    let s = &plan.summary;
+    let mut out = format!(
+        "Rotation plan: {} to {} in {} of at most {} (mode {}), {} to evict",
+        plural(s.nodes, "node", "nodes"),
+        plan.target.minor_str(),
+        plural(s.batches, "batch", "batches"),
+        plan.effective_batch,
+        plan.options.mode.as_str(),
+        plural(s.evictions, "pod", "pods"),
+    );
+    if s.resumed > 0 {
+        out.push_str(&format!(
+            "; {} left by an earlier run continue{} first",
+            plural(s.resumed, "node", "nodes"),
+            if s.resumed == 1 { "s" } else { "" }
+        ));
+    }
+    out
+}
+
+fn action(n: &PlannedNode) -> &'static str {
+    match n.replacement.action {
+        ReplaceAction::DeleteNode => "delete node",
+        ReplaceAction::LeaveDrained => "leave drained",
+        ReplaceAction::LeaveCordoned => "leave cordoned",
+    }
+}
+
+fn resume(n: &PlannedNode) -> String {
+    n.resume
+        .as_ref()
+        .map(|m| format!("after {}", m.phase))
+        .unwrap_or_else(|| "-".to_string())
+}
+
+fn blocker_count(n: &PlannedNode) -> String {
+    let blocking = n.blockers.iter().filter(|b| b.blocking).count();
+    let allowed = n.blockers.len() - blocking;
+    match (blocking, allowed) {
+        (0, 0) => "-".to_string(),
+        (b, 0) => b.to_string(),
+        (0, a) => format!("({a} allowed)"),
+        (b, a) => format!("{b} ({a} allowed)"),
+    }
+}
+
+/// The node's notes, then what happens to it when kup does not delete it.
+fn node_notes(n: &PlannedNode) -> Vec<String> {
+    let mut notes = n.notes.clone();
+    if n.replacement.action != ReplaceAction::DeleteNode {
+        notes.push(n.replacement.message.clone());
+    }
+    notes
+}
+
+fn pods_of(b: &Blocker) -> String {
+    b.pods
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn verdict_line(plan: &RotatePlan) -> String {
+    let s = &plan.summary;
+    match (s.blocking, s.allowed) {
+        (0, 0) => "No blockers predicted.".to_string(),
+        (0, a) => format!(
+            "No blockers predicted ({} allowed by the flags given).",
+            plural(a, "pod", "pods")
+        ),
+        (b, _) => format!(
+            "{} will stop this rotation: fix {} (or pass the flag a blocker names), then \
+             plan again.",
+            plural(b, "blocker", "blockers"),
+            if b == 1 { "it" } else { "them" }
+        ),
+    }
+}
+
+fn table(plan: &RotatePlan, wide: bool, style: &Style) -> String {
+    let mut out = headline(plan);
+    out.push_str("\n\n");
+    if plan.summary.nodes == 0 {
+        out.push_str(&format!(
+            "No node to rotate: {} at {} already.\n",
+            plural(plan.summary.up_to_date, "node is", "nodes are"),
+            plan.target.minor_str()
+        ));
+    } else {
+        let mut t = kubectl_table(style);
+        let mut header = vec![
+            "BATCH", "NODE", "POOL", "KUBELET", "RESUME", "PODS", "THEN", "BLOCKERS",
+        ];
+        if wide {
+            header.push("NOTES");
+        }
+        t.set_header(header);
+        for (i, b) in plan.batches.iter().enumerate() {
+            for n in &b.nodes {
+                let blocking = n.blockers.iter().any(|b| b.blocking);
+                let mut cells = vec![
+                    Cell::new(i + 1),
+                    Cell::new(&n.name),
+                    Cell::new(pool_label(&n.pool)),
+                    Cell::new(&n.kubelet),
+                    Cell::new(resume(n)),
+                    Cell::new(n.pods.len()),
+                    Cell::new(action(n)),
+                    colored(blocker_count(n), blocking.then_some(Color::Red), style),
+                ];
+                if wide {
+                    cells.push(Cell::new(node_notes(n).join("; ")));
+                }
+                t.add_row(cells);
+            }
+        }
+        // BATCH, NODE, KUBELET, PODS stay whole.
+        out.push_str(&finish_table(&mut t, &[0, 1, 3, 5]));
+    }
+    let blockers: Vec<&Blocker> = plan.blockers().collect();
+    if !blockers.is_empty() {
+        out.push_str("\nPredicted blockers:\n");
+        let mut t = kubectl_table(style);
+        t.set_header(vec!["NODE", "REASON", "PODS", "WHY"]);
+        for b in &blockers {
+            let (label, color) = if b.blocking {
+                (b.reason.to_string(), Some(Color::Red))
+            } else {
+                (format!("{} (allowed)", b.reason), Some(Color::Yellow))
+            };
+            t.add_row(vec![
+                Cell::new(&b.node),
+                colored(label, color, style),
+                Cell::new(pods_of(b)),
+                Cell::new(&b.message),
+            ]);
+        }
+        out.push_str(&finish_table(&mut t, &[0, 1]));
+    }
+    // Without --wide, notes and what the user must do for nodes kup does not replace are
+    // still said, once per line.
+    if !wide {
+        let lines: Vec<String> = plan
+            .nodes()
+            .flat_map(|n| {
+                node_notes(n)
+                    .into_iter()
+                    .map(move |note| format!("  {}: {note}\n", n.name))
+            })
+            .collect();
+        if !lines.is_empty() {
+            out.push_str("\nNotes:\n");
+            out.push_str(&lines.concat());
+        }
+    }
+    if !plan.skipped.is_empty() {
+        out.push_str("\nSkipped:\n");
+        let mut t = kubectl_table(style);
+        t.set_header(vec!["NODE", "REASON"]);
+        for s in &plan.skipped {
+            t.add_row(vec![Cell::new(&s.name), Cell::new(&s.reason)]);
+        }
+        out.push_str(&finish_table(&mut t, &[0]));
+    }
+    out.push('\n');
+    out.push_str(&verdict_line(plan));
+    out.push('\n');
+    out
+}
+
+fn markdown(plan: &RotatePlan) -> String {
+    let mut out = format!("**kup rotate** · {}\n\n", headline(plan));
+    if plan.summary.nodes > 0 {
+        let rows: Vec<Vec<String>> = plan
+            .batches
+            .iter()
+            .enumerate()
+            .flat_map(|(i, b)| {
+                b.nodes.iter().map(move |n| {
+                    vec![
+                        (i + 1).to_string(),
+                        format!("`{}`", n.name),
+                        pool_label(&n.pool),
+                        n.kubelet.clone(),
+                        resume(n),
+                        n.pods.len().to_string(),
+                        n.replacement.message.clone(),
+                        blocker_count(n),
+                    ]
+                })
+            })
+            .collect();
+        out.push_str(&markdown_table(
+            &[
+                "Batch", "Node", "Pool", "Kubelet", "Resume", "Pods", "Then", "Blockers",
+            ],
+            &rows,
+        ));
+    }
+    let rows: Vec<Vec<String>> = plan
+        .blockers()
+        .map(|b| {
+            vec![
+                format!("`{}`", b.node),
+                if b.blocking {
+                    format!("`{}`", b.reason)
+                } else {
+                    format!("`{}` (allowed)", b.reason)
+                },
+                pods_of(b),
+                b.message.clone(),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        out.push_str("\n**Predicted blockers**\n\n");
+        out.push_str(&markdown_table(&["Node", "Reason", "Pods", "Why"], &rows));
+    }
+    if !plan.skipped.is_empty() {
+        let rows: Vec<Vec<String>> = plan
+            .skipped
+            .iter()
+            .map(|s| vec![format!("`{}`", s.name), s.reason.clone()])
+            .collect();
+        out.push_str("\n**Skipped**\n\n");
+        out.push_str(&markdown_table(&["Node", "Reason"], &rows));
+    }
+    out.push('\n');
+    out.push_str(&verdict_line(plan));
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Selector;
+    use crate::rotate::plan::tests::cluster;
+    use crate::rotate::{MaxUnavailable, PlanOptions, plan};
+    use crate::version::Version;
+
+    fn plain() -> Style {
+        Style::default()
+    }
+
+    fn workshop_plan(opts: &PlanOptions, blocking_pdb: bool) -> RotatePlan {
+        let mut s = cluster();
+        if blocking_pdb {
+            s.pdbs.push(crate::model::Pdb {
+                namespace: "default".into(),
+                name: "nginx".into(),
+                selector: Some(Selector {
+                    match_labels: [("app".to_string(), "nginx".to_string())].into(),
+                    match_expressions: Vec::new(),
+                }),
+                min_available: Some("3".into()),
+                max_unavailable: None,
+                disruptions_allowed: 0,
+                current_healthy: 3,
+                desired_healthy: 3,
+                expected_pods: 3,
+            });
+        }
+        match plan(&s, &Version::new(1, 25, None), opts) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn batch2() -> PlanOptions {
+        PlanOptions {
+            batch: 2,
+            ..PlanOptions::default()
+        }
+    }
+
+    #[test]
+    fn plan_table() {
+        let out = render_rotate_plan(&workshop_plan(&batch2(), false), Format::Table, &plain());
+        assert!(out.contains("No blockers predicted."));
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn plan_table_with_blockers() {
+        let out = render_rotate_plan(&workshop_plan(&batch2(), true), Format::Table, &plain());
+        assert!(out.contains("2 blockers will stop this rotation"));
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn plan_wide() {
+        let opts = PlanOptions {
+            max_unavailable: Some(MaxUnavailable::Count(1)),
+            ..batch2()
+        };
+        insta::assert_snapshot!(render_rotate_plan(
+            &workshop_plan(&opts, false),
+            Format::Wide,
+            &plain()
+        ));
+    }
+
+    #[test]
+    fn plan_markdown() {
+        insta::assert_snapshot!(render_rotate_plan(
+            &workshop_plan(&batch2(), true),
+            Format::Markdown,
+            &plain()
+        ));
+    }
+
+    #[test]
+    fn plan_json_and_yaml_are_the_document() {
+        let p = workshop_plan(&batch2(), true);
+        let json = render_rotate_plan(&p, Format::Json, &plain());
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(v["kind"], "RotatePlan");
+        assert_eq!(v, serde_json::to_value(&p).unwrap_or_default());
+        let yaml = render_rotate_plan(&p, Format::Yaml, &plain());
+        assert!(
+            yaml.starts_with("apiVersion: kup/v1\nkind: RotatePlan\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("reason: pdb-allows-none"));
+    }
+
+    #[test]
+    fn nothing_to_rotate() {
+        let opts = PlanOptions {
+            pool: Some("nodepool/default".into()),
+            ..PlanOptions::default()
+        };
+        let out = render_rotate_plan(&workshop_plan(&opts, false), Format::Table, &plain());
+        assert!(
+            out.contains("No node to rotate: 1 node is at 1.25 already."),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn resumed_and_skipped_nodes() {
+        let mut s = cluster();
+        for (name, marker) in [
+            ("ip-192-168-45-67.us-west-2.compute.internal", "r7/drained"),
+            ("legacy-worker-1", "r7/verified"),
+        ] {
+            if let Some(n) = s.nodes.iter_mut().find(|n| n.name == name) {
+                n.kup_annotations
+                    .insert(crate::rotate::ROTATION_ANNOTATION.into(), marker.into());
+            }
+        }
+        let opts = PlanOptions {
+            force: true,
+            ..batch2()
+        };
+        let p = match plan(&s, &Version::new(1, 25, None), &opts) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let out = render_rotate_plan(&p, Format::Table, &plain());
+        assert!(
+            out.contains("1 node left by an earlier run continues first"),
+            "{out}"
+        );
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn narrow_terminals_wrap_without_panicking() {
+        let p = workshop_plan(&batch2(), true);
+        for width in [0, 10, 40, 80] {
+            let style = Style {
+                color: false,
+                width: Some(width),
+            };
+            let out = render_rotate_plan(&p, Format::Table, &style);
+            assert!(out.contains("legacy-worker-1"), "{width}: {out}");
+        }
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let p = workshop_plan(&batch2(), true);
+        assert!(!render_rotate_plan(&p, Format::Table, &plain()).contains('\u{1b}'));
+        let color = Style {
+            color: true,
+            width: None,
+        };
+        assert!(render_rotate_plan(&p, Format::Table, &color).contains('\u{1b}'));
+    }
+}
