@@ -189,19 +189,6 @@ fn workload_word(kind: WorkloadKind) -> &'static str {
     }
 }
 
-fn kind_from_str(s: &str) -> Option<WorkloadKind> {
-    Some(match s {
-        "Deployment" => WorkloadKind::Deployment,
-        "StatefulSet" => WorkloadKind::StatefulSet,
-        "DaemonSet" => WorkloadKind::DaemonSet,
-        "ReplicaSet" => WorkloadKind::ReplicaSet,
-        "Job" => WorkloadKind::Job,
-        "CronJob" => WorkloadKind::CronJob,
-        "Pod" => WorkloadKind::Pod,
-        _ => return None,
-    })
-}
-
 /// A top-level workload to judge.
 struct Subject<'a> {
     kind: WorkloadKind,
@@ -227,7 +214,7 @@ fn subjects(snapshot: &Snapshot) -> Vec<Subject<'_>> {
         .filter(|w| {
             // An owner kup did not read (a CRD controller, say) leaves this as the top.
             w.owner.as_ref().is_none_or(|o| {
-                kind_from_str(&o.kind)
+                WorkloadKind::from_kind(&o.kind)
                     .is_none_or(|k| !known.contains(&(w.namespace.as_str(), k, o.name.as_str())))
             })
         })
@@ -283,7 +270,7 @@ impl<'a> Context<'a> {
                 let owner = w
                     .owner
                     .as_ref()
-                    .and_then(|o| Some((kind_from_str(&o.kind)?, o.name.as_str())));
+                    .and_then(|o| Some((WorkloadKind::from_kind(&o.kind)?, o.name.as_str())));
                 ((w.namespace.as_str(), w.kind, w.name.as_str()), owner)
             })
             .collect();
@@ -294,7 +281,7 @@ impl<'a> Context<'a> {
             }
             let ns = p.namespace.as_str();
             let mut top: Key = match &p.owner {
-                Some(o) => match kind_from_str(&o.kind) {
+                Some(o) => match WorkloadKind::from_kind(&o.kind) {
                     Some(k) => (ns, k, o.name.as_str()),
                     None => continue,
                 },

@@ -1,11 +1,11 @@
 //! `kup check`: the readiness report. Its exit code gates CI through `--fail-on`.
 
-use super::context::{Context, resolve_target};
+use super::context::{Context, target_of};
 use crate::checks;
 use crate::cli::CheckArgs;
-use crate::cluster::{self, ClusterError};
+use crate::cluster;
 use crate::error::{KupError, exit};
-use crate::{output, report, version};
+use crate::{output, report};
 use std::io::Write;
 
 pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<i32, KupError> {
@@ -29,13 +29,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
             (s, Some(names))
         }
     };
-    let control_plane = version::control_plane_version(&snapshot.control_plane).map_err(|e| {
-        ClusterError::BadServerVersion {
-            version: snapshot.control_plane.git_version.clone(),
-            reason: e.to_string(),
-        }
-    })?;
-    let target = resolve_target(args.target.target.as_deref(), &control_plane)?;
+    let target = target_of(&snapshot, args.target.target.as_deref())?;
     let placement = checks::placement_findings(&snapshot, &target, &ctx.config);
     if let Some(names) = selected {
         snapshot.nodes.retain(|n| names.contains(&n.name));

@@ -2,8 +2,9 @@
 
 use crate::checks::PlacementConfig;
 use crate::cli::{ColorChoice, GlobalArgs};
-use crate::cluster::{ConnectOptions, ReadScope};
+use crate::cluster::{ClusterError, ConnectOptions, ReadScope};
 use crate::error::KupError;
+use crate::model::Snapshot;
 use crate::output::{Format, Style};
 use crate::version::Version;
 use std::io::IsTerminal;
@@ -72,10 +73,18 @@ impl Context {
     }
 }
 
-/// `--target`, or the control plane's own version.
-pub fn resolve_target(flag: Option<&str>, control_plane: &Version) -> Result<Version, KupError> {
+/// The version to judge the cluster against: `--target`, or the control plane's own (an
+/// unreadable server version is the cluster's fault, exit 3; a bad `--target` the user's, exit 2).
+pub fn target_of(snapshot: &Snapshot, flag: Option<&str>) -> Result<Version, KupError> {
+    let control_plane =
+        crate::version::control_plane_version(&snapshot.control_plane).map_err(|e| {
+            ClusterError::BadServerVersion {
+                version: snapshot.control_plane.git_version.clone(),
+                reason: e.to_string(),
+            }
+        })?;
     match flag {
-        None => Ok(control_plane.clone()),
+        None => Ok(control_plane),
         Some(s) => Version::parse(s).map_err(|e| KupError::Usage(format!("invalid --target: {e}"))),
     }
 }

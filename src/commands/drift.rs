@@ -1,11 +1,11 @@
 //! `kup drift`: nodes whose kubelet lags the control plane (or `--target`), grouped by pool.
 
-use super::context::{Context, resolve_target};
+use super::context::{Context, target_of};
 use crate::checks;
 use crate::cli::DriftArgs;
-use crate::cluster::{self, ClusterError};
+use crate::cluster;
 use crate::error::{KupError, exit};
-use crate::{output, report, version};
+use crate::{output, report};
 use std::io::Write;
 
 pub async fn run(ctx: &Context, args: &DriftArgs, out: &mut dyn Write) -> Result<i32, KupError> {
@@ -15,13 +15,7 @@ pub async fn run(ctx: &Context, args: &DriftArgs, out: &mut dyn Write) -> Result
         ..ctx.scope()
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
-    let control_plane = version::control_plane_version(&snapshot.control_plane).map_err(|e| {
-        ClusterError::BadServerVersion {
-            version: snapshot.control_plane.git_version.clone(),
-            reason: e.to_string(),
-        }
-    })?;
-    let target = resolve_target(args.target.target.as_deref(), &control_plane)?;
+    let target = target_of(&snapshot, args.target.target.as_deref())?;
     let report = report::drift_report(&snapshot, &target);
     out.write_all(output::render_drift(&report, ctx.format, &ctx.style).as_bytes())?;
     let findings = checks::skew_findings(&snapshot, &target);

@@ -1,11 +1,11 @@
 //! `kup workloads`: each workload's placement verdict against the node pools.
 
-use super::context::{Context, resolve_target};
+use super::context::{Context, target_of};
 use crate::checks;
 use crate::cli::CheckArgs;
-use crate::cluster::{self, ClusterError};
+use crate::cluster;
 use crate::error::{KupError, exit};
-use crate::{output, report, version};
+use crate::{output, report};
 use std::io::Write;
 
 pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<i32, KupError> {
@@ -20,13 +20,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
         ..ctx.scope()
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
-    let control_plane = version::control_plane_version(&snapshot.control_plane).map_err(|e| {
-        ClusterError::BadServerVersion {
-            version: snapshot.control_plane.git_version.clone(),
-            reason: e.to_string(),
-        }
-    })?;
-    let target = resolve_target(args.target.target.as_deref(), &control_plane)?;
+    let target = target_of(&snapshot, args.target.target.as_deref())?;
     let report = report::workloads_report(&snapshot, &target, &ctx.config);
     out.write_all(output::render_workloads(&report, ctx.format, &ctx.style).as_bytes())?;
     Ok(if checks::exceeds(&report.findings, args.fail_on) {

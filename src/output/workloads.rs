@@ -7,7 +7,7 @@ use super::{
     render_findings, severity_color, to_json, to_yaml,
 };
 use crate::checks::WorkloadVerdict;
-use crate::model::{PoolKind, PoolRef, WorkloadKind};
+use crate::model::{PoolKind, PoolRef};
 use crate::report::WorkloadsReport;
 
 const HEADERS: [&str; 7] = [
@@ -26,18 +26,6 @@ pub fn render_workloads(report: &WorkloadsReport, format: Format, style: &Style)
         Format::Yaml => to_yaml(report),
         Format::Table | Format::Wide => table(report, format, style),
         Format::Markdown => markdown(report),
-    }
-}
-
-fn kind(k: WorkloadKind) -> &'static str {
-    match k {
-        WorkloadKind::Deployment => "Deployment",
-        WorkloadKind::StatefulSet => "StatefulSet",
-        WorkloadKind::DaemonSet => "DaemonSet",
-        WorkloadKind::ReplicaSet => "ReplicaSet",
-        WorkloadKind::Job => "Job",
-        WorkloadKind::CronJob => "CronJob",
-        WorkloadKind::Pod => "Pod",
     }
 }
 
@@ -93,7 +81,7 @@ fn verdict_color(w: &WorkloadVerdict) -> Option<Color> {
 fn row(w: &WorkloadVerdict) -> Vec<String> {
     vec![
         w.namespace.clone(),
-        kind(w.kind).to_string(),
+        w.kind.as_str().to_string(),
         w.name.clone(),
         replicas(w),
         fits(w),

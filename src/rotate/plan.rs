@@ -624,18 +624,6 @@ struct Context<'a> {
     rotated: BTreeSet<&'a str>,
 }
 
-fn workload_kind(kind: &str) -> Option<WorkloadKind> {
-    Some(match kind {
-        "Deployment" => WorkloadKind::Deployment,
-        "StatefulSet" => WorkloadKind::StatefulSet,
-        "DaemonSet" => WorkloadKind::DaemonSet,
-        "ReplicaSet" => WorkloadKind::ReplicaSet,
-        "Job" => WorkloadKind::Job,
-        "CronJob" => WorkloadKind::CronJob,
-        _ => return None,
-    })
-}
-
 /// The taint the node controller puts on a cordoned node.
 fn unschedulable_taint() -> Taint {
     Taint {
@@ -665,14 +653,14 @@ impl<'a> Context<'a> {
         let owner = pod.owner.as_ref()?;
         let mut w = *self.workloads.get(&(
             pod.namespace.as_str(),
-            workload_kind(&owner.kind)?,
+            WorkloadKind::from_kind(&owner.kind).filter(|k| *k != WorkloadKind::Pod)?,
             owner.name.as_str(),
         ))?;
         for _ in 0..8 {
             let Some(next) = w.owner.as_ref().and_then(|o| {
                 self.workloads.get(&(
                     w.namespace.as_str(),
-                    workload_kind(&o.kind)?,
+                    WorkloadKind::from_kind(&o.kind).filter(|k| *k != WorkloadKind::Pod)?,
                     o.name.as_str(),
                 ))
             }) else {
