@@ -547,13 +547,41 @@ _kup() {
             return 0
             ;;
         kup__subcmd__rotate)
-            opts="-n -A -l -o -v -q -h -V --target --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-y -n -A -l -o -v -q -h -V --target --pool --batch --max-unavailable --mode --dry-run --yes --force --delete-emptydir-data --drain-timeout --grace-period --timeout --abort --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-unavailable)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -W "replace drain cordon" -- "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

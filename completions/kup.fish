@@ -132,6 +132,15 @@ complete -c kup -n "__fish_kup_using_subcommand workloads" -s q -l quiet -d 'Pri
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s h -l help -d 'Print help'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l pool -d 'Only nodes of this pool: NAME or KIND/NAME (nodepool, provisioner, nodegroup)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l batch -d 'Nodes disrupted at once' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l max-unavailable -d 'At most this many nodes (or this share of all nodes) unavailable at once' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l mode -d 'replace: cordon, drain, delete Karpenter nodes; drain: stop after the drain; cordon: only cordon' -r -f -a "replace\t'Cordon, drain, then replace (delete Karpenter nodes; others are left drained)'
+drain\t'Cordon and drain, then stop'
+cordon\t'Only cordon'"
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l drain-timeout -d 'How long a node\'s evictions may be refused (PDB, 429) before the run stops: `5m`, `30s`' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l grace-period -d 'Grace period for evicted pods, in seconds (default: each pod\'s own)' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l timeout -d 'How long to wait for evicted pods to go and for replacements and workloads to be Ready' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l context -d 'The kubeconfig context to use (default: current-context)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
@@ -149,10 +158,15 @@ markdown\t''"
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l dry-run -d 'Print the plan and change nothing'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l force -d 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l delete-emptydir-data -d 'Evict pods using emptyDir volumes (their data is lost)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l abort -d 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand rotate" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand completions" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l context -d 'The kubeconfig context to use (default: current-context)' -r

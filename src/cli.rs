@@ -118,7 +118,7 @@ pub enum Command {
     /// Each workload's placement verdict against the node pools.
     Workloads(CheckArgs),
     /// Cordon, drain and replace lagging nodes, batch by batch, resumably.
-    Rotate(TargetArgs),
+    Rotate(RotateArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run the upgrade story against the built-in simulated cluster (no cloud account needed).
@@ -148,6 +148,61 @@ pub struct CheckArgs {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, env = "KUP_FAIL_ON", value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    /// Nodes to rotate (default: every node whose kubelet lags the target).
+    #[arg(value_name = "NODE")]
+    pub nodes: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only nodes of this pool: NAME or KIND/NAME (nodepool, provisioner, nodegroup).
+    #[arg(long, env = "KUP_POOL", value_name = "POOL")]
+    pub pool: Option<String>,
+    /// Nodes disrupted at once.
+    #[arg(long, env = "KUP_BATCH", value_name = "N", default_value_t = 1)]
+    pub batch: usize,
+    /// At most this many nodes (or this share of all nodes) unavailable at once.
+    #[arg(long, env = "KUP_MAX_UNAVAILABLE", value_name = "N|P%")]
+    pub max_unavailable: Option<crate::rotate::MaxUnavailable>,
+    /// replace: cordon, drain, delete Karpenter nodes; drain: stop after the drain; cordon: only cordon.
+    #[arg(long, env = "KUP_MODE", value_enum, default_value_t = crate::rotate::Mode::Replace)]
+    pub mode: crate::rotate::Mode,
+    /// Print the plan and change nothing.
+    #[arg(long, env = "KUP_DRY_RUN")]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(short = 'y', long, env = "KUP_YES")]
+    pub yes: bool,
+    /// Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt.
+    #[arg(long, env = "KUP_FORCE")]
+    pub force: bool,
+    /// Evict pods using emptyDir volumes (their data is lost).
+    #[arg(long, env = "KUP_DELETE_EMPTYDIR_DATA")]
+    pub delete_emptydir_data: bool,
+    /// How long a node's evictions may be refused (PDB, 429) before the run stops: `5m`, `30s`.
+    #[arg(
+        long,
+        env = "KUP_DRAIN_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "5m"
+    )]
+    pub drain_timeout: String,
+    /// Grace period for evicted pods, in seconds (default: each pod's own).
+    #[arg(long, env = "KUP_GRACE_PERIOD", value_name = "SECONDS")]
+    pub grace_period: Option<u32>,
+    /// How long to wait for evicted pods to go and for replacements and workloads to be Ready.
+    #[arg(
+        long,
+        env = "KUP_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "15m"
+    )]
+    pub timeout: String,
+    /// Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers.
+    #[arg(long, env = "KUP_ABORT", conflicts_with_all = ["dry_run", "nodes"])]
+    pub abort: bool,
 }
 
 #[derive(Debug, Clone, Args)]

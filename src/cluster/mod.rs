@@ -3,6 +3,7 @@
 
 mod connect;
 mod convert;
+pub mod drain;
 mod list;
 mod retry;
 mod snapshot;

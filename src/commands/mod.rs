@@ -6,6 +6,7 @@ mod completions;
 mod context;
 pub mod demo;
 mod drift;
+mod rotate;
 mod workloads;
 
 pub use completions::{COMPLETION_FILES, completion_script};
@@ -36,7 +37,9 @@ pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
         Command::Workloads(args) => {
             workloads::run(&Context::from_args(&cli.global)?, &args, &mut out).await
         }
-        Command::Rotate(_) => Err(KupError::NotYet("rotate")),
+        Command::Rotate(args) => {
+            rotate::run(&Context::from_args(&cli.global)?, &args, &mut out).await
+        }
         Command::Demo(args) => {
             drop(out);
             demo::run(&cli.global, &args).await

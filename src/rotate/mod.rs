@@ -2,6 +2,7 @@
 //! writes the resumable per-node state, `event` is what the executor streams with `-o json`.
 
 pub mod event;
+pub mod execute;
 pub mod marker;
 pub mod plan;
 

@@ -1,0 +1,523 @@
+//! End to end: `kup rotate` against kup-sim over real HTTP, judged by what the cluster looks
+//! like afterwards and by the sim's safety counters (`/sim/stats`).
+
+mod common;
+
+use common::{Run, Sim, kup_with_kubeconfig};
+use serde_json::Value;
+use std::io::{Read, Write};
+
+const KARPENTER_NODE: &str = "ip-192-168-60-113.ec2.internal";
+
+/// The JSON events of a `-o json` run, one per line.
+fn events(run: &Run) -> Vec<Value> {
+    run.stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}\n{run:?}")))
+        .collect()
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect()
+}
+
+fn assert_safe(sim: &Sim, batch: u64) {
+    let stats = sim.stats();
+    assert_eq!(stats["pdb_violations"], 0, "{stats}");
+    assert_eq!(stats["pods_lost"], 0, "{stats}");
+    let max = stats["max_unschedulable_nodes"].as_u64().unwrap();
+    assert!(max <= batch, "{max} nodes unschedulable at once: {stats}");
+}
+
+/// `kubectl get nodes`-like facts from `kup drift -o json`: (name, kubelet, pool name).
+fn nodes(sim: &Sim) -> Vec<(String, String, String)> {
+    let run = sim.kup(&["drift", "-o", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc = run.json();
+    let mut out = Vec::new();
+    for p in doc["pools"].as_array().unwrap() {
+        for n in p["nodes"].as_array().unwrap() {
+            out.push((
+                n["name"].as_str().unwrap().to_string(),
+                n["kubelet"].as_str().unwrap().to_string(),
+                p["pool"]["name"].as_str().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// A raw HTTP request to the sim (no auth in these tests); returns the status code.
+fn http(sim: &Sim, method: &str, path: &str, content_type: &str, body: &str) -> u16 {
+    http_full(&sim.url, method, path, content_type, body).0
+}
+
+/// The same, with the response body.
+fn http_full(url: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let code = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {resp}"));
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (code, body)
+}
+
+#[test]
+fn workshop_pool_rotation_replaces_the_karpenter_node_safely() {
+    let sim = Sim::builtin("workshop");
+    let run = sim.kup(&["rotate", "--pool", "default", "--yes", "-o", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    let k = kinds(&ev);
+    assert_eq!(k.first(), Some(&"plan"), "{run:?}");
+    assert_eq!(k.last(), Some(&"done"), "{run:?}");
+    for want in [
+        "cordoned",
+        "evicted",
+        "deleted",
+        "replacement-ready",
+        "verified",
+    ] {
+        assert!(k.contains(&want), "missing {want}: {run:?}");
+    }
+    assert_eq!(
+        ev.iter().filter(|e| e["event"] == "evicted").count(),
+        3,
+        "{run:?}"
+    );
+    assert_eq!(ev.last().unwrap()["podsMoved"], 3);
+
+    // No lagging Karpenter node is left; its replacement runs at the control plane's version.
+    let lagging = sim.kup(&["drift", "-l", "node-type=applications", "-o", "json"]);
+    assert_eq!(lagging.code, 0, "{lagging:?}");
+    let all = nodes(&sim);
+    assert!(!all.iter().any(|(n, ..)| n == KARPENTER_NODE), "{all:?}");
+    let new: Vec<&(String, String, String)> = all
+        .iter()
+        .filter(|(_, _, pool)| pool == "default")
+        .collect();
+    assert!(!new.is_empty(), "{all:?}");
+    for (_, kubelet, _) in &new {
+        assert!(kubelet.starts_with("v1.25.16"), "{all:?}");
+    }
+    // The nginx pods run there.
+    let w = sim.kup(&["workloads", "-o", "json"]);
+    assert!(
+        w.stdout.contains(&new[0].0),
+        "nginx runs on the new node {}: {w:?}",
+        new[0].0
+    );
+    assert_safe(&sim, 1);
+    let stats = sim.stats();
+    assert!(stats["evictions"].as_u64().unwrap() >= 3, "{stats}");
+}
+
+#[test]
+fn whole_workshop_stops_before_any_change_naming_the_stranded_coredns() {
+    let sim = Sim::builtin("workshop");
+    let before = sim.stats()["writes"].clone();
+    let run = sim.kup(&["rotate", "--yes"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("coredns"), "{run:?}");
+    assert!(run.stderr.contains("stranded"), "{run:?}");
+    assert!(run.stderr.contains("nothing was changed"), "{run:?}");
+    assert_eq!(sim.stats()["writes"], before, "no writes");
+}
+
+#[test]
+fn dry_run_writes_nothing_and_no_terminal_without_yes_is_refused() {
+    let sim = Sim::builtin("workshop");
+    let before = sim.stats()["writes"].clone();
+    let run = sim.kup(&["rotate", "--pool", "default", "--dry-run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains(KARPENTER_NODE), "{run:?}");
+    assert_eq!(sim.stats()["writes"], before, "--dry-run writes nothing");
+
+    let run = sim.kup(&["rotate", "--pool", "default"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--yes"), "{run:?}");
+    assert_eq!(sim.stats()["writes"], before, "refused before any write");
+}
+
+#[test]
+fn a_blocking_pdb_stops_the_drain_and_a_second_run_finishes_after_it_is_relaxed() {
+    let sim = Sim::builtin("pdb-blocks");
+    let run = sim.kup(&[
+        "rotate",
+        "--pool",
+        "default",
+        "--yes",
+        "--drain-timeout",
+        "3s",
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("default/nginx-pdb"), "names the PDB: {run:?}");
+    assert!(all.contains("nginx-"), "names the pods: {run:?}");
+    assert!(
+        all.contains("--abort"),
+        "says how to resume or undo: {run:?}"
+    );
+
+    // The node is left cordoned, with its marker.
+    let plan = sim.kup(&["rotate", "--pool", "default", "--dry-run", "-o", "json"]);
+    let doc = plan.json();
+    let node = &doc["batches"][0]["nodes"][0];
+    assert_eq!(node["name"], KARPENTER_NODE, "{plan:?}");
+    assert_eq!(node["resume"]["phase"], "cordoned", "{plan:?}");
+
+    // Relax the PDB through the API, then run again: it resumes and finishes.
+    let code = http(
+        &sim,
+        "PATCH",
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets/nginx-pdb",
+        "application/merge-patch+json",
+        r#"{"spec":{"minAvailable":2}}"#,
+    );
+    assert_eq!(code, 200);
+    let run = sim.kup(&["rotate", "--pool", "default", "--yes", "-o", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(kinds(&events(&run)).last(), Some(&"done"), "{run:?}");
+    assert!(!nodes(&sim).iter().any(|(n, ..)| n == KARPENTER_NODE));
+    assert_safe(&sim, 1);
+}
+
+#[test]
+fn abort_uncordons_and_removes_the_marker() {
+    let sim = Sim::builtin("pdb-blocks");
+    let run = sim.kup(&[
+        "rotate",
+        "--pool",
+        "default",
+        "--yes",
+        "--drain-timeout",
+        "1s",
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    let node_path = format!("/api/v1/nodes/{KARPENTER_NODE}");
+    let (_, before) = http_full(&sim.url, "GET", &node_path, "application/json", "");
+    assert!(before.contains("kup.dev/rotation"), "{before}");
+    assert!(before.contains("\"unschedulable\":true"), "{before}");
+
+    let run = sim.kup(&["rotate", "--abort"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains(KARPENTER_NODE), "{run:?}");
+    assert!(run.stdout.contains("uncordoned"), "{run:?}");
+    let (_, after) = http_full(&sim.url, "GET", &node_path, "application/json", "");
+    assert!(!after.contains("kup.dev/rotation"), "{after}");
+    assert!(!after.contains("\"unschedulable\":true"), "{after}");
+}
+
+#[test]
+fn ctrl_c_stops_after_the_call_in_flight_and_says_how_to_resume() {
+    let sim = Sim::builtin("pdb-blocks");
+    let mut child = common::kup_command()
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args([
+            "rotate",
+            "--pool",
+            "default",
+            "--yes",
+            "--drain-timeout",
+            "2m",
+            "-o",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first refused eviction: the run is now retrying against the PDB.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let blocked = line.contains("\"event\":\"blocked\"");
+        seen.push(line);
+        if blocked {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("blocked")), "{seen:?}");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    seen.extend(lines.map(|l| l.unwrap()));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{seen:?}\n{stderr}");
+    let last = seen.last().unwrap();
+    assert!(
+        last.contains("\"event\":\"failed\"") && last.contains("interrupted"),
+        "{seen:?}"
+    );
+    assert!(stderr.contains("kup rotate --abort"), "{stderr}");
+    // The marker stays for the next run.
+    let (_, node) = http_full(
+        &sim.url,
+        "GET",
+        &format!("/api/v1/nodes/{KARPENTER_NODE}"),
+        "application/json",
+        "",
+    );
+    assert!(node.contains("kup.dev/rotation"), "{node}");
+}
+
+/// Runs `kup rotate ... -o json` and SIGKILLs it once a line containing `at` was printed.
+fn kill_at(sim: &Sim, args: &[&str], at: &str) -> Vec<String> {
+    let mut child = common::kup_command()
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line.unwrap();
+        let hit = line.contains(at);
+        seen.push(line);
+        if hit {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    seen
+}
+
+#[test]
+fn a_killed_run_is_finished_by_the_next_one() {
+    for at in [
+        "\"event\":\"cordoned\"",
+        "\"event\":\"evicted\"",
+        "\"event\":\"deleted\"",
+    ] {
+        let sim = Sim::builtin("workshop");
+        let args = ["rotate", "--pool", "default", "--yes", "-o", "json"];
+        let seen = kill_at(&sim, &args, at);
+        assert!(seen.iter().any(|l| l.contains(at)), "{at}: {seen:?}");
+        let run = sim.kup(&args);
+        assert_eq!(run.code, 0, "after a kill at {at}: {run:?}");
+        assert_eq!(kinds(&events(&run)).last(), Some(&"done"), "{run:?}");
+        assert!(
+            !nodes(&sim).iter().any(|(n, ..)| n == KARPENTER_NODE),
+            "{at}"
+        );
+        assert_safe(&sim, 1);
+        // Nothing is left cordoned.
+        let (_, list) = http_full(&sim.url, "GET", "/api/v1/nodes", "application/json", "");
+        assert!(!list.contains("\"unschedulable\":true"), "{at}: {list}");
+    }
+}
+
+#[test]
+fn rotation_finishes_safely_with_faults_injected() {
+    let sim = Sim::builtin("workshop");
+    sim.set_faults(kup_sim::scenario::FaultConfig {
+        rate_429: 0.05,
+        retry_after_seconds: 1,
+        rate_500: 0.05,
+        rate_503: 0.05,
+        ..Default::default()
+    });
+    let run = sim.kup(&["rotate", "--pool", "default", "--yes", "-o", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(kinds(&events(&run)).last(), Some(&"done"), "{run:?}");
+    sim.set_faults(kup_sim::scenario::FaultConfig::default());
+    assert!(!nodes(&sim).iter().any(|(n, ..)| n == KARPENTER_NODE));
+    assert_safe(&sim, 1);
+}
+
+#[test]
+fn unreplicated_emptydir_and_do_not_disrupt_pods_are_refused_unless_allowed() {
+    let workshop = kup_sim::scenario::builtin("workshop").unwrap();
+    let extra = "workloads:
+  - kind: Pod
+    name: debug
+    nodeSelector: {node-type: applications}
+    tolerations: [{key: applications, operator: Exists, effect: NoSchedule}]
+  - kind: Deployment
+    name: cache
+    emptyDir: true
+    nodeSelector: {node-type: applications}
+    tolerations: [{key: applications, operator: Exists, effect: NoSchedule}]
+  - kind: Deployment
+    name: batch
+    annotations: {karpenter.sh/do-not-disrupt: \"true\"}
+    nodeSelector: {node-type: applications}
+    tolerations: [{key: applications, operator: Exists, effect: NoSchedule}]
+";
+    let text = workshop.replacen("workloads:\n", extra, 1);
+    let sim = TextSim::start(&text);
+    // Let the pods be scheduled and start.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let writes = || sim.handle.as_ref().unwrap().stats()["writes"].clone();
+    let before = writes();
+    let run = kup_with_kubeconfig(&sim.kubeconfig, &["rotate", "--pool", "default", "--yes"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    for want in [
+        "default/debug",
+        "no controller",
+        "--force",
+        "emptyDir",
+        "--delete-emptydir-data",
+        "do-not-disrupt",
+    ] {
+        assert!(run.stderr.contains(want), "{want}: {run:?}");
+    }
+    assert_eq!(writes(), before, "refused before any write");
+
+    let run = kup_with_kubeconfig(
+        &sim.kubeconfig,
+        &[
+            "rotate",
+            "--pool",
+            "default",
+            "--yes",
+            "--force",
+            "--delete-emptydir-data",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    for pod in ["debug", "cache-", "batch-"] {
+        assert!(
+            ev.iter()
+                .any(|e| e["event"] == "evicted" && e["pod"].as_str().unwrap().starts_with(pod)),
+            "{pod} evicted: {run:?}"
+        );
+    }
+}
+
+const SIX_NODES: &str = r#"
+cluster:
+  name: six
+  version: v1.25.16-eks-3025e55
+timing:
+  nodeLaunchDelay: 30s
+  podStartDelay: 5s
+  defaultGracePeriod: 10s
+  cordonTaintDelay: 2s
+  speed: 60
+pools:
+  - name: apps
+    kind: NodePool
+    apiVersion: karpenter.sh/v1
+    labels: {node-type: applications}
+nodes:
+  - count: 6
+    namePattern: "old-{i}"
+    pool: apps
+    kubeletVersion: v1.24.17-eks-a59e1f0
+    instanceType: m5.large
+workloads:
+  - kind: Deployment
+    name: web
+    namespace: default
+    replicas: 6
+    labels: {app: web}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+    nodeSelector: {node-type: applications}
+pdbs:
+  - name: web
+    namespace: default
+    maxUnavailable: 1
+    selector: {app: web}
+"#;
+
+#[test]
+fn batch_of_two_never_disrupts_more_than_two_nodes() {
+    let sim = TextSim::start(SIX_NODES);
+    let run = kup_with_kubeconfig(
+        &sim.kubeconfig,
+        &["rotate", "--yes", "--batch", "2", "-o", "json"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    assert_eq!(ev[0]["batches"].as_array().unwrap().len(), 3, "{run:?}");
+    let stats = sim.handle.as_ref().unwrap().stats();
+    assert_eq!(stats["pdb_violations"], 0, "{stats}");
+    assert_eq!(stats["pods_lost"], 0, "{stats}");
+    let max = stats["max_unschedulable_nodes"].as_u64().unwrap();
+    assert!(max <= 2, "{max} nodes unschedulable at once: {stats}");
+    assert!(max >= 1, "{stats}");
+}
+
+/// A sim started from scenario text given here (tests/common knows only built-in scenarios).
+struct TextSim {
+    handle: Option<kup_sim::SimHandle>,
+    kubeconfig: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TextSim {
+    fn start(yaml: &str) -> TextSim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let source = kup_sim::scenario::ScenarioSource {
+            text: Some(("test-scenario.yaml".to_string(), yaml.to_string())),
+            seed: 7,
+            ..Default::default()
+        };
+        let opts = kup_sim::SimOptions {
+            source,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            token: None,
+            readonly_token: None,
+            noaccess_token: None,
+        };
+        let handle = runtime
+            .block_on(kup_sim::start(opts))
+            .expect("kup-sim starts");
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, handle.kubeconfig_yaml(None)).unwrap();
+        TextSim {
+            handle: Some(handle),
+            kubeconfig,
+            _dir: dir,
+            runtime,
+        }
+    }
+}
+
+impl Drop for TextSim {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.runtime.block_on(h.shutdown());
+        }
+    }
+}
