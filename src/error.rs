@@ -22,9 +22,6 @@ pub enum KupError {
     /// A flag value or combination that cannot work.
     #[error("{0}")]
     Usage(String),
-    /// A command that is planned but not built yet.
-    #[error("`kup {0}` is not available yet in this version of kup")]
-    NotYet(&'static str),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
     #[error("cannot write output: {0}")]
@@ -36,7 +33,7 @@ pub enum KupError {
 impl KupError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            KupError::Usage(_) | KupError::NotYet(_) => exit::USAGE,
+            KupError::Usage(_) => exit::USAGE,
             KupError::Cluster(e) if e.is_configuration() => exit::USAGE,
             KupError::Cluster(_) => exit::API,
             KupError::Io(_) => exit::USAGE,

@@ -113,6 +113,21 @@ fn demo_tells_the_story_on_the_simulated_cluster() {
         "the lagging kubelets are shown: {run:?}"
     );
     assert!(run.stdout.contains("KUP-SKEW-001"), "{run:?}");
+    assert!(run.stdout.contains("$ kup workloads"), "{run:?}");
+    // It ends with the rotation and a drift of the Karpenter nodes with no lag left.
+    assert!(
+        run.stdout.contains("$ kup rotate --pool default --yes"),
+        "{run:?}"
+    );
+    let last = run
+        .stdout
+        .rsplit("$ kup drift -l node-type=applications")
+        .next()
+        .unwrap();
+    assert!(
+        last.contains("0 behind") && last.contains("0 beyond policy") && !last.contains("v1.24."),
+        "{run:?}"
+    );
     let unknown = common::kup_raw(&["demo", "--scenario", "nope"]);
     assert_eq!(unknown.code, 2, "{unknown:?}");
 }

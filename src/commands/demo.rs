@@ -2,56 +2,39 @@
 //! kup-sim started in-process on a loopback port.
 
 use super::context::Context;
-use crate::checks::FailOn;
-use crate::cli::{CheckArgs, DemoArgs, DriftArgs, GlobalArgs, TargetArgs};
+use crate::cli::{Cli, Command, DemoArgs, GlobalArgs};
 use crate::error::KupError;
+use clap::Parser;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// One step of the story: what the user would type, and why.
-struct Step {
-    why: &'static str,
-    shown: &'static str,
-    run: StepKind,
-}
-
-enum StepKind {
-    Drift {
-        target: Option<&'static str>,
-    },
-    Check {
-        target: Option<&'static str>,
-        fail_on: FailOn,
-    },
-    Workloads,
-}
-
-const STORY: &[Step] = &[
-    Step {
-        why: "The EKS control plane has just been upgraded. Which nodes still run the old kubelet?",
-        shown: "kup drift",
-        run: StepKind::Drift { target: None },
-    },
-    Step {
-        why: "Is the cluster ready, by the version-skew policy? (--fail-on warning makes lagging nodes fail CI)",
-        shown: "kup check --fail-on warning",
-        run: StepKind::Check {
-            target: None,
-            fail_on: FailOn::Warning,
-        },
-    },
-    Step {
-        why: "Karpenter only launches new nodes for pods with the pool's nodeSelector AND toleration. Will they land?",
-        shown: "kup workloads",
-        run: StepKind::Workloads,
-    },
-    Step {
-        why: "Planning the next upgrade: what must move before the control plane may go to 1.26?",
-        shown: "kup drift --target 1.26",
-        run: StepKind::Drift {
-            target: Some("1.26"),
-        },
-    },
+/// The story: why, then the command exactly as a user types it. Each line is parsed with
+/// kup's own flags and run through the same code as on a real cluster.
+const STORY: &[(&str, &str)] = &[
+    (
+        "The EKS control plane has just been upgraded. Which nodes still run the old kubelet?",
+        "kup drift",
+    ),
+    (
+        "Is the cluster ready, by the version-skew policy? (--fail-on warning makes lagging nodes fail CI)",
+        "kup check --fail-on warning",
+    ),
+    (
+        "Karpenter only launches new nodes for pods with the pool's nodeSelector AND toleration. Will they land?",
+        "kup workloads",
+    ),
+    (
+        "Planning the next upgrade: what must move before the control plane may go to 1.26?",
+        "kup drift --target 1.26",
+    ),
+    (
+        "Replace the old Karpenter node step by step: cordon, evict through PDBs, delete, verify",
+        "kup rotate --pool default --yes",
+    ),
+    (
+        "Every Karpenter node now runs the control plane's version (the managed node group moves with EKS's UpdateNodegroupVersion)",
+        "kup drift -l node-type=applications",
+    ),
 ];
 
 pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<i32, KupError> {
@@ -104,10 +87,6 @@ async fn story(
     scenario: &str,
     url: &str,
 ) -> Result<i32, KupError> {
-    let mut g = global.clone();
-    g.kubeconfig = Some(kubeconfig.display().to_string());
-    g.context = None;
-    let ctx = Context::from_args(&g)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -118,44 +97,33 @@ async fn story(
         "(kup-sim, scenario \"{scenario}\", serving the Kubernetes API at {url})\n"
     )?;
     writeln!(out, "$ export KUBECONFIG={}", kubeconfig.display())?;
-    for step in STORY {
-        writeln!(out, "\n# {}\n$ {}", step.why, step.shown)?;
+    for (why, line) in STORY {
+        writeln!(out, "\n# {why}\n$ {line}")?;
         out.flush()?;
-        let code = match step.run {
-            StepKind::Drift { target } => {
-                let args = DriftArgs {
-                    target: TargetArgs {
-                        target: target.map(str::to_string),
-                    },
-                    fail_on: FailOn::Never,
-                };
-                super::drift::run(&ctx, &args, &mut out).await?
-            }
-            StepKind::Workloads => {
-                let args = CheckArgs {
-                    target: TargetArgs { target: None },
-                    fail_on: FailOn::Error,
-                };
-                super::workloads::run(&ctx, &args, &mut out).await?
-            }
-            StepKind::Check { target, fail_on } => {
-                let args = CheckArgs {
-                    target: TargetArgs {
-                        target: target.map(str::to_string),
-                    },
-                    fail_on,
-                };
-                super::check::run(&ctx, &args, &mut out).await?
+        let parsed = Cli::try_parse_from(line.split_whitespace())
+            .map_err(|e| KupError::Usage(format!("demo step `{line}`: {e}")))?;
+        // The step's own flags, on the demo's cluster, shown the way the user asked for.
+        let mut g = parsed.global.clone();
+        g.kubeconfig = Some(kubeconfig.display().to_string());
+        g.context = None;
+        (g.output, g.color, g.verbose, g.quiet) =
+            (global.output, global.color, global.verbose, global.quiet);
+        let ctx = Context::from_args(&g)?;
+        let code = match parsed.command {
+            Command::Drift(a) => super::drift::run(&ctx, &a, &mut out).await?,
+            Command::Check(a) => super::check::run(&ctx, &a, &mut out).await?,
+            Command::Workloads(a) => super::workloads::run(&ctx, &a, &mut out).await?,
+            Command::Rotate(a) => super::rotate::run(&ctx, &a, &mut out).await?,
+            Command::Completions(_) | Command::Demo(_) => {
+                return Err(KupError::Usage(format!(
+                    "demo step `{line}` is not a cluster command"
+                )));
             }
         };
         if code != 0 {
             writeln!(out, "(exit code {code})")?;
         }
     }
-    writeln!(
-        out,
-        "\nNext: `kup rotate` will replace the lagging nodes step by step (coming in a later version)."
-    )?;
     Ok(crate::exit::OK)
 }
 

@@ -103,7 +103,7 @@ pub struct ScenarioSource {
     pub kube_version: Option<String>,
 }
 
-mod expand;
+pub(crate) mod expand;
 mod file;
 pub mod generate;
 pub mod manifests;

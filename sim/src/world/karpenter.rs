@@ -481,11 +481,8 @@ fn start_launch(
             m.serial
         });
         let h = objects::splitmix(pass.st.seed ^ serial.wrapping_mul(0x2545_F491_4F6C_DD1D));
-        let name = format!(
-            "ip-192-168-{}-{}.{region}.compute.internal",
-            (h >> 8) % 256,
-            1 + h % 254
-        );
+        let ip = format!("192.168.{}.{}", (h >> 8) % 256, 1 + h % 254);
+        let name = crate::scenario::expand::node_name_for_ip(&ip, &region);
         if !taken.contains(&name) {
             node_name = name;
             break;
