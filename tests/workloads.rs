@@ -354,3 +354,64 @@ fn check_with_a_node_selector_still_judges_placement_against_every_pool() {
         "only the selected node is judged: {doc}"
     );
 }
+
+#[test]
+fn jobs_and_cron_jobs_are_judged_too() {
+    let job = "apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: default}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      nodeSelector: {node-type: applications}
+      containers:
+      - {name: migrate, image: public.ecr.aws/docker/library/busybox:1.36}
+";
+    let cron = "apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: default}
+spec:
+  schedule: '0 * * * *'
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          nodeSelector: {node-type: applications}
+          tolerations:
+          - {key: applications, operator: Exists, effect: NoSchedule}
+          containers:
+          - {name: report, image: public.ecr.aws/docker/library/busybox:1.36}
+";
+    let sim = Sim::start(SimSpec {
+        builtin: Some("workshop"),
+        manifests: &[("job.yaml", job), ("cron.yaml", cron)],
+        ..Default::default()
+    });
+    let run = sim.kup(&["workloads", "-o", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let doc = run.json();
+    let kind_of = |name: &str| {
+        doc["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name)
+            .map(|w| w["kind"].clone())
+    };
+    assert_eq!(kind_of("migrate"), Some(serde_json::json!("Job")), "{doc}");
+    assert_eq!(
+        kind_of("report"),
+        Some(serde_json::json!("CronJob")),
+        "{doc}"
+    );
+    let v = verdicts(&doc);
+    assert!(
+        codes_for(&v, "migrate")
+            .iter()
+            .any(|c| c == "KUP-PLACE-001" || c == "KUP-PLACE-002"),
+        "{v:?}"
+    );
+    assert!(codes_for(&v, "report").is_empty(), "{v:?}");
+}

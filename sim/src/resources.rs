@@ -16,10 +16,13 @@ pub enum Kind {
     /// karpenter.sh/v1 and v1beta1 share one storage (served at the version asked for).
     NodePool,
     NodeClaim,
+    /// batch/v1: served and stored (their pods are not run: no Job controller).
+    Job,
+    CronJob,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -31,6 +34,8 @@ impl Kind {
         Kind::Provisioner,
         Kind::NodePool,
         Kind::NodeClaim,
+        Kind::Job,
+        Kind::CronJob,
     ];
 
     /// Dense index (0..ALL.len()) for per-kind tables.
@@ -276,6 +281,28 @@ pub static RESOURCES: &[ResourceInfo] = &[
         short_names: &[],
         subresources: &["status"],
     },
+    ResourceInfo {
+        kind: Kind::Job,
+        group: "batch",
+        versions: &["v1"],
+        plural: "jobs",
+        singular: "job",
+        kind_name: "Job",
+        namespaced: true,
+        short_names: &[],
+        subresources: &["status"],
+    },
+    ResourceInfo {
+        kind: Kind::CronJob,
+        group: "batch",
+        versions: &["v1"],
+        plural: "cronjobs",
+        singular: "cronjob",
+        kind_name: "CronJob",
+        namespaced: true,
+        short_names: &["cj"],
+        subresources: &["status"],
+    },
 ];
 
 /// The resource served at (group, version, plural), if any.
@@ -301,6 +328,15 @@ pub fn groups() -> Vec<&'static str> {
             out.push(r.group);
         }
     }
+    // The API server lists built-in groups by priority (apps, batch, policy, ...) and CRD
+    // groups after them.
+    out.sort_by_key(|g| match *g {
+        "" => 0,
+        "apps" => 1,
+        "batch" => 2,
+        "policy" => 3,
+        _ => 10,
+    });
     out
 }
 

@@ -6,6 +6,7 @@ use crate::model::{
     Taint, Toleration, Workload, WorkloadKind,
 };
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -314,6 +315,23 @@ pub fn daemon_set(d: DaemonSet) -> Workload {
         Some(status.desired_number_scheduled),
         Some(status.number_ready),
     )
+}
+
+pub fn job(j: Job) -> Workload {
+    let spec = j.spec.unwrap_or_default();
+    let active = j.status.and_then(|s| s.active);
+    workload(
+        WorkloadKind::Job,
+        j.metadata,
+        Some(spec.template),
+        spec.parallelism,
+        active,
+    )
+}
+
+pub fn cron_job(c: CronJob) -> Workload {
+    let template = c.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
+    workload(WorkloadKind::CronJob, c.metadata, template, None, None)
 }
 
 /// Karpenter NodePool (v1 / v1beta1) or Provisioner (v1alpha5) -> Pool.

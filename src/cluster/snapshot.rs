@@ -5,7 +5,6 @@ use super::list::list_all;
 use super::retry::{Call, with_retry};
 use super::{ClusterError, Connection, convert};
 use crate::model::{ControlPlane, Pool, Snapshot};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Api;
@@ -35,28 +34,6 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         conn.url, conn.context
     ));
     let client = conn.client.clone();
-    let workload_api = |c: &kube::Client| -> (
-        Api<Deployment>,
-        Api<StatefulSet>,
-        Api<DaemonSet>,
-        Api<ReplicaSet>,
-    ) {
-        match &scope.namespace {
-            Some(ns) => (
-                Api::namespaced(c.clone(), ns),
-                Api::namespaced(c.clone(), ns),
-                Api::namespaced(c.clone(), ns),
-                Api::namespaced(c.clone(), ns),
-            ),
-            None => (
-                Api::all(c.clone()),
-                Api::all(c.clone()),
-                Api::all(c.clone()),
-                Api::all(c.clone()),
-            ),
-        }
-    };
-    let (deploy_api, sts_api, ds_api, rs_api) = workload_api(&client);
 
     let version = with_retry(
         conn,
@@ -86,10 +63,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         if !scope.pdbs {
             return Ok(Vec::new());
         }
-        let api: Api<PodDisruptionBudget> = match &scope.namespace {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
-        };
+        let api: Api<PodDisruptionBudget> = scoped(&client, scope.namespace.as_deref());
         list_all(conn, api, "poddisruptionbudgets", None, |p| {
             Some(convert::pdb(p))
         })
@@ -99,37 +73,39 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         if !scope.workloads {
             return Ok(Vec::new());
         }
-        let (d, s, ds, rs) = futures::try_join!(
-            list_all(
-                conn,
-                deploy_api,
-                "deployments",
-                scope.workload_selector.as_deref(),
-                |d| Some(convert::deployment(d))
-            ),
-            list_all(
-                conn,
-                sts_api,
-                "statefulsets",
-                scope.workload_selector.as_deref(),
-                |s| Some(convert::stateful_set(s))
-            ),
-            list_all(
-                conn,
-                ds_api,
-                "daemonsets",
-                scope.workload_selector.as_deref(),
-                |d| Some(convert::daemon_set(d))
-            ),
-            list_all(
-                conn,
-                rs_api,
-                "replicasets",
-                scope.workload_selector.as_deref(),
-                |r| Some(convert::replica_set(r))
-            ),
+        let (sel, ns) = (
+            scope.workload_selector.as_deref(),
+            scope.namespace.as_deref(),
+        );
+        let (d, s, ds, rs, jobs, cron_jobs) = futures::try_join!(
+            list_all(conn, scoped(&client, ns), "deployments", sel, |d| Some(
+                convert::deployment(d)
+            )),
+            list_all(conn, scoped(&client, ns), "statefulsets", sel, |s| Some(
+                convert::stateful_set(s)
+            )),
+            list_all(conn, scoped(&client, ns), "daemonsets", sel, |d| Some(
+                convert::daemon_set(d)
+            )),
+            list_all(conn, scoped(&client, ns), "replicasets", sel, |r| Some(
+                convert::replica_set(r)
+            )),
+            list_all(conn, scoped(&client, ns), "jobs", sel, |j| Some(
+                convert::job(j)
+            )),
+            list_all(conn, scoped(&client, ns), "cronjobs", sel, |c| Some(
+                convert::cron_job(c)
+            )),
         )?;
-        Ok::<_, ClusterError>(d.into_iter().chain(s).chain(ds).chain(rs).collect())
+        Ok::<_, ClusterError>(
+            d.into_iter()
+                .chain(s)
+                .chain(ds)
+                .chain(rs)
+                .chain(jobs)
+                .chain(cron_jobs)
+                .collect(),
+        )
     };
     let pools = async {
         if !scope.pools {
@@ -170,6 +146,18 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         pools,
         taken_at: Some(server_now.unwrap_or_else(jiff::Timestamp::now)),
     })
+}
+
+/// A namespaced resource's API in one namespace (`-n`) or across all.
+fn scoped<K>(client: &kube::Client, ns: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
 }
 
 /// Names of the nodes a label selector picks (the server does the matching, exactly as for

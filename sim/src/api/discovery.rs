@@ -390,6 +390,6 @@ mod tests {
         ));
         assert!(!wants_aggregated("application/json"));
         let agg = aggregated(false);
-        assert_eq!(agg["items"].as_array().unwrap().len(), 3);
+        assert_eq!(agg["items"].as_array().unwrap().len(), 4);
     }
 }

@@ -246,6 +246,17 @@ fn columns(kind: Kind, version: &str) -> Vec<(&'static str, &'static str, u8)> {
             ("NodePool", "string", 1),
             ("NodeClass", "string", 1),
         ],
+        Kind::Job => vec![
+            ("Status", "string", 0),
+            ("Completions", "string", 0),
+            ("Age", "string", 0),
+        ],
+        Kind::CronJob => vec![
+            ("Schedule", "string", 0),
+            ("Suspend", "boolean", 0),
+            ("Active", "integer", 0),
+            ("Age", "string", 0),
+        ],
     }
 }
 
@@ -473,6 +484,29 @@ fn cells(kind: Kind, version: &str, o: &Value, now: jiff::Timestamp) -> Vec<Valu
                 ]
             }
         }
+        Kind::Job => {
+            // No Job controller runs: a Job stays as it was created.
+            let done = o
+                .pointer("/status/succeeded")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let want = o
+                .pointer("/spec/completions")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            let status = if done >= want { "Complete" } else { "Running" };
+            vec![json!(status), json!(format!("{done}/{want}")), a]
+        }
+        Kind::CronJob => vec![
+            json!(s(o, "/spec/schedule")),
+            o.pointer("/spec/suspend").cloned().unwrap_or(json!(false)),
+            json!(
+                o.pointer("/status/active")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len)
+            ),
+            a,
+        ],
     };
     let mut out = vec![name];
     out.extend(rest);
