@@ -167,6 +167,7 @@ Register-ArgumentCompleter -Native -CommandName 'kup' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and change nothing')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Ask again before each node (needs a terminal)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt')
             [CompletionResult]::new('--delete-emptydir-data', '--delete-emptydir-data', [CompletionResultType]::ParameterName, 'Evict pods using emptyDir volumes (their data is lost)')
             [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers')

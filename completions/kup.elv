@@ -160,6 +160,7 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand --dry-run 'Print the plan and change nothing'
             cand -y 'Do not ask for confirmation (required without a terminal)'
             cand --yes 'Do not ask for confirmation (required without a terminal)'
+            cand --step 'Ask again before each node (needs a terminal)'
             cand --force 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt'
             cand --delete-emptydir-data 'Evict pods using emptyDir volumes (their data is lost)'
             cand --abort 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers'

@@ -160,6 +160,7 @@ always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l dry-run -d 'Print the plan and change nothing'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l step -d 'Ask again before each node (needs a terminal)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l force -d 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l delete-emptydir-data -d 'Evict pods using emptyDir volumes (their data is lost)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l abort -d 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers'

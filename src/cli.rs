@@ -175,6 +175,9 @@ pub struct RotateArgs {
     /// Do not ask for confirmation (required without a terminal).
     #[arg(short = 'y', long, env = "KUP_YES")]
     pub yes: bool,
+    /// Ask again before each node (needs a terminal).
+    #[arg(long, env = "KUP_STEP")]
+    pub step: bool,
     /// Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt.
     #[arg(long, env = "KUP_FORCE")]
     pub force: bool,

@@ -521,3 +521,76 @@ impl Drop for TextSim {
         }
     }
 }
+
+/// Runs `kup ARGS` on a real pseudo-terminal (util-linux `script`), typing `answers`.
+fn kup_on_a_terminal(sim: &Sim, args: &[&str], answers: &str) -> (i32, String) {
+    use std::io::Write as _;
+    let command = std::iter::once(env!("CARGO_BIN_EXE_kup").to_string())
+        .chain([
+            "--kubeconfig".to_string(),
+            sim.kubeconfig.display().to_string(),
+        ])
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // The same clean environment as every other kup run in the tests.
+    let clean = common::kup_command();
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .envs(std::env::vars_os().filter(|(k, _)| k == "PATH"))
+        .envs(
+            clean
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (it gives kup a real terminal)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answers.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn step_asks_before_each_node_and_a_no_stops_before_touching_it() {
+    let sim = Sim::builtin("workshop");
+    // Yes to the plan, no to the node: nothing is cordoned, the run stops (resumable, exit 4).
+    let (code, screen) =
+        kup_on_a_terminal(&sim, &["rotate", "--pool", "default", "--step"], "y\nn\n");
+    assert_eq!(code, 4, "{screen}");
+    assert!(
+        screen.contains(&format!("Rotate {KARPENTER_NODE} now? [y/N]")),
+        "{screen}"
+    );
+    let node_path = format!("/api/v1/nodes/{KARPENTER_NODE}");
+    let (_, node) = http_full(&sim.url, "GET", &node_path, "application/json", "");
+    assert!(
+        !node.contains("\"unschedulable\":true") && !node.contains("kup.dev/rotation"),
+        "{node}"
+    );
+    // Yes to both: the node is rotated.
+    let (code, screen) =
+        kup_on_a_terminal(&sim, &["rotate", "--pool", "default", "--step"], "y\ny\n");
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        nodes(&sim)
+            .iter()
+            .all(|(name, _, _)| name != KARPENTER_NODE),
+        "{screen}"
+    );
+    // Without a terminal, --step is refused before anything is read.
+    let run = sim.kup(&["rotate", "--pool", "default", "--step", "--yes"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--step"), "{run:?}");
+}

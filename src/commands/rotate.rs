@@ -24,6 +24,12 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
     let timeout = duration_flag("--timeout", &args.timeout)?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     // Refuse before reading anything: without --yes a human must be there to say yes.
+    if args.step && !args.dry_run && !interactive {
+        return Err(KupError::Usage(
+            "--step asks before each node and needs a terminal; without one, use --batch 1 --yes"
+                .to_string(),
+        ));
+    }
     if !args.yes && !args.dry_run && !args.abort && !interactive {
         return Err(KupError::Usage(
             "kup rotate changes the cluster and there is no terminal to confirm it on: review \
@@ -140,6 +146,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         timeout,
         resume_hint: RESUME_HINT.to_string(),
         poll: Duration::from_millis(300),
+        step: args.step.then_some(ask_node as fn(&str) -> bool),
     };
     let json = ctx.format == Format::Json;
     let outcome = {
@@ -206,6 +213,11 @@ fn duration_flag(flag: &str, value: &str) -> Result<Duration, KupError> {
 /// `r-20261124-060512`: sortable, and free of `/` (the marker's separator).
 fn run_id() -> String {
     format!("r-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))
+}
+
+/// `--step`: one question per node; anything but yes (or a read error) stops there.
+fn ask_node(node: &str) -> bool {
+    confirm(&format!("Rotate {node} now? [y/N] ")).unwrap_or(false)
 }
 
 fn confirm(prompt: &str) -> Result<bool, KupError> {

@@ -34,6 +34,8 @@ pub struct ExecOptions {
     pub resume_hint: String,
     /// Pause between polls.
     pub poll: Duration,
+    /// `--step`: asked before each node is touched; `false` stops the run there (resumable).
+    pub step: Option<fn(&str) -> bool>,
 }
 
 /// What happened to one node.
@@ -205,6 +207,18 @@ impl Runner<'_> {
         // Cordon (again, for resumed nodes: an uncordon in between must not let pods back).
         for (n, p) in nodes.iter().zip(progress.iter_mut()) {
             self.check_cancel(&n.name, p.phase)?;
+            if let Some(ask) = self.opts.step
+                && p.phase.is_none()
+                && !ask(&n.name)
+            {
+                return Err(Stop {
+                    node: Some(n.name.clone()),
+                    phase: None,
+                    pod: None,
+                    pdb: None,
+                    reason: "stopped before this node (--step)".into(),
+                });
+            }
             let phase = p.phase.unwrap_or(Phase::Cordoned).max(Phase::Cordoned);
             if phase >= Phase::Deleted {
                 continue;
