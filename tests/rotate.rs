@@ -539,6 +539,7 @@ fn kup_on_a_terminal(sim: &Sim, args: &[&str], answers: &str) -> (i32, String) {
         .args(["-qec", &command, "/dev/null"])
         .env_clear()
         .envs(std::env::vars_os().filter(|(k, _)| k == "PATH"))
+        .env("TERM", "xterm")
         .envs(
             clean
                 .get_envs()
@@ -593,4 +594,14 @@ fn step_asks_before_each_node_and_a_no_stops_before_touching_it() {
     let run = sim.kup(&["rotate", "--pool", "default", "--step", "--yes"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("--step"), "{run:?}");
+}
+
+#[test]
+fn a_terminal_gets_progress_bars_and_the_summary() {
+    let sim = Sim::builtin("workshop");
+    let (code, screen) = kup_on_a_terminal(&sim, &["rotate", "--pool", "default", "--yes"], "");
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("1/1 nodes"), "the overall bar: {screen}");
+    assert!(screen.contains("verified"), "the node's line: {screen}");
+    assert!(screen.contains("PODS MOVED"), "the summary table: {screen}");
 }

@@ -149,13 +149,20 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         step: args.step.then_some(ask_node as fn(&str) -> bool),
     };
     let json = ctx.format == Format::Json;
+    // Bars only where a person watches: a terminal, not -q, not --step (its prompts).
+    // indicatif decides whether stderr can show them (a terminal that is not `TERM=dumb`).
+    let bars = !json
+        && !args.step
+        && crate::log::level() >= 0
+        && !indicatif::ProgressDrawTarget::stderr().is_hidden();
+    let mut display = Display::new(bars);
     let outcome = {
         let mut emit = |e: &RotateEvent| {
             if json {
                 let _ = out.write_all(e.to_json_line().as_bytes());
                 let _ = out.flush();
             } else {
-                progress(e);
+                display.event(e);
             }
         };
         execute::execute(&conn, &plan, &exec, &cancel, &mut emit).await
@@ -232,6 +239,120 @@ fn confirm(prompt: &str) -> Result<bool, KupError> {
 }
 
 /// One line per step on stderr (hidden by -q).
+/// What the operator sees on stderr while the rotation runs: indicatif bars on a terminal
+/// (one overall bar, one line per node showing its current step), one line per step otherwise
+/// (CI logs keep every step).
+enum Display {
+    Lines,
+    Bars {
+        multi: indicatif::MultiProgress,
+        overall: Option<indicatif::ProgressBar>,
+        nodes: std::collections::HashMap<String, indicatif::ProgressBar>,
+    },
+}
+
+impl Display {
+    fn new(bars: bool) -> Display {
+        if bars {
+            Display::Bars {
+                multi: indicatif::MultiProgress::new(),
+                overall: None,
+                nodes: Default::default(),
+            }
+        } else {
+            Display::Lines
+        }
+    }
+
+    fn event(&mut self, e: &RotateEvent) {
+        let Display::Bars {
+            multi,
+            overall,
+            nodes,
+        } = self
+        else {
+            progress(e);
+            return;
+        };
+        let spinner =
+            indicatif::ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        let node_bar = |nodes: &mut std::collections::HashMap<String, indicatif::ProgressBar>,
+                        node: &str| {
+            nodes
+                .entry(node.to_string())
+                .or_insert_with(|| {
+                    let pb = multi
+                        .add(indicatif::ProgressBar::new_spinner().with_style(spinner.clone()));
+                    pb.set_prefix(node.to_string());
+                    pb.enable_steady_tick(Duration::from_millis(120));
+                    pb
+                })
+                .clone()
+        };
+        match e {
+            RotateEvent::Plan { batches, .. } => {
+                let total = batches.iter().map(Vec::len).sum::<usize>() as u64;
+                let style = indicatif::ProgressStyle::with_template(
+                    "rotate [{bar:30}] {pos}/{len} nodes  {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+                *overall = Some(multi.add(indicatif::ProgressBar::new(total).with_style(style)));
+            }
+            RotateEvent::Cordoned { node, batch } => {
+                node_bar(nodes, node).set_message(format!("batch {batch}: cordoned"))
+            }
+            RotateEvent::Evicted {
+                node,
+                namespace,
+                pod,
+                ..
+            } => node_bar(nodes, node).set_message(format!("evicted {namespace}/{pod}")),
+            RotateEvent::Blocked {
+                node,
+                namespace,
+                pod,
+                pdb,
+                ..
+            } => node_bar(nodes, node).set_message(format!(
+                "waiting: eviction of {namespace}/{pod} refused{}",
+                pdb.as_ref()
+                    .map(|p| format!(" by PodDisruptionBudget {p}"))
+                    .unwrap_or_default()
+            )),
+            RotateEvent::Deleted { node } => {
+                node_bar(nodes, node).set_message("deleted, waiting for the replacement")
+            }
+            RotateEvent::ReplacementReady {
+                node,
+                replacement,
+                kubelet,
+                ..
+            } => node_bar(nodes, node)
+                .set_message(format!("replacement {replacement} Ready ({kubelet})")),
+            RotateEvent::Verified { node, .. } => {
+                node_bar(nodes, node).finish_with_message("verified");
+                if let Some(o) = overall {
+                    o.inc(1);
+                }
+            }
+            RotateEvent::Done { .. } => {
+                if let Some(o) = overall {
+                    o.finish();
+                }
+            }
+            RotateEvent::Failed { .. } => {
+                for pb in nodes.values() {
+                    pb.abandon();
+                }
+                if let Some(o) = overall {
+                    o.abandon();
+                }
+            }
+        }
+    }
+}
+
 fn progress(e: &RotateEvent) {
     let line = match e {
         RotateEvent::Plan {
