@@ -370,7 +370,7 @@ fn a_slow_server_times_out_with_exit_3() {
     let run = sim.kup(&["drift", "--request-timeout", "1s"]);
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
-        run.stderr.contains("did not answer within") && run.stderr.contains(&sim.url),
+        run.stderr.contains("did not answer in time") && run.stderr.contains(&sim.url),
         "{run:?}"
     );
 }
@@ -392,5 +392,67 @@ fn server_errors_are_retried_then_exit_3_naming_the_call() {
     assert!(
         stats["requests"]["total"].as_u64().unwrap() >= 6,
         "retried: {stats}"
+    );
+}
+
+#[test]
+fn an_expired_continue_token_restarts_the_list_once() {
+    let sim = Sim::start(SimSpec {
+        generate: Some("nodes=1200,pods=0,deployments=0,daemonsets=0,pools=2"),
+        ..Default::default()
+    });
+    sim.set_faults(kup_sim::scenario::FaultConfig {
+        expire_next_continue: 1,
+        ..Default::default()
+    });
+    let run = sim.kup(&["drift", "-o", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        nodes_of(&run.json()).len(),
+        1200,
+        "every node once, none twice"
+    );
+    // 3 pages, the second expired, then 3 pages again.
+    assert_eq!(sim.stats()["requests"]["by_verb_resource"]["list nodes"], 5);
+    // Twice in a row is not retried forever: exit 3 naming the 410.
+    sim.set_faults(kup_sim::scenario::FaultConfig {
+        expire_next_continue: 2,
+        ..Default::default()
+    });
+    let run = sim.kup(&["drift"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("410"), "{run:?}");
+}
+
+#[test]
+fn a_failing_credential_plugin_is_a_configuration_error_naming_the_command() {
+    let sim = Sim::builtin("workshop");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let yaml = [
+        "apiVersion: v1",
+        "kind: Config",
+        "current-context: eks",
+        "clusters:",
+        "- name: c",
+        &format!("  cluster: {{server: {}}}", sim.url),
+        "contexts:",
+        "- name: eks",
+        "  context: {cluster: c, user: u}",
+        "users:",
+        "- name: u",
+        "  user:",
+        "    exec:",
+        "      apiVersion: client.authentication.k8s.io/v1beta1",
+        "      command: /bin/false",
+        "      args: [eks, get-token]",
+    ]
+    .join("\n");
+    std::fs::write(&kc, yaml).unwrap();
+    let run = kup_with_kubeconfig(&kc, &["drift"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("/bin/false") && run.stderr.contains("\"eks\""),
+        "{run:?}"
     );
 }

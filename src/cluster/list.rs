@@ -27,32 +27,45 @@ where
     if let Some(sel) = label_selector {
         params = params.labels(sel);
     }
-    let mut out = Vec::new();
-    let mut page = fetch(conn.clone(), api.clone(), resource, params.clone()).await?;
-    loop {
-        let next_token = page.metadata.continue_.take().filter(|c| !c.is_empty());
-        // Ask for the next page before converting this one.
-        let next = next_token.map(|token| {
-            tokio::spawn(fetch(
-                conn.clone(),
-                api.clone(),
-                resource,
-                params.clone().continue_token(&token),
-            ))
-        });
-        out.extend(page.items.drain(..).filter_map(&mut convert));
-        drop(page);
-        match next {
-            None => return Ok(out),
-            Some(handle) => {
-                page = handle.await.map_err(|e| ClusterError::Api {
-                    verb: "list".into(),
-                    resource: resource.into(),
-                    code: 0,
-                    message: format!("page task failed: {e}"),
-                    attempts: 1,
-                })??;
-            }
+    // A continue token can expire mid-list (410 Gone, on a large or busy cluster): start
+    // over once from the first page, as kubectl does.
+    let mut restarted = false;
+    'list: loop {
+        let mut out = Vec::new();
+        let mut page = fetch(conn.clone(), api.clone(), resource, params.clone()).await?;
+        loop {
+            let next_token = page.metadata.continue_.take().filter(|c| !c.is_empty());
+            // Ask for the next page before converting this one.
+            let next = next_token.map(|token| {
+                tokio::spawn(fetch(
+                    conn.clone(),
+                    api.clone(),
+                    resource,
+                    params.clone().continue_token(&token),
+                ))
+            });
+            out.extend(page.items.drain(..).filter_map(&mut convert));
+            drop(page);
+            let Some(handle) = next else {
+                return Ok(out);
+            };
+            let fetched = handle.await.map_err(|e| ClusterError::Api {
+                verb: "list".into(),
+                resource: resource.into(),
+                code: 0,
+                message: format!("page task failed: {e}"),
+                attempts: 1,
+            })?;
+            page = match fetched {
+                Err(ClusterError::Api { code: 410, .. }) if !restarted => {
+                    crate::log::debug(format_args!(
+                        "list {resource}: continue token expired; starting over"
+                    ));
+                    restarted = true;
+                    continue 'list;
+                }
+                other => other?,
+            };
         }
     }
 }

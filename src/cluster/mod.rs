@@ -39,13 +39,16 @@ pub enum ClusterError {
     BadTimeout(String),
     #[error("cannot reach the API server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    #[error("the API server at {url} did not answer in time ({what}); raise --request-timeout")]
+    Timeout { url: String, what: String },
     #[error(
-        "the API server at {url} did not answer within {seconds}s ({what}); raise --request-timeout"
+        "cannot get credentials for context \"{context}\" ({what}): {reason}; check the kubeconfig's \
+         user entry (an exec plugin such as `aws eks get-token` may need a new login, e.g. `aws sso login`)"
     )]
-    Timeout {
-        url: String,
+    Credentials {
+        context: String,
         what: String,
-        seconds: u64,
+        reason: String,
     },
     #[error(
         "unauthorized (401) to {verb} {resource} at {url}: {message}; check the kubeconfig credentials"

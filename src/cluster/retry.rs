@@ -37,8 +37,12 @@ where
                 Err(_) => {
                     return Err(ClusterError::Timeout {
                         url: conn.url.clone(),
-                        what: format!("{} {}", call.verb, call.resource),
-                        seconds: limit.as_secs().max(1),
+                        what: format!(
+                            "{} {}, {}s",
+                            call.verb,
+                            call.resource,
+                            limit.as_secs().max(1)
+                        ),
                     });
                 }
             },
@@ -136,15 +140,23 @@ pub fn to_cluster_error(
             resource,
             reason: e.to_string(),
         },
+        kube::Error::Auth(e) => ClusterError::Credentials {
+            context: conn.context.clone(),
+            what: format!("{verb} {resource}"),
+            reason: root_cause(&e),
+        },
         other => {
             let reason = root_cause(&other);
             if reason.to_ascii_lowercase().contains("timed out")
                 || reason.to_ascii_lowercase().contains("timeout")
             {
+                let limit = conn
+                    .request_timeout
+                    .map(|d| format!(", {}s", d.as_secs()))
+                    .unwrap_or_default();
                 ClusterError::Timeout {
                     url: conn.url.clone(),
-                    what: format!("{verb} {resource}"),
-                    seconds: conn.request_timeout.map(|d| d.as_secs()).unwrap_or(0),
+                    what: format!("{verb} {resource}{limit}"),
                 }
             } else {
                 ClusterError::Unreachable {

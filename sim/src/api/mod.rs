@@ -510,11 +510,20 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     // Faults: one draw per API request.
     let (latency, fault, cut_after) = {
         let mut state = app.lock_state();
-        let fault = app
-            .rng
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .next_fault(&mut state.faults);
+        let fault = if query.contains_key("continue") && state.faults.expire_next_continue > 0 {
+            state.faults.expire_next_continue -= 1;
+            Some(ApiError::new(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list result. \
+                 You can start a new list without the continue parameter.",
+            ))
+        } else {
+            app.rng
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .next_fault(&mut state.faults)
+        };
         (
             state.faults.latency,
             fault,

@@ -51,6 +51,10 @@ pub struct FaultConfig {
     pub fail_next: u64,
     #[serde(default)]
     pub fail_next_code: u16,
+    /// The next N list requests that carry a `continue` token get 410 Expired, as when a token
+    /// outlives etcd's compaction on a real cluster.
+    #[serde(default)]
+    pub expire_next_continue: u64,
 }
 
 /// An EKS managed node group (its nodes are ordinary Node objects in `objects`, labelled
