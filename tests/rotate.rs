@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Run, Sim, kup_with_kubeconfig};
+use common::{Run, Sim, SimSpec, kup_with_kubeconfig};
 use serde_json::Value;
 use std::io::{Read, Write};
 
@@ -156,6 +156,21 @@ fn dry_run_writes_nothing_and_no_terminal_without_yes_is_refused() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("--yes"), "{run:?}");
     assert_eq!(sim.stats()["writes"], before, "refused before any write");
+
+    // Bad flags are usage errors before anything is written: force deletion, and waits so long
+    // that the deadline arithmetic would overflow.
+    for bad in [
+        &["--grace-period", "0"][..],
+        &["--timeout", "99999999999h"][..],
+        &["--drain-timeout", "8760h"][..],
+    ] {
+        let mut args = vec!["rotate", "--pool", "default", "--yes"];
+        args.extend_from_slice(bad);
+        let run = sim.kup(&args);
+        assert_eq!(run.code, 2, "{bad:?}: {run:?}");
+        assert!(run.stderr.contains(bad[0]), "{run:?}");
+    }
+    assert_eq!(sim.stats()["writes"], before, "refused before any write");
 }
 
 #[test]
@@ -216,15 +231,30 @@ fn abort_uncordons_and_removes_the_marker() {
     let node_path = format!("/api/v1/nodes/{KARPENTER_NODE}");
     let (_, before) = http_full(&sim.url, "GET", &node_path, "application/json", "");
     assert!(before.contains("kup.dev/rotation"), "{before}");
-    assert!(before.contains("\"unschedulable\":true"), "{before}");
+    assert!(unschedulable(&sim.url, KARPENTER_NODE), "{before}");
 
+    // No terminal to confirm on: --abort needs --yes like rotate itself.
+    let writes = sim.stats()["writes"].clone();
     let run = sim.kup(&["rotate", "--abort"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--yes"), "{run:?}");
+    assert_eq!(sim.stats()["writes"], writes, "refused before any write");
+
+    let pod_lists = || sim.stats()["requests"]["by_verb_resource"]["list pods"].clone();
+    let before_lists = pod_lists();
+    assert!(
+        before_lists.as_u64().unwrap() > 0,
+        "the rotation listed pods"
+    );
+    let run = sim.kup(&["rotate", "--abort", "--yes"]);
     assert_eq!(run.code, 0, "{run:?}");
+    // Markers live on nodes: --abort reads nothing else (no pod list on a big cluster).
+    assert_eq!(pod_lists(), before_lists, "{run:?}");
     assert!(run.stdout.contains(KARPENTER_NODE), "{run:?}");
     assert!(run.stdout.contains("uncordoned"), "{run:?}");
     let (_, after) = http_full(&sim.url, "GET", &node_path, "application/json", "");
     assert!(!after.contains("kup.dev/rotation"), "{after}");
-    assert!(!after.contains("\"unschedulable\":true"), "{after}");
+    assert!(!unschedulable(&sim.url, KARPENTER_NODE), "{after}");
 }
 
 #[test]
@@ -332,7 +362,14 @@ fn a_killed_run_is_finished_by_the_next_one() {
         assert_safe(&sim, 1);
         // Nothing is left cordoned.
         let (_, list) = http_full(&sim.url, "GET", "/api/v1/nodes", "application/json", "");
-        assert!(!list.contains("\"unschedulable\":true"), "{at}: {list}");
+        let list: Value = serde_json::from_str(&list).unwrap();
+        let cordoned: Vec<&Value> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["spec"]["unschedulable"] == true)
+            .collect();
+        assert!(cordoned.is_empty(), "{at}: {cordoned:?}");
     }
 }
 
@@ -375,8 +412,11 @@ fn unreplicated_emptydir_and_do_not_disrupt_pods_are_refused_unless_allowed() {
 ";
     let text = workshop.replacen("workloads:\n", extra, 1);
     let sim = TextSim::start(&text);
-    // Let the pods be scheduled and start.
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Let the pods be scheduled and start (polled, with a generous deadline).
+    wait_pods_running(
+        &sim.handle.as_ref().unwrap().url(),
+        &["debug", "cache", "batch"],
+    );
     let writes = || sim.handle.as_ref().unwrap().stats()["writes"].clone();
     let before = writes();
     let run = kup_with_kubeconfig(&sim.kubeconfig, &["rotate", "--pool", "default", "--yes"]);
@@ -577,7 +617,7 @@ fn step_asks_before_each_node_and_a_no_stops_before_touching_it() {
     let node_path = format!("/api/v1/nodes/{KARPENTER_NODE}");
     let (_, node) = http_full(&sim.url, "GET", &node_path, "application/json", "");
     assert!(
-        !node.contains("\"unschedulable\":true") && !node.contains("kup.dev/rotation"),
+        !unschedulable(&sim.url, KARPENTER_NODE) && !node.contains("kup.dev/rotation"),
         "{node}"
     );
     // Yes to both: the node is rotated.
@@ -604,4 +644,353 @@ fn a_terminal_gets_progress_bars_and_the_summary() {
     assert!(screen.contains("1/1 nodes"), "the overall bar: {screen}");
     assert!(screen.contains("verified"), "the node's line: {screen}");
     assert!(screen.contains("PODS MOVED"), "the summary table: {screen}");
+}
+
+const TWO_NODES_ONE_POOL: &str = r#"
+cluster:
+  name: two
+  version: v1.25.16-eks-3025e55
+timing:
+  nodeLaunchDelay: 30s
+  podStartDelay: 5s
+  defaultGracePeriod: 10s
+  cordonTaintDelay: 2s
+  speed: 60
+pools:
+  - name: apps
+    kind: NodePool
+    apiVersion: karpenter.sh/v1
+    labels: {node-type: applications}
+nodes:
+  - count: 2
+    namePattern: "old-{i}"
+    pool: apps
+    kubeletVersion: v1.24.17-eks-a59e1f0
+    instanceType: m5.large
+workloads:
+  - kind: Deployment
+    name: nginx
+    namespace: default
+    replicas: 4
+    labels: {app: nginx}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+    nodeSelector: {node-type: applications}
+pdbs:
+  - name: nginx
+    namespace: default
+    maxUnavailable: 1
+    selector: {app: nginx}
+"#;
+
+/// Pods evicted from batch 1's node land on batch 2's (still schedulable) node after the plan
+/// was made: batch 2 must evict them through the Eviction API too, not delete the node under
+/// them.
+#[test]
+fn pods_that_arrive_after_planning_are_evicted_too() {
+    let sim = TextSim::start(TWO_NODES_ONE_POOL);
+    let run = kup_with_kubeconfig(
+        &sim.kubeconfig,
+        &["rotate", "--yes", "--batch", "1", "-o", "json"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    assert_eq!(ev[0]["batches"].as_array().unwrap().len(), 2, "{run:?}");
+    let planned = ev[0]["evictions"].as_u64().unwrap();
+    assert_eq!(planned, 4, "{run:?}");
+    let evicted = ev.iter().filter(|e| e["event"] == "evicted").count() as u64;
+    let first = ev[0]["batches"][0][0].as_str().unwrap();
+    let moved = ev
+        .iter()
+        .filter(|e| e["event"] == "evicted" && e["node"] == first)
+        .count() as u64;
+    // Every pod evicted in batch 1 went to the other old node (no new node yet) and is evicted
+    // again from there.
+    assert!(moved >= 1, "{run:?}");
+    assert!(evicted >= planned + moved, "{run:?}");
+    // The late pods' controller is verified back to its Ready replicas before the run ends.
+    let second = ev[0]["batches"][1][0].as_str().unwrap();
+    let verified = ev
+        .iter()
+        .find(|e| e["event"] == "verified" && e["node"] == second)
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert!(
+        verified["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with("replicaset/default/nginx")),
+        "{verified}"
+    );
+    let stats = sim.handle.as_ref().unwrap().stats();
+    assert!(stats["evictions"].as_u64().unwrap() >= evicted, "{stats}");
+    assert_eq!(stats["pdb_violations"], 0, "{stats}");
+    assert_eq!(stats["pods_lost"], 0, "{stats}");
+}
+
+const TWO_NODE_GROUP_NODES: &str = r#"
+cluster:
+  name: ng
+  version: v1.25.16-eks-3025e55
+timing:
+  nodeLaunchDelay: 30s
+  podStartDelay: 5s
+  defaultGracePeriod: 10s
+  cordonTaintDelay: 2s
+  speed: 60
+nodeGroups:
+  - name: mng
+    version: "1.24"
+    instanceTypes: [m5.large]
+    minSize: 2
+    maxSize: 4
+    desiredSize: 2
+pools:
+  - name: apps
+    kind: NodePool
+    apiVersion: karpenter.sh/v1
+    labels: {node-type: applications}
+nodes:
+  - name: ng-1
+    pool: mng
+    kubeletVersion: v1.24.17-eks-a59e1f0
+  - name: ng-2
+    pool: mng
+    kubeletVersion: v1.24.17-eks-a59e1f0
+workloads:
+  - kind: Deployment
+    name: nginx
+    namespace: default
+    replicas: 2
+    labels: {app: nginx}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+"#;
+
+/// `spec.unschedulable` of a node, read from the API (parsed, not searched for).
+fn unschedulable(url: &str, node: &str) -> bool {
+    let (code, body) = http_full(url, "GET", &format!("/api/v1/nodes/{node}"), "", "");
+    assert_eq!(code, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    doc["spec"]["unschedulable"].as_bool().unwrap_or(false)
+}
+
+/// Node-group nodes stay cordoned after their batch (kup cannot replace them): with --batch 1
+/// the second one is not touched while the first is still cordoned; the run stops (exit 4)
+/// saying how to go on.
+#[test]
+fn nodes_left_cordoned_count_against_the_batch() {
+    let sim = TextSim::start(TWO_NODE_GROUP_NODES);
+    let run = kup_with_kubeconfig(
+        &sim.kubeconfig,
+        &["rotate", "--yes", "--batch", "1", "-o", "json"],
+    );
+    assert_eq!(run.code, 4, "{run:?}");
+    let ev = events(&run);
+    assert_eq!(ev[0]["batches"].as_array().unwrap().len(), 2, "{run:?}");
+    let failed = ev.last().unwrap();
+    assert_eq!(failed["event"], "failed", "{run:?}");
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(reason.contains("update-nodegroup-version"), "{reason}");
+    let first = ev[0]["batches"][0][0].as_str().unwrap();
+    let second = ev[0]["batches"][1][0].as_str().unwrap();
+    let url = sim.handle.as_ref().unwrap().url();
+    assert!(unschedulable(&url, first), "{run:?}");
+    assert!(!unschedulable(&url, second), "{run:?}");
+    let stats = sim.handle.as_ref().unwrap().stats();
+    assert_eq!(stats["max_unschedulable_nodes"], 1, "{stats}");
+    assert_eq!(stats["pods_lost"], 0, "{stats}");
+}
+
+/// Polls the sim until a pod named after each of `prefixes` is Running.
+fn wait_pods_running(url: &str, prefixes: &[&str]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (code, body) = http_full(url, "GET", "/api/v1/pods", "", "");
+        let pods: Vec<Value> = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["items"].as_array().cloned())
+            .unwrap_or_default();
+        let running = |p: &Value| p["status"]["phase"] == "Running";
+        let named = |prefix: &str| {
+            pods.iter().any(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(prefix))
+                    && running(p)
+            })
+        };
+        if code == 200 && prefixes.iter().all(|x| named(x)) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pods not Running in time: {body}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The API refusing a write mid-run (403 for a read-only user) is an API failure: exit 3 (the
+/// design's code), still saying how to resume.
+#[test]
+fn an_api_failure_during_the_run_exits_3_with_the_resume_hint() {
+    let sim = Sim::start(SimSpec {
+        builtin: Some("workshop"),
+        token: Some("admin-token"),
+        readonly_token: Some("readonly-token"),
+        ..Default::default()
+    });
+    let run = kup_with_kubeconfig(
+        &sim.kubeconfig_with_token("readonly-token"),
+        &["rotate", "--pool", "default", "--yes", "-o", "json"],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    let ev = events(&run);
+    assert_eq!(kinds(&ev).last(), Some(&"failed"), "{run:?}");
+    assert!(
+        ev.last().unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("403"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("kup rotate --abort"), "{run:?}");
+}
+
+/// A second PDB selecting the pods appears while the drain waits on the first: the Eviction API
+/// answers 500, which no retry cures; the run stops at once naming both budgets, long before
+/// its --drain-timeout.
+#[test]
+fn a_pod_under_two_pdbs_stops_the_drain_at_once_naming_both() {
+    let sim = Sim::builtin("pdb-blocks");
+    let mut child = common::kup_command()
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args([
+            "rotate",
+            "--pool",
+            "default",
+            "--yes",
+            "--drain-timeout",
+            "1h",
+            "-o",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let blocked = line.contains("\"event\":\"blocked\"");
+        seen.push(line);
+        if blocked {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("blocked")), "{seen:?}");
+    let code = http(
+        &sim,
+        "POST",
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
+        "application/json",
+        r#"{"apiVersion":"policy/v1","kind":"PodDisruptionBudget",
+            "metadata":{"name":"nginx-extra","namespace":"default"},
+            "spec":{"maxUnavailable":1,"selector":{"matchLabels":{"app":"nginx"}}}}"#,
+    );
+    assert_eq!(code, 201);
+    seen.extend(lines.map(|l| l.unwrap()));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{seen:?}\n{stderr}");
+    let last: Value = serde_json::from_str(seen.last().unwrap()).unwrap();
+    assert_eq!(last["event"], "failed", "{seen:?}");
+    let reason = last["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("default/nginx-pdb") && reason.contains("default/nginx-extra"),
+        "{reason}"
+    );
+    assert!(!reason.contains("--drain-timeout"), "{reason}");
+}
+
+/// A second Ctrl-C quits at once (130) even while a call hangs: the markers already say where
+/// the run was.
+#[test]
+fn a_second_ctrl_c_quits_at_once() {
+    let sim = Sim::builtin("pdb-blocks");
+    let mut child = common::kup_command()
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args([
+            "rotate",
+            "--pool",
+            "default",
+            "--yes",
+            "--drain-timeout",
+            "1h",
+            "-o",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    for line in lines.by_ref() {
+        if line.unwrap().contains("\"event\":\"blocked\"") {
+            break;
+        }
+    }
+    // Every call from now on hangs; wait until one is in flight.
+    sim.set_faults(kup_sim::scenario::FaultConfig {
+        latency: std::time::Duration::from_secs(600),
+        ..Default::default()
+    });
+    let total = || sim.stats()["requests"]["total"].as_u64().unwrap();
+    let before = total();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while total() == before {
+        assert!(std::time::Instant::now() < deadline, "no call started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let int = || {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    int();
+    let mut err = Vec::new();
+    for line in rx.iter() {
+        let first = line.contains("interrupted;");
+        err.push(line);
+        if first {
+            break;
+        }
+    }
+    int();
+    let status = child.wait().unwrap();
+    err.extend(rx.iter());
+    assert_eq!(status.code(), Some(130), "{err:?}");
+    assert!(
+        err.iter().any(|l| l.contains("kup rotate --abort")),
+        "{err:?}"
+    );
+    sim.set_faults(kup_sim::scenario::FaultConfig::default());
 }

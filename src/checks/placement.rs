@@ -140,6 +140,18 @@ pub fn verdict_label(code: Code) -> &'static str {
 /// that fits the node apart from them fits it in steady state. `node.kubernetes.io/unschedulable`
 /// is the cordon kup itself sets while rotating, Karpenter's `disrupted`/`disruption` taints the
 /// same during its drains: counting them would call every pod on a rotating node misplaced.
+/// A node's taints that hold in steady state: not transient, not `pool`'s startup taints (its
+/// pool, if known). Shared with `kup rotate`'s planner so both call the same workloads placeable.
+pub fn steady_taints<'a>(
+    node: &'a Node,
+    pool: Option<&'a Pool>,
+) -> impl Iterator<Item = &'a Taint> + use<'a> {
+    let startup: &[Taint] = pool.map(|p| p.startup_taints.as_slice()).unwrap_or(&[]);
+    node.taints
+        .iter()
+        .filter(move |t| !transient(t) && !startup.contains(t))
+}
+
 fn transient(taint: &Taint) -> bool {
     const KEYS: &[&str] = &[
         "node.kubernetes.io/unschedulable",
@@ -310,14 +322,7 @@ impl<'a> Context<'a> {
 
     /// A node's taints that hold in steady state: not transient, not its pool's startup taints.
     fn steady_taints(&self, node: &'a Node) -> impl Iterator<Item = &'a Taint> + use<'a, '_> {
-        let startup: &[Taint] = self
-            .pools
-            .get(&node.pool)
-            .map(|p| p.startup_taints.as_slice())
-            .unwrap_or(&[]);
-        node.taints
-            .iter()
-            .filter(move |t| !transient(t) && !startup.contains(t))
+        steady_taints(node, self.pools.get(&node.pool).copied())
     }
 
     fn fits_node(&self, placement: &Placement, node: &'a Node) -> bool {

@@ -8,10 +8,11 @@
 use super::convert;
 use super::retry::{Call, to_cluster_error, with_retry};
 use super::{ClusterError, Connection};
-use crate::model::{Node as NodeModel, Workload, WorkloadKind};
+use crate::model::{Node as NodeModel, Pod as PodModel, Workload, WorkloadKind};
 use crate::rotate::ROTATION_ANNOTATION;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -282,13 +283,11 @@ pub async fn get_workload(
     })
 }
 
-/// Pods still bound to `node` (for messages and the final check of a drain).
-pub async fn pods_on_node(
-    conn: &Connection,
-    node: &str,
-) -> Result<Vec<(String, String)>, ClusterError> {
-    let api: Api<Pod> = Api::all(conn.client.clone());
+/// Pods bound to `node` now, as the plan sees pods (the executor re-checks them before calling
+/// the node drained: pods can land on it after the plan was made).
+pub async fn pods_on_node(conn: &Connection, node: &str) -> Result<Vec<PodModel>, ClusterError> {
     let params = ListParams::default().fields(&format!("spec.nodeName={node}"));
+    let api: Api<Pod> = Api::all(conn.client.clone());
     let list = with_retry(
         conn,
         Call {
@@ -298,16 +297,50 @@ pub async fn pods_on_node(
         || api.list(&params),
     )
     .await?;
-    Ok(list
+    Ok(list.items.into_iter().map(convert::pod).collect())
+}
+
+/// `NS/NAME` of the PodDisruptionBudgets selecting the pod, sorted (to name them when the
+/// eviction API refuses a pod with more than one). Empty when the pod is gone.
+pub async fn pdbs_selecting(
+    conn: &Connection,
+    ns: &str,
+    name: &str,
+) -> Result<Vec<String>, ClusterError> {
+    let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
+    let Some(pod) = with_retry(
+        conn,
+        Call {
+            verb: "get",
+            resource: "pods",
+        },
+        || pods.get_opt(name),
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let pod = convert::pod(pod);
+    let api: Api<PodDisruptionBudget> = Api::namespaced(conn.client.clone(), ns);
+    let params = ListParams::default();
+    let list = with_retry(
+        conn,
+        Call {
+            verb: "list",
+            resource: "poddisruptionbudgets",
+        },
+        || api.list(&params),
+    )
+    .await?;
+    let mut names: Vec<String> = list
         .items
         .into_iter()
-        .map(|p| {
-            (
-                p.metadata.namespace.unwrap_or_default(),
-                p.metadata.name.unwrap_or_default(),
-            )
-        })
-        .collect())
+        .map(convert::pdb)
+        .filter(|b| crate::rotate::plan::pdb_selects(b, &pod))
+        .map(|b| format!("{}/{}", b.namespace, b.name))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 #[cfg(test)]

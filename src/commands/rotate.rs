@@ -30,6 +30,21 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
                 .to_string(),
         ));
     }
+    // `--grace-period 0` means force deletion to the API server (kubectl refuses it too).
+    if args.grace_period == Some(0) {
+        return Err(KupError::Usage(
+            "--grace-period 0 would force-delete pods without waiting for them to stop; use \
+             at least 1 (or leave it out for each pod's own grace period)"
+                .to_string(),
+        ));
+    }
+    if args.abort && !args.yes && !interactive {
+        return Err(KupError::Usage(
+            "kup rotate --abort changes the cluster and there is no terminal to confirm it on: \
+             run again with --yes"
+                .to_string(),
+        ));
+    }
     if !args.yes && !args.dry_run && !args.abort && !interactive {
         return Err(KupError::Usage(
             "kup rotate changes the cluster and there is no terminal to confirm it on: review \
@@ -38,6 +53,11 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         ));
     }
     let conn = cluster::connect(&ctx.connect).await?;
+    if args.abort {
+        // Only the nodes carry markers: no need to read every pod.
+        let nodes = cluster::drain::list_nodes(&conn).await?;
+        return abort(&conn, &nodes, args.yes, out).await;
+    }
     let scope = cluster::ReadScope {
         node_selector: None,
         workload_selector: None,
@@ -48,10 +68,6 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         namespace: None,
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
-
-    if args.abort {
-        return abort(&conn, &snapshot, args.yes || !interactive, out).await;
-    }
 
     let target = target_of(&snapshot, args.target.target.as_deref())?;
     let selector_nodes = match &ctx.selector {
@@ -135,8 +151,17 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
     let flag = cancel.clone();
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("kup rotate: interrupted; finishing the call in flight and stopping");
+            eprintln!(
+                "kup rotate: interrupted; finishing the call in flight and stopping (Ctrl-C \
+                 again to quit now)"
+            );
             flag.store(true, Ordering::SeqCst);
+            // The markers are written before each step, so quitting mid-call leaves nothing a
+            // next run or --abort cannot pick up.
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("kup rotate: interrupted again; quitting. {RESUME_HINT}.");
+                std::process::exit(130);
+            }
         }
     });
     let exec = ExecOptions {
@@ -175,12 +200,23 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
             }
             Ok(exit::OK)
         }
-        Outcome::Stopped { nodes, reason, .. } => {
+        Outcome::Stopped {
+            nodes,
+            reason,
+            api_error,
+            ..
+        } => {
             if !json && !nodes.is_empty() {
                 out.write_all(summary(&nodes, &ctx.style).as_bytes())?;
             }
             eprintln!("kup rotate stopped: {reason}\nTo continue: {RESUME_HINT}.");
-            Ok(exit::ROTATE_STOPPED)
+            // The design's exit codes: the API failing is 3 even mid-rotation; 4 is kup
+            // stopping on its own terms (timeout, PDB, interrupt).
+            Ok(if api_error {
+                exit::API
+            } else {
+                exit::ROTATE_STOPPED
+            })
         }
     }
 }
@@ -208,9 +244,15 @@ fn plan_event(plan: &RotatePlan, run_id: &str) -> RotateEvent {
     }
 }
 
+/// Longer waits than this are surely a typo, and `Instant + Duration` must not overflow.
+const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 fn duration_flag(flag: &str, value: &str) -> Result<Duration, KupError> {
     match cluster::parse_request_timeout(value) {
-        Ok(Some(d)) => Ok(d),
+        Ok(Some(d)) if d <= MAX_WAIT => Ok(d),
+        Ok(Some(_)) => Err(KupError::Usage(format!(
+            "invalid {flag} \"{value}\": at most 7 days (168h)"
+        ))),
         _ => Err(KupError::Usage(format!(
             "invalid {flag} \"{value}\": use a duration like 30s, 5m or 1h (not 0)"
         ))),
@@ -444,11 +486,11 @@ fn summary(nodes: &[NodeResult], style: &output::Style) -> String {
 /// `--abort`: uncordon what kup cordoned and remove the markers.
 async fn abort(
     conn: &cluster::Connection,
-    snapshot: &crate::model::Snapshot,
+    nodes: &[crate::model::Node],
     consent: bool,
     out: &mut dyn Write,
 ) -> Result<i32, KupError> {
-    let plan = crate::rotate::abort_plan(snapshot);
+    let plan = crate::rotate::abort_plan(nodes);
     if plan.nodes.is_empty() {
         writeln!(
             out,

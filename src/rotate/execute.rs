@@ -13,10 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::event::RotateEvent;
-use super::marker::{Marker, Phase};
-use super::plan::{BlockReason, Mode, PlannedNode, ReplaceAction, RotatePlan, WorkloadRef};
+use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
+use super::plan::{
+    BlockReason, Mode, PlannedNode, PodRef, ReplaceAction, RotatePlan, WorkloadRef, late_pods,
+};
 use crate::cluster::drain::{self, Eviction};
 use crate::cluster::{ClusterError, Connection};
+use crate::model::WorkloadKind;
 use crate::version::{Version, minor_skew};
 
 /// How the executor waits and what it passes on.
@@ -64,6 +67,8 @@ pub enum Outcome {
         node: Option<String>,
         phase: Option<Phase>,
         reason: String,
+        /// The API failed (401/403/5xx after retries, unreachable): exit 3, not 4.
+        api_error: bool,
     },
 }
 
@@ -74,6 +79,7 @@ struct Stop {
     pod: Option<String>,
     pdb: Option<String>,
     reason: String,
+    api_error: bool,
 }
 
 impl Stop {
@@ -84,6 +90,7 @@ impl Stop {
             pod: None,
             pdb: None,
             reason: e.to_string(),
+            api_error: true,
         }
     }
 }
@@ -126,7 +133,11 @@ pub async fn execute(
     };
     let mut done = Vec::new();
     for (i, batch) in plan.batches.iter().enumerate() {
-        if let Err(stop) = runner.batch(i + 1, &batch.nodes, &mut done).await {
+        let step = match runner.within_batch_limit(&batch.nodes).await {
+            Ok(()) => runner.batch(i + 1, &batch.nodes, &mut done).await,
+            Err(stop) => Err(stop),
+        };
+        if let Err(stop) = step {
             (runner.emit)(&RotateEvent::Failed {
                 node: stop.node.clone(),
                 phase: stop.phase,
@@ -140,6 +151,7 @@ pub async fn execute(
                 node: stop.node,
                 phase: stop.phase,
                 reason: stop.reason,
+                api_error: stop.api_error,
             };
         }
     }
@@ -160,6 +172,8 @@ struct Progress {
     phase: Option<Phase>,
     started: Instant,
     moved: usize,
+    /// Controllers of pods that reached the node after the plan: waited for like the planned.
+    late: BTreeSet<WorkloadRef>,
 }
 
 impl Runner<'_> {
@@ -171,9 +185,65 @@ impl Runner<'_> {
                 pod: None,
                 pdb: None,
                 reason: "interrupted (Ctrl-C)".to_string(),
+                api_error: false,
             });
         }
         Ok(())
+    }
+
+    /// Nodes left cordoned by kup (node groups, nodes without a pool, `--mode drain|cordon`)
+    /// stay unschedulable after their batch: starting `nodes` on top of them must not make more
+    /// than the effective batch unschedulable at once.
+    async fn within_batch_limit(&self, nodes: &[PlannedNode]) -> Result<(), Stop> {
+        let first = nodes.first().map(|n| n.name.as_str()).unwrap_or_default();
+        let all = drain::list_nodes(self.conn)
+            .await
+            .map_err(|e| Stop::api(first, None, e))?;
+        let held: Vec<&str> = all
+            .iter()
+            .filter(|x| {
+                x.unschedulable
+                    && !x.deleting
+                    && x.kup_annotations.contains_key(ROTATION_ANNOTATION)
+                    && !nodes.iter().any(|n| n.name == x.name)
+            })
+            .map(|x| x.name.as_str())
+            .collect();
+        let limit = self.plan.effective_batch;
+        if held.len() + nodes.len() <= limit {
+            return Ok(());
+        }
+        let todo: Vec<String> = held
+            .iter()
+            .map(|h| {
+                match self
+                    .plan
+                    .nodes()
+                    .find(|n| n.name == *h && n.replacement.action != ReplaceAction::DeleteNode)
+                {
+                    Some(n) => format!("{h}: {}", n.replacement.message),
+                    None => format!("{h}: replace it, or `kubectl uncordon {h}`"),
+                }
+            })
+            .collect();
+        Err(Stop {
+            node: Some(first.to_string()),
+            phase: None,
+            pod: None,
+            pdb: None,
+            reason: format!(
+                "{} node(s) cordoned by kup are still unschedulable ({}); rotating {} more would \
+                 disrupt {} nodes at once, over the batch limit of {limit} (--batch, \
+                 --max-unavailable). Replace or uncordon them first ({}), or undo the cordons \
+                 with `kup rotate --abort`, then run again",
+                held.len(),
+                held.join(", "),
+                nodes.len(),
+                held.len() + nodes.len(),
+                todo.join("; ")
+            ),
+            api_error: false,
+        })
     }
 
     fn marker(&self, phase: Phase) -> String {
@@ -201,6 +271,7 @@ impl Runner<'_> {
                 phase: n.resume.as_ref().map(|m| m.phase),
                 started: Instant::now(),
                 moved: 0,
+                late: BTreeSet::new(),
             })
             .collect();
 
@@ -217,6 +288,7 @@ impl Runner<'_> {
                     pod: None,
                     pdb: None,
                     reason: "stopped before this node (--step)".into(),
+                    api_error: false,
                 });
             }
             let phase = p.phase.unwrap_or(Phase::Cordoned).max(Phase::Cordoned);
@@ -244,7 +316,7 @@ impl Runner<'_> {
             if p.phase >= Some(Phase::Drained) {
                 continue;
             }
-            p.moved = self.drain(n).await?;
+            (p.moved, p.late) = self.drain(n).await?;
             drain::set_marker(self.conn, &n.name, &self.marker(Phase::Drained))
                 .await
                 .map_err(|e| Stop::api(&n.name, p.phase, e))?;
@@ -289,7 +361,7 @@ impl Runner<'_> {
         let mut replacements: BTreeMap<String, (String, String)> = BTreeMap::new();
         for (n, p) in nodes.iter().zip(&progress) {
             let verify = Instant::now();
-            let workloads = self.wait_workloads(n, p.phase).await?;
+            let workloads = self.wait_workloads(n, p.phase, &p.late).await?;
             if mode == Mode::Replace && n.replacement.action == ReplaceAction::DeleteNode {
                 let fresh = self.replacement(n, &old).await?;
                 if let Some((name, kubelet)) = fresh {
@@ -312,14 +384,96 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Evicts every planned pod of `n` and waits until each is gone; returns how many moved.
-    async fn drain(&mut self, n: &PlannedNode) -> Result<usize, Stop> {
+    /// Evicts every planned pod of `n`, then whatever else is on it now (pods that arrived after
+    /// the plan, often evicted from an earlier batch's node), until no evictable pod is left;
+    /// returns how many moved. A late pod the plan would have refused stops the run.
+    async fn drain(&mut self, n: &PlannedNode) -> Result<(usize, BTreeSet<WorkloadRef>), Stop> {
         let phase = Some(Phase::Cordoned);
-        let started = Instant::now();
-        let deadline = started + self.opts.drain_timeout;
+        let deadline = Instant::now() + self.opts.drain_timeout;
+        let planned: Vec<PodRef> = n
+            .pods
+            .iter()
+            .map(|p| PodRef {
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+            })
+            .collect();
+        let mut moved = self.evict_all(n, &planned, deadline).await?;
+        let mut late = BTreeSet::new();
+        loop {
+            self.check_cancel(&n.name, phase)?;
+            let now = drain::pods_on_node(self.conn, &n.name)
+                .await
+                .map_err(|e| Stop::api(&n.name, phase, e))?;
+            let (left, blockers) = late_pods(&n.name, &now, &self.plan.options);
+            if let Some(b) = blockers.iter().find(|b| b.blocking) {
+                return Err(Stop {
+                    node: Some(n.name.clone()),
+                    phase,
+                    pod: b.pods.first().map(|p| p.to_string()),
+                    pdb: None,
+                    reason: format!(
+                        "a pod reached node {} after the plan was made and is refused: {}",
+                        n.name, b.message
+                    ),
+                    api_error: false,
+                });
+            }
+            if left.is_empty() {
+                return Ok((moved, late));
+            }
+            if Instant::now() >= deadline {
+                let names: Vec<String> = left.iter().map(|p| p.to_string()).collect();
+                return Err(Stop {
+                    node: Some(n.name.clone()),
+                    phase,
+                    pod: names.first().cloned(),
+                    pdb: None,
+                    reason: format!(
+                        "node {} not drained after --drain-timeout {}s: pods keep arriving on it \
+                         (do they tolerate node.kubernetes.io/unschedulable?): {}",
+                        n.name,
+                        self.opts.drain_timeout.as_secs(),
+                        names.join(", ")
+                    ),
+                    api_error: false,
+                });
+            }
+            // Their controllers, to verify they come back (replica counts kup can read).
+            late.extend(now.iter().filter_map(|p| {
+                let o = p.owner.as_ref()?;
+                let kind = WorkloadKind::from_kind(&o.kind).filter(|k| {
+                    matches!(
+                        k,
+                        WorkloadKind::Deployment
+                            | WorkloadKind::StatefulSet
+                            | WorkloadKind::ReplicaSet
+                    )
+                })?;
+                left.iter()
+                    .any(|l| l.namespace == p.namespace && l.name == p.name)
+                    .then(|| WorkloadRef {
+                        kind,
+                        namespace: p.namespace.clone(),
+                        name: o.name.clone(),
+                    })
+            }));
+            moved += self.evict_all(n, &left, deadline).await?;
+        }
+    }
+
+    /// Evicts `pods` of `n` (retrying refusals until `deadline`) and waits until each is gone;
+    /// returns how many were evicted.
+    async fn evict_all(
+        &mut self,
+        n: &PlannedNode,
+        pods: &[PodRef],
+        deadline: Instant,
+    ) -> Result<usize, Stop> {
+        let phase = Some(Phase::Cordoned);
         // (namespace, name, uid, first call, attempts)
         let mut evicted: Vec<(String, String, String, Instant, u32)> = Vec::new();
-        for pod in &n.pods {
+        for pod in pods {
             self.check_cancel(&n.name, phase)?;
             let Some(uid) = drain::pod_uid(self.conn, &pod.namespace, &pod.name)
                 .await
@@ -357,21 +511,30 @@ impl Runner<'_> {
                         retry_after,
                     } => {
                         let multiple = message.contains("more than one PodDisruptionBudget");
-                        let by_policy = pdb.is_some() || multiple;
+                        if multiple {
+                            // Never allowed while both exist: waiting for --drain-timeout
+                            // would only delay the same answer.
+                            return Err(self.two_pdbs(n, pod, &message).await);
+                        }
+                        // A PDB just created or changed: the disruption controller has not
+                        // computed it yet. Not a refusal by the budget; Retry-After says when.
+                        let unobserved = message.contains("still being processed");
+                        let by_policy = pdb.is_some();
                         let pdb = pdb.or_else(|| self.planned_pdb(n, &pod.namespace, &pod.name));
                         if by_policy && !reported {
                             reported = true;
+                            let message = if unobserved {
+                                unobserved_message(pdb.as_deref(), retry_after, &message)
+                            } else {
+                                message.clone()
+                            };
                             (self.emit)(&RotateEvent::Blocked {
                                 node: n.name.clone(),
                                 namespace: pod.namespace.clone(),
                                 pod: pod.name.clone(),
                                 pdb: pdb.clone(),
-                                reason: if multiple {
-                                    BlockReason::MultiplePdbs
-                                } else {
-                                    BlockReason::PdbAllowsNone
-                                },
-                                message: message.clone(),
+                                reason: BlockReason::PdbAllowsNone,
+                                message,
                                 retry_after_secs: retry_after,
                                 waited_ms: millis(first.elapsed()),
                             });
@@ -382,8 +545,7 @@ impl Runner<'_> {
                             ));
                         }
                         if Instant::now() >= deadline {
-                            let left: Vec<String> = n
-                                .pods
+                            let left: Vec<String> = pods
                                 .iter()
                                 .skip_while(|p| p.name != pod.name || p.namespace != pod.namespace)
                                 .map(|p| format!("{}/{}", p.namespace, p.name))
@@ -406,6 +568,7 @@ impl Runner<'_> {
                                     pod.name,
                                     left.join(", ")
                                 ),
+                                api_error: false,
                             });
                         }
                         let wait = retry_after
@@ -442,6 +605,7 @@ impl Runner<'_> {
                              look at its finalizers and its node's kubelet",
                             self.opts.timeout.as_secs()
                         ),
+                        api_error: false,
                     });
                 }
                 self.sleep(self.opts.poll).await;
@@ -455,6 +619,45 @@ impl Runner<'_> {
             });
         }
         Ok(moved)
+    }
+
+    /// The stop for an eviction refused because several PDBs select the pod (500), naming them.
+    async fn two_pdbs(&mut self, n: &PlannedNode, pod: &PodRef, message: &str) -> Stop {
+        let phase = Some(Phase::Cordoned);
+        let names = match drain::pdbs_selecting(self.conn, &pod.namespace, &pod.name).await {
+            Ok(names) if !names.is_empty() => names,
+            Ok(_) => Vec::new(),
+            Err(e) => return Stop::api(&n.name, phase, e),
+        };
+        let which = if names.is_empty() {
+            format!(
+                "more than one PodDisruptionBudget (`kubectl get pdb -n {}`)",
+                pod.namespace
+            )
+        } else {
+            format!("PodDisruptionBudgets {}", names.join(" and "))
+        };
+        (self.emit)(&RotateEvent::Blocked {
+            node: n.name.clone(),
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            pdb: (!names.is_empty()).then(|| names.join(", ")),
+            reason: BlockReason::MultiplePdbs,
+            message: message.to_string(),
+            retry_after_secs: None,
+            waited_ms: 0,
+        });
+        Stop {
+            node: Some(n.name.clone()),
+            phase,
+            pod: Some(pod.to_string()),
+            pdb: (!names.is_empty()).then(|| names.join(", ")),
+            reason: format!(
+                "pod {pod} is selected by {which}: the Eviction API refuses such a pod until \
+                 only one selects it ({message}); delete or narrow one of them, then run again"
+            ),
+            api_error: false,
+        }
     }
 
     /// The PDB the plan predicted for a pod, for messages when the API names none.
@@ -490,6 +693,7 @@ impl Runner<'_> {
                         n.name,
                         self.opts.timeout.as_secs()
                     ),
+                    api_error: false,
                 });
             }
             self.sleep(self.opts.poll).await;
@@ -525,9 +729,14 @@ impl Runner<'_> {
         &self,
         n: &PlannedNode,
         phase: Option<Phase>,
+        late: &BTreeSet<WorkloadRef>,
     ) -> Result<Vec<String>, Stop> {
-        let workloads: BTreeSet<&WorkloadRef> =
-            n.pods.iter().filter_map(|p| p.workload.as_ref()).collect();
+        let workloads: BTreeSet<&WorkloadRef> = n
+            .pods
+            .iter()
+            .filter_map(|p| p.workload.as_ref())
+            .chain(late)
+            .collect();
         let labels: Vec<String> = workloads
             .iter()
             .map(|w| super::plan::workload_label(w))
@@ -559,6 +768,7 @@ impl Runner<'_> {
                             super::plan::workload_label(w),
                             self.opts.timeout.as_secs()
                         ),
+                        api_error: false,
                     });
                 }
                 self.sleep(self.opts.poll).await;
@@ -566,6 +776,18 @@ impl Runner<'_> {
         }
         Ok(labels)
     }
+}
+
+/// The 429 for a PDB the disruption controller has not processed yet: not the budget refusing.
+fn unobserved_message(pdb: Option<&str>, retry_after: Option<u64>, message: &str) -> String {
+    format!(
+        "PodDisruptionBudget {} is new or just changed and the API server has not processed it \
+         yet; waiting{} ({message})",
+        pdb.unwrap_or("?"),
+        retry_after
+            .map(|s| format!(" {s}s as it asks"))
+            .unwrap_or_default()
+    )
 }
 
 fn at_target(kubelet: &str, target: &Version) -> bool {
@@ -605,6 +827,17 @@ pub async fn abort(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pdb_not_yet_processed_gets_its_own_wording() {
+        let m = unobserved_message(
+            Some("default/nginx-pdb"),
+            Some(10),
+            "The disruption budget nginx-pdb is still being processed by the server.",
+        );
+        assert!(m.starts_with("PodDisruptionBudget default/nginx-pdb is new or just changed"));
+        assert!(m.contains("waiting 10s as it asks"), "{m}");
+    }
 
     #[test]
     fn target_versions() {

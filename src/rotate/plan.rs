@@ -22,7 +22,7 @@ use serde::{Serialize, Serializer};
 
 use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
 use crate::checks::placement::{
-    fits_pool, is_wildcard, labels_fit, requirement_matches, tolerates, untolerated,
+    fits_pool, is_wildcard, labels_fit, requirement_matches, steady_taints, tolerates, untolerated,
 };
 use crate::model::{
     Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolKind, PoolRef, Snapshot, Taint, Workload,
@@ -677,18 +677,7 @@ impl<'a> Context<'a> {
             .snapshot
             .pdbs
             .iter()
-            .filter(|p| p.namespace == pod.namespace)
-            .filter(|p| {
-                // policy/v1: an empty selector selects every pod of the namespace; none, none.
-                p.selector.as_ref().is_some_and(|s| {
-                    s.match_labels
-                        .iter()
-                        .all(|(k, v)| pod.labels.get(k) == Some(v))
-                        && s.match_expressions
-                            .iter()
-                            .all(|r| requirement_matches(r, &pod.labels))
-                })
-            })
+            .filter(|p| pdb_selects(p, pod))
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
@@ -713,13 +702,8 @@ impl<'a> Context<'a> {
             })
     }
 
-    fn steady_taints(&self, node: &'a Node) -> impl Iterator<Item = &'a Taint> {
-        let startup: &'a [Taint] = self
-            .pools
-            .get(&node.pool)
-            .map(|p| p.startup_taints.as_slice())
-            .unwrap_or(&[]);
-        node.taints.iter().filter(move |t| !startup.contains(t))
+    fn steady_taints(&self, node: &'a Node) -> impl Iterator<Item = &'a Taint> + use<'a, '_> {
+        steady_taints(node, self.pools.get(&node.pool).copied())
     }
 
     fn replacement(&self, node: &Node, mode: Mode) -> Replacement {
@@ -924,6 +908,16 @@ impl<'a> Context<'a> {
         opts: &PlanOptions,
         out: &mut Vec<Blocker>,
     ) {
+        // An owner of a kind kup lists that is not in the snapshot has been deleted.
+        let missing_owner = p.owner.as_ref().filter(|o| {
+            WorkloadKind::from_kind(&o.kind).is_some_and(|k| {
+                k != WorkloadKind::Pod
+                    && !self
+                        .workloads
+                        .contains_key(&(p.namespace.as_str(), k, o.name.as_str()))
+            })
+        });
+        local_blockers(&node.name, p, missing_owner, pod_ref, workload, opts, out);
         let blocker = |reason, blocking, flag, pdbs: Vec<String>, message: String| Blocker {
             reason,
             node: node.name.clone(),
@@ -934,57 +928,6 @@ impl<'a> Context<'a> {
             override_flag: flag,
             message,
         };
-        if p.owner.is_none() {
-            out.push(blocker(
-                BlockReason::NoController,
-                !opts.force,
-                Some("--force"),
-                Vec::new(),
-                if opts.force {
-                    format!(
-                        "pod {pod_ref} has no controller: evicted for good, nothing recreates it"
-                    )
-                } else {
-                    format!(
-                        "pod {pod_ref} has no controller: nothing would recreate it, so it is \
-                         refused; recreate it under a Deployment, or pass --force to evict it \
-                         for good"
-                    )
-                },
-            ));
-        }
-        if p.uses_empty_dir {
-            out.push(blocker(
-                BlockReason::EmptyDir,
-                !opts.delete_emptydir_data,
-                Some("--delete-emptydir-data"),
-                Vec::new(),
-                if opts.delete_emptydir_data {
-                    format!("pod {pod_ref} uses emptyDir: its data is deleted with it")
-                } else {
-                    format!(
-                        "pod {pod_ref} uses emptyDir, whose data is lost on eviction, so it is \
-                         refused; pass --delete-emptydir-data to accept that"
-                    )
-                },
-            ));
-        }
-        if p.do_not_disrupt {
-            out.push(blocker(
-                BlockReason::DoNotDisrupt,
-                !opts.force,
-                Some("--force"),
-                Vec::new(),
-                if opts.force {
-                    format!("pod {pod_ref} is marked karpenter.sh/do-not-disrupt: evicted anyway (--force)")
-                } else {
-                    format!(
-                        "pod {pod_ref} is marked karpenter.sh/do-not-disrupt, so it is refused; \
-                         wait until it may be disrupted (remove the annotation) or pass --force"
-                    )
-                },
-            ));
-        }
         let pdbs = self.pdbs_of(p);
         let names: Vec<String> = pdbs
             .iter()
@@ -1022,6 +965,120 @@ impl<'a> Context<'a> {
             ));
         }
     }
+}
+
+/// The blockers a pod raises by itself (no controller, emptyDir, do-not-disrupt), with no need
+/// for the rest of the snapshot: the executor re-applies them to pods that reached a node after
+/// the plan was made.
+fn local_blockers(
+    node: &str,
+    p: &Pod,
+    missing_owner: Option<&OwnerRef>,
+    pod_ref: &PodRef,
+    workload: Option<&WorkloadRef>,
+    opts: &PlanOptions,
+    out: &mut Vec<Blocker>,
+) {
+    let blocker = |reason, blocking, flag, pdbs: Vec<String>, message: String| Blocker {
+        reason,
+        node: node.to_string(),
+        pods: vec![pod_ref.clone()],
+        pdbs,
+        workload: workload.cloned(),
+        blocking,
+        override_flag: flag,
+        message,
+    };
+    // A controller that no longer exists (its ReplicaSet deleted) recreates nothing either.
+    let gone = missing_owner.map(|o| format!(" ({} {} no longer exists)", o.kind, o.name));
+    if p.owner.is_none() || gone.is_some() {
+        let (verb, what) = match &gone {
+            Some(g) => ("has lost", format!("its controller{g}")),
+            None => ("has", "no controller".to_string()),
+        };
+        out.push(blocker(
+            BlockReason::NoController,
+            !opts.force,
+            Some("--force"),
+            Vec::new(),
+            if opts.force {
+                format!("pod {pod_ref} {verb} {what}: evicted for good, nothing recreates it")
+            } else {
+                format!(
+                    "pod {pod_ref} {verb} {what}: nothing would recreate it, so it is \
+                     refused; recreate it under a Deployment, or pass --force to evict it \
+                     for good"
+                )
+            },
+        ));
+    }
+    if p.uses_empty_dir {
+        out.push(blocker(
+            BlockReason::EmptyDir,
+            !opts.delete_emptydir_data,
+            Some("--delete-emptydir-data"),
+            Vec::new(),
+            if opts.delete_emptydir_data {
+                format!("pod {pod_ref} uses emptyDir: its data is deleted with it")
+            } else {
+                format!(
+                    "pod {pod_ref} uses emptyDir, whose data is lost on eviction, so it is \
+                         refused; pass --delete-emptydir-data to accept that"
+                )
+            },
+        ));
+    }
+    if p.do_not_disrupt {
+        out.push(blocker(
+            BlockReason::DoNotDisrupt,
+            !opts.force,
+            Some("--force"),
+            Vec::new(),
+            if opts.force {
+                format!(
+                    "pod {pod_ref} is marked karpenter.sh/do-not-disrupt: evicted anyway (--force)"
+                )
+            } else {
+                format!(
+                    "pod {pod_ref} is marked karpenter.sh/do-not-disrupt, so it is refused; \
+                         wait until it may be disrupted (remove the annotation) or pass --force"
+                )
+            },
+        ));
+    }
+}
+
+/// What the executor does with the pods it finds on a cordoned node just before it would call
+/// the node drained: the evictable ones to evict (planned or not), and the blockers of those the
+/// plan did not know about, judged by the same rules as the plan.
+pub fn late_pods(node: &str, pods: &[Pod], opts: &PlanOptions) -> (Vec<PodRef>, Vec<Blocker>) {
+    let mut evict = Vec::new();
+    let mut blockers = Vec::new();
+    let mut pods: Vec<&Pod> = pods.iter().filter(|p| evictable(p)).collect();
+    pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    for p in pods {
+        let pod_ref = PodRef {
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+        };
+        local_blockers(node, p, None, &pod_ref, None, opts, &mut blockers);
+        evict.push(pod_ref);
+    }
+    (evict, blockers)
+}
+
+/// Whether `pdb` selects `pod`. policy/v1: an empty selector selects every pod of the
+/// namespace; none, none.
+pub fn pdb_selects(pdb: &Pdb, pod: &Pod) -> bool {
+    pdb.namespace == pod.namespace
+        && pdb.selector.as_ref().is_some_and(|s| {
+            s.match_labels
+                .iter()
+                .all(|(k, v)| pod.labels.get(k) == Some(v))
+                && s.match_expressions
+                    .iter()
+                    .all(|r| requirement_matches(r, &pod.labels))
+        })
 }
 
 /// kubectl drain's filter: not mirror pods, not DaemonSet pods, not already terminating, not
@@ -1071,15 +1128,17 @@ pub struct AbortNode {
     pub uncordon: bool,
 }
 
-/// Nodes carrying a rotation marker, sorted by name.
-pub fn abort_plan(snapshot: &Snapshot) -> AbortPlan {
+/// Nodes carrying a rotation marker, sorted by name. Needs only the nodes (`--abort` reads
+/// nothing else).
+pub fn abort_plan(nodes: &[Node]) -> AbortPlan {
     let mut out = AbortPlan::default();
-    for node in &snapshot.nodes {
+    for node in nodes {
         let Some(raw) = node.kup_annotations.get(ROTATION_ANNOTATION) else {
             continue;
         };
-        let phase = Marker::parse(raw).ok().map(|m| m.phase);
-        if node.deleting || phase == Some(Phase::Deleted) {
+        // Only a node actually being deleted is left alone: a run can stop between recording
+        // `deleted` and the delete call, leaving a cordoned node nobody is terminating.
+        if node.deleting {
             out.skipped.push(skip(
                 node,
                 format!(

@@ -523,6 +523,41 @@ fn refused_pods_are_blockers_unless_the_flag_allows_them() {
 }
 
 #[test]
+fn pods_whose_controller_is_gone_are_refused_like_bare_pods() {
+    let mut s = cluster();
+    with_pod(&mut s, "orphan", P1, |p| {
+        p.owner = Some(OwnerRef {
+            kind: "ReplicaSet".into(),
+            name: "deleted-rs".into(),
+        })
+    });
+    // An owner of a kind kup does not list says nothing about whether it exists.
+    with_pod(&mut s, "custom", P1, |p| {
+        p.owner = Some(OwnerRef {
+            kind: "Rollout".into(),
+            name: "canary".into(),
+        })
+    });
+    let p = run(&s, &PlanOptions::default());
+    assert_eq!(reasons(node(&p, P1)), [(BlockReason::NoController, true)]);
+    let b = &node(&p, P1).blockers[0];
+    assert_eq!(b.pods[0].to_string(), "default/orphan");
+    assert!(
+        b.message.contains("ReplicaSet deleted-rs no longer exists"),
+        "{}",
+        b.message
+    );
+    let p = run(
+        &s,
+        &PlanOptions {
+            force: true,
+            ..PlanOptions::default()
+        },
+    );
+    assert_eq!(reasons(node(&p, P1)), [(BlockReason::NoController, false)]);
+}
+
+#[test]
 fn a_pdb_allowing_no_disruption_blocks_its_running_pods() {
     let mut s = cluster();
     s.pdbs.push(pdb("nginx", app_selector(), 0));
@@ -653,6 +688,35 @@ fn not_ready_and_foreign_cordons_are_noted() {
 }
 
 #[test]
+fn transient_taints_do_not_strand_a_workload_as_in_kup_workloads() {
+    let mut s = cluster();
+    for w in &mut s.workloads {
+        if w.name.starts_with("coredns") {
+            w.placement.node_selector = labels(&[("eks.amazonaws.com/nodegroup", "mng-1")]);
+        }
+    }
+    // The node left to run on is under memory pressure for now: `kup workloads` ignores such
+    // taints (crate::checks::placement::steady_taints), so the planner must too.
+    for n in &mut s.nodes {
+        if n.name == M2 {
+            n.taints.push(Taint {
+                key: "node.kubernetes.io/memory-pressure".into(),
+                value: None,
+                effect: "NoSchedule".into(),
+            });
+        }
+    }
+    let p = run(
+        &s,
+        &PlanOptions {
+            nodes: vec![M1.into()],
+            ..PlanOptions::default()
+        },
+    );
+    assert!(p.is_clear(), "{:?}", node(&p, M1).blockers);
+}
+
+#[test]
 fn workloads_with_nowhere_left_to_go_are_stranded() {
     let mut s = cluster();
     // coredns pinned to the managed node group, which kup leaves cordoned.
@@ -765,17 +829,32 @@ fn abort_uncordons_what_kup_marked() {
     let mut s = cluster();
     mark(&mut s, P1, "r1/cordoned");
     mark(&mut s, M2, "junk");
+    // Stopped between recording `deleted` and the delete call: still cordoned, not deleting.
     mark(&mut s, P2, "r1/deleted");
-    if let Some(n) = s.nodes.iter_mut().find(|n| n.name == M2) {
-        n.unschedulable = false;
+    mark(&mut s, NP, "r1/deleted");
+    for n in s.nodes.iter_mut() {
+        if n.name == M2 {
+            n.unschedulable = false;
+        }
+        if n.name == P2 || n.name == NP {
+            n.unschedulable = true;
+        }
+        if n.name == NP {
+            n.deleting = true;
+        }
     }
-    let a = abort_plan(&s);
+    let a = abort_plan(&s.nodes);
     assert_eq!(
         a.nodes,
         [
             AbortNode {
                 name: P1.into(),
                 marker: "r1/cordoned".into(),
+                uncordon: true
+            },
+            AbortNode {
+                name: P2.into(),
+                marker: "r1/deleted".into(),
                 uncordon: true
             },
             AbortNode {
@@ -786,7 +865,7 @@ fn abort_uncordons_what_kup_marked() {
         ]
     );
     assert_eq!(a.skipped.len(), 1);
-    assert_eq!(a.skipped[0].name, P2);
+    assert_eq!(a.skipped[0].name, NP);
     // legacy-worker-1 is cordoned too, but not by kup: left alone.
     assert!(a.nodes.iter().all(|n| n.name != LEGACY));
 }
