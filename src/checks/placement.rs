@@ -846,12 +846,7 @@ struct Judged<'j, 'a> {
 }
 
 fn wildcard_finding(j: &Judged, tol: &Toleration) -> Finding {
-    let effect = tol
-        .effect
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(|e| format!("every {e} taint"))
-        .unwrap_or_else(|| "every taint".to_string());
+    let effect = rules::wildcard_scope(tol);
     Finding::new(
         Code::PlaceWildcardToleration,
         j.subject,

@@ -98,7 +98,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
     }
     if !stopping.is_empty() {
         if ctx.format == Format::Json {
-            out.write_all(plan_event(&plan, "-").to_json_line().as_bytes())?;
+            out.write_all(RotateEvent::plan(&plan, "-").to_json_line().as_bytes())?;
             let failed = RotateEvent::Failed {
                 node: None,
                 phase: None,
@@ -123,7 +123,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
     }
     if plan.summary.nodes == 0 {
         if ctx.format == Format::Json {
-            out.write_all(plan_event(&plan, "-").to_json_line().as_bytes())?;
+            out.write_all(RotateEvent::plan(&plan, "-").to_json_line().as_bytes())?;
             let done = RotateEvent::Done {
                 nodes: 0,
                 pods_moved: 0,
@@ -228,20 +228,6 @@ fn stopping_blockers(plan: &RotatePlan) -> Vec<String> {
         .filter(|b| b.blocking && b.reason != BlockReason::PdbAllowsNone)
         .map(|b| format!("{} ({}): {}", b.node, b.reason, b.message))
         .collect()
-}
-
-fn plan_event(plan: &RotatePlan, run_id: &str) -> RotateEvent {
-    RotateEvent::Plan {
-        run_id: run_id.to_string(),
-        target: plan.target.minor_str(),
-        batches: plan
-            .batches
-            .iter()
-            .map(|b| b.nodes.iter().map(|n| n.name.clone()).collect())
-            .collect(),
-        evictions: plan.summary.evictions,
-        blocking: plan.summary.blocking,
-    }
 }
 
 /// Longer waits than this are surely a typo, and `Instant + Duration` must not overflow.

@@ -83,6 +83,21 @@ pub enum RotateEvent {
 }
 
 impl RotateEvent {
+    /// The first event of a run: what it is going to do.
+    pub fn plan(plan: &super::plan::RotatePlan, run_id: &str) -> RotateEvent {
+        RotateEvent::Plan {
+            run_id: run_id.to_string(),
+            target: plan.target.minor_str(),
+            batches: plan
+                .batches
+                .iter()
+                .map(|b| b.nodes.iter().map(|n| n.name.clone()).collect())
+                .collect(),
+            evictions: plan.summary.evictions,
+            blocking: plan.summary.blocking,
+        }
+    }
+
     /// One line of the stream, newline-terminated.
     pub fn to_json_line(&self) -> String {
         match serde_json::to_string(self) {

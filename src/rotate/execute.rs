@@ -113,17 +113,7 @@ pub async fn execute(
     emit: &mut dyn FnMut(&RotateEvent),
 ) -> Outcome {
     let started = Instant::now();
-    emit(&RotateEvent::Plan {
-        run_id: opts.run_id.clone(),
-        target: plan.target.minor_str(),
-        batches: plan
-            .batches
-            .iter()
-            .map(|b| b.nodes.iter().map(|n| n.name.clone()).collect())
-            .collect(),
-        evictions: plan.summary.evictions,
-        blocking: plan.summary.blocking,
-    });
+    emit(&RotateEvent::plan(plan, &opts.run_id));
     let mut runner = Runner {
         conn,
         plan,

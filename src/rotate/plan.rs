@@ -820,12 +820,7 @@ impl<'a> Context<'a> {
                 .find(|t| tolerates(t, &cordon))
             {
                 let (reason, what) = if is_wildcard(tol) {
-                    let effect = tol
-                        .effect
-                        .as_deref()
-                        .filter(|e| !e.is_empty())
-                        .map(|e| format!("every {e} taint"))
-                        .unwrap_or_else(|| "every taint".to_string());
+                    let effect = crate::checks::placement::rules::wildcard_scope(tol);
                     (
                         BlockReason::WildcardToleration,
                         format!(

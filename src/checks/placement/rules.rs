@@ -44,6 +44,15 @@ pub fn untolerated<'a>(
 }
 
 /// A toleration with an empty key and operator Exists tolerates every taint (of its effect).
+/// What a wildcard toleration covers, for messages: `every taint` or `every NoSchedule taint`.
+pub fn wildcard_scope(tol: &Toleration) -> String {
+    tol.effect
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(|e| format!("every {e} taint"))
+        .unwrap_or_else(|| "every taint".to_string())
+}
+
 pub fn is_wildcard(tol: &Toleration) -> bool {
     tol.key.as_deref().unwrap_or("").is_empty() && tol.operator.as_deref() == Some("Exists")
 }
