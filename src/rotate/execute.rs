@@ -83,6 +83,18 @@ struct Stop {
 }
 
 impl Stop {
+    /// A stop at `node` that is not the API's fault (timeout, refusal, operator).
+    fn at(node: &str, phase: Option<Phase>, reason: String) -> Stop {
+        Stop {
+            node: Some(node.to_string()),
+            phase,
+            pod: None,
+            pdb: None,
+            reason,
+            api_error: false,
+        }
+    }
+
     fn api(node: &str, phase: Option<Phase>, e: ClusterError) -> Stop {
         Stop {
             node: Some(node.to_string()),
@@ -169,14 +181,7 @@ struct Progress {
 impl Runner<'_> {
     fn check_cancel(&self, node: &str, phase: Option<Phase>) -> Result<(), Stop> {
         if self.cancel.load(Ordering::SeqCst) {
-            return Err(Stop {
-                node: Some(node.to_string()),
-                phase,
-                pod: None,
-                pdb: None,
-                reason: "interrupted (Ctrl-C)".to_string(),
-                api_error: false,
-            });
+            return Err(Stop::at(node, phase, "interrupted (Ctrl-C)".to_string()));
         }
         Ok(())
     }
@@ -216,12 +221,10 @@ impl Runner<'_> {
                 }
             })
             .collect();
-        Err(Stop {
-            node: Some(first.to_string()),
-            phase: None,
-            pod: None,
-            pdb: None,
-            reason: format!(
+        Err(Stop::at(
+            first,
+            None,
+            format!(
                 "{} node(s) cordoned by kup are still unschedulable ({}); rotating {} more would \
                  disrupt {} nodes at once, over the batch limit of {limit} (--batch, \
                  --max-unavailable). Replace or uncordon them first ({}), or undo the cordons \
@@ -232,8 +235,7 @@ impl Runner<'_> {
                 held.len() + nodes.len(),
                 todo.join("; ")
             ),
-            api_error: false,
-        })
+        ))
     }
 
     fn marker(&self, phase: Phase) -> String {
@@ -272,14 +274,11 @@ impl Runner<'_> {
                 && p.phase.is_none()
                 && !ask(&n.name)
             {
-                return Err(Stop {
-                    node: Some(n.name.clone()),
-                    phase: None,
-                    pod: None,
-                    pdb: None,
-                    reason: "stopped before this node (--step)".into(),
-                    api_error: false,
-                });
+                return Err(Stop::at(
+                    &n.name,
+                    None,
+                    "stopped before this node (--step)".into(),
+                ));
             }
             let phase = p.phase.unwrap_or(Phase::Cordoned).max(Phase::Cordoned);
             if phase >= Phase::Deleted {
@@ -672,19 +671,16 @@ impl Runner<'_> {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(Stop {
-                    node: Some(n.name.clone()),
+                return Err(Stop::at(
+                    &n.name,
                     phase,
-                    pod: None,
-                    pdb: None,
-                    reason: format!(
+                    format!(
                         "node {} was deleted but is still there after --timeout {}s: Karpenter's \
                          termination finalizer has not removed it (is Karpenter running?)",
                         n.name,
                         self.opts.timeout.as_secs()
                     ),
-                    api_error: false,
-                });
+                ));
             }
             self.sleep(self.opts.poll).await;
         }
@@ -746,20 +742,17 @@ impl Runner<'_> {
                     break;
                 }
                 if Instant::now() >= deadline {
-                    return Err(Stop {
-                        node: Some(n.name.clone()),
+                    return Err(Stop::at(
+                        &n.name,
                         phase,
-                        pod: None,
-                        pdb: None,
-                        reason: format!(
+                        format!(
                             "{} has {ready} of {want} replicas Ready after --timeout {}s; its \
                              evicted pods have not come back (`kup workloads` shows where they \
                              can run)",
                             super::plan::workload_label(w),
                             self.opts.timeout.as_secs()
                         ),
-                        api_error: false,
-                    });
+                    ));
                 }
                 self.sleep(self.opts.poll).await;
             }
