@@ -260,45 +260,12 @@ fn abort_uncordons_and_removes_the_marker() {
 #[test]
 fn ctrl_c_stops_after_the_call_in_flight_and_says_how_to_resume() {
     let sim = Sim::builtin("pdb-blocks");
-    let mut child = common::kup_command()
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .args([
-            "rotate",
-            "--pool",
-            "default",
-            "--yes",
-            "--drain-timeout",
-            "2m",
-            "-o",
-            "json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut run = Background::rotate(&sim, "2m");
     // Wait for the first refused eviction: the run is now retrying against the PDB.
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let blocked = line.contains("\"event\":\"blocked\"");
-        seen.push(line);
-        if blocked {
-            break;
-        }
-    }
-    assert!(seen.iter().any(|l| l.contains("blocked")), "{seen:?}");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    seen.extend(lines.map(|l| l.unwrap()));
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{seen:?}\n{stderr}");
+    run.until("\"event\":\"blocked\"");
+    run.signal("-INT");
+    let (code, seen, stderr) = run.finish();
+    assert_eq!(code, Some(4), "{seen:?}\n{stderr}");
     let last = seen.last().unwrap();
     assert!(
         last.contains("\"event\":\"failed\"") && last.contains("interrupted"),
@@ -316,29 +283,89 @@ fn ctrl_c_stops_after_the_call_in_flight_and_says_how_to_resume() {
     assert!(node.contains("kup.dev/rotation"), "{node}");
 }
 
-/// Runs `kup rotate ... -o json` and SIGKILLs it once a line containing `at` was printed.
-fn kill_at(sim: &Sim, args: &[&str], at: &str) -> Vec<String> {
-    let mut child = common::kup_command()
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
-        let line = line.unwrap();
-        let hit = line.contains(at);
-        seen.push(line);
-        if hit {
-            break;
+/// A `kup ... -o json` run in the background, its event lines read as they come.
+struct Background {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    seen: Vec<String>,
+}
+
+impl Background {
+    fn start(sim: &Sim, args: &[&str]) -> Background {
+        let mut child = common::kup_command()
+            .arg("--kubeconfig")
+            .arg(&sim.kubeconfig)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        Background {
+            child,
+            lines,
+            seen: Vec::new(),
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    seen
+
+    /// `kup rotate --pool default --yes --drain-timeout D -o json`.
+    fn rotate(sim: &Sim, drain_timeout: &str) -> Background {
+        Background::start(
+            sim,
+            &[
+                "rotate",
+                "--pool",
+                "default",
+                "--yes",
+                "--drain-timeout",
+                drain_timeout,
+                "-o",
+                "json",
+            ],
+        )
+    }
+
+    /// Reads events until one contains `at`; fails the test if the run ends first.
+    fn until(&mut self, at: &str) {
+        for line in self.lines.by_ref() {
+            let line = line.unwrap();
+            let hit = line.contains(at);
+            self.seen.push(line);
+            if hit {
+                return;
+            }
+        }
+        panic!("the run ended before printing {at}: {:?}", self.seen);
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the end: exit code, every event line, stderr.
+    fn finish(mut self) -> (Option<i32>, Vec<String>, String) {
+        self.seen.extend(self.lines.by_ref().map(|l| l.unwrap()));
+        let out = self.child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            self.seen,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// Runs `kup ARGS -o json` and SIGKILLs it once a line containing `at` was printed.
+fn kill_at(sim: &Sim, args: &[&str], at: &str) -> Vec<String> {
+    let mut run = Background::start(sim, args);
+    run.until(at);
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    run.seen
 }
 
 #[test]
@@ -864,35 +891,8 @@ fn an_api_failure_during_the_run_exits_3_with_the_resume_hint() {
 #[test]
 fn a_pod_under_two_pdbs_stops_the_drain_at_once_naming_both() {
     let sim = Sim::builtin("pdb-blocks");
-    let mut child = common::kup_command()
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .args([
-            "rotate",
-            "--pool",
-            "default",
-            "--yes",
-            "--drain-timeout",
-            "1h",
-            "-o",
-            "json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let blocked = line.contains("\"event\":\"blocked\"");
-        seen.push(line);
-        if blocked {
-            break;
-        }
-    }
-    assert!(seen.iter().any(|l| l.contains("blocked")), "{seen:?}");
+    let mut run = Background::rotate(&sim, "1h");
+    run.until("\"event\":\"blocked\"");
     let code = http(
         &sim,
         "POST",
@@ -903,10 +903,8 @@ fn a_pod_under_two_pdbs_stops_the_drain_at_once_naming_both() {
             "spec":{"maxUnavailable":1,"selector":{"matchLabels":{"app":"nginx"}}}}"#,
     );
     assert_eq!(code, 201);
-    seen.extend(lines.map(|l| l.unwrap()));
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{seen:?}\n{stderr}");
+    let (code, seen, stderr) = run.finish();
+    assert_eq!(code, Some(4), "{seen:?}\n{stderr}");
     let last: Value = serde_json::from_str(seen.last().unwrap()).unwrap();
     assert_eq!(last["event"], "failed", "{seen:?}");
     let reason = last["reason"].as_str().unwrap();
@@ -922,30 +920,8 @@ fn a_pod_under_two_pdbs_stops_the_drain_at_once_naming_both() {
 #[test]
 fn a_second_ctrl_c_quits_at_once() {
     let sim = Sim::builtin("pdb-blocks");
-    let mut child = common::kup_command()
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .args([
-            "rotate",
-            "--pool",
-            "default",
-            "--yes",
-            "--drain-timeout",
-            "1h",
-            "-o",
-            "json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    for line in lines.by_ref() {
-        if line.unwrap().contains("\"event\":\"blocked\"") {
-            break;
-        }
-    }
+    let mut run = Background::rotate(&sim, "1h");
+    run.until("\"event\":\"blocked\"");
     // Every call from now on hangs; wait until one is in flight.
     sim.set_faults(kup_sim::scenario::FaultConfig {
         latency: std::time::Duration::from_secs(600),
@@ -958,7 +934,7 @@ fn a_second_ctrl_c_quits_at_once() {
         assert!(std::time::Instant::now() < deadline, "no call started");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let stderr = child.stderr.take().unwrap();
+    let stderr = run.child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
@@ -968,14 +944,7 @@ fn a_second_ctrl_c_quits_at_once() {
             }
         }
     });
-    let int = || {
-        let status = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    int();
+    run.signal("-INT");
     let mut err = Vec::new();
     for line in rx.iter() {
         let first = line.contains("interrupted;");
@@ -984,8 +953,8 @@ fn a_second_ctrl_c_quits_at_once() {
             break;
         }
     }
-    int();
-    let status = child.wait().unwrap();
+    run.signal("-INT");
+    let status = run.child.wait().unwrap();
     err.extend(rx.iter());
     assert_eq!(status.code(), Some(130), "{err:?}");
     assert!(

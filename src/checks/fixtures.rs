@@ -38,7 +38,7 @@ fn node(
     }
 }
 
-fn pod(ns: &str, name: &str, node: &str, phase: &str, owner: (&str, &str)) -> Pod {
+pub(crate) fn pod(ns: &str, name: &str, node: &str, phase: &str, owner: (&str, &str)) -> Pod {
     Pod {
         namespace: ns.into(),
         name: name.into(),

@@ -1,6 +1,6 @@
 use super::rules::pool_labels;
 use super::*;
-use crate::checks::fixtures::workshop;
+use crate::checks::fixtures::{self, workshop};
 use crate::model::{OwnerRef, Pod, Requirement, Workload};
 
 fn taint(key: &str, value: Option<&str>, effect: &str) -> Taint {
@@ -632,21 +632,8 @@ pub(crate) fn placement_workshop() -> Snapshot {
         ),
     ];
     let pending = |name: &str, owner: &str| Pod {
-        namespace: "default".into(),
-        name: name.into(),
         node_name: None,
-        phase: "Pending".into(),
-        ready: false,
-        owner: Some(OwnerRef {
-            kind: "ReplicaSet".into(),
-            name: owner.into(),
-        }),
-        labels: Labels::new(),
-        mirror: false,
-        uses_empty_dir: false,
-        do_not_disrupt: false,
-        deleting: false,
-        placement: None,
+        ..fixtures::pod("default", name, "", "Pending", ("ReplicaSet", owner))
     };
     s.pods.push(pending("second-app-5d4c-a", "second-app-5d4c"));
     s.workloads.push({
