@@ -123,6 +123,8 @@ pub struct OwnerRef {
 pub struct Pod {
     pub namespace: String,
     pub name: String,
+    /// Evictions carry it as a precondition, so a same-named successor is never evicted.
+    pub uid: String,
     pub node_name: Option<String>,
     /// Pending, Running, Succeeded, Failed, Unknown.
     pub phase: String,

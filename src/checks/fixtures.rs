@@ -42,6 +42,7 @@ pub(crate) fn pod(ns: &str, name: &str, node: &str, phase: &str, owner: (&str, &
     Pod {
         namespace: ns.into(),
         name: name.into(),
+        uid: format!("uid-{ns}-{name}"),
         node_name: Some(node.into()),
         phase: phase.into(),
         ready: phase == "Running",

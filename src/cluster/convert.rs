@@ -191,6 +191,7 @@ pub fn pod(mut p: core::Pod) -> Pod {
     Pod {
         namespace: p.metadata.namespace.unwrap_or_default(),
         name: p.metadata.name.unwrap_or_default(),
+        uid: p.metadata.uid.unwrap_or_default(),
         node_name: spec.node_name.take().filter(|n| !n.is_empty()),
         phase: status.phase.unwrap_or_else(|| "Unknown".into()),
         ready,
