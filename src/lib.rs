@@ -10,6 +10,7 @@ pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod eks;
 pub mod error;
 pub mod log;
 pub mod model;

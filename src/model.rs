@@ -131,6 +131,8 @@ pub struct Pod {
     pub ready: bool,
     /// The controller owner reference, if any.
     pub owner: Option<OwnerRef>,
+    /// Read only with the PodDisruptionBudgets (`ReadScope::pdbs`), whose selectors are their
+    /// only use; empty in a snapshot read without PDBs.
     pub labels: Labels,
     /// Mirror (static) pod: `kubernetes.io/config.mirror` annotation.
     pub mirror: bool,

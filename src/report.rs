@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::checks::{Finding, Severity, node_groups_not_at, skew_findings};
+use crate::eks::EksSection;
 use crate::model::{Node, PoolRef, Snapshot};
 use crate::output::human_duration;
 use crate::version::{
@@ -326,12 +327,39 @@ pub struct CheckReport {
     pub target: String,
     pub skew: CheckSkew,
     pub upgrade: UpgradeSteps,
+    /// What EKS says (DescribeCluster, support dates, node groups, insights), or why it was
+    /// skipped.
+    pub eks: EksSection,
     /// Sorted by severity (errors first), then code, then subject.
     pub findings: Vec<Finding>,
     pub summary: FindingCounts,
 }
 
 impl CheckReport {
+    /// Adds the EKS section and its findings. When EKS was read, its node-group versions replace
+    /// the ones guessed from node labels (they also cover groups with no node).
+    pub fn with_eks(mut self, eks: EksSection, findings: Vec<Finding>) -> CheckReport {
+        if let EksSection::Read(info) = &eks {
+            // Only when the node groups were read: otherwise the labels' guess stands.
+            if info.node_groups.is_some() {
+                self.findings
+                    .retain(|f| f.code != crate::checks::Code::SkewNodeGroupNotAtCluster);
+                self.upgrade.blocked_by_node_groups = if self.upgrade.steps.is_empty() {
+                    Vec::new()
+                } else {
+                    info.node_groups_off_cluster_minor()
+                        .map(|g| g.name.clone())
+                        .collect()
+                };
+            }
+        }
+        self.eks = eks;
+        self.findings.extend(findings);
+        sort_findings(&mut self.findings);
+        self.summary = FindingCounts::of(&self.findings);
+        self
+    }
+
     pub fn target_differs(&self) -> bool {
         self.control_plane.version.as_deref() != Some(self.target.as_str())
     }
@@ -396,6 +424,9 @@ pub fn check_report(snapshot: &Snapshot, target: &Version, extra: Vec<Finding>) 
             target: SkewSummary::of(target, &target_rows),
         },
         upgrade,
+        eks: EksSection::Skipped {
+            reason: "not read".into(),
+        },
         summary: FindingCounts::of(&findings),
         findings,
     }

@@ -114,20 +114,28 @@ fn demo_tells_the_story_on_the_simulated_cluster() {
     );
     assert!(run.stdout.contains("KUP-SKEW-001"), "{run:?}");
     assert!(run.stdout.contains("$ kup workloads"), "{run:?}");
-    // It ends with the rotation and a drift of the Karpenter nodes with no lag left.
+    // The EKS section, read from kup-sim's EKS API.
     assert!(
-        run.stdout.contains("$ kup rotate --pool default --yes"),
+        run.stdout
+            .contains("cluster eks-upgrades-workshop in us-east-1 (1.25"),
         "{run:?}"
     );
+    assert!(run.stdout.contains("NODE GROUP"), "{run:?}");
+    // It ends with the whole rotation (the node group through EKS) and a drift with no lag left.
+    assert!(run.stdout.contains("$ kup rotate --yes"), "{run:?}");
+    assert!(run.stderr.contains("started EKS update"), "{run:?}");
     let last = run
         .stdout
-        .rsplit("$ kup drift -l node-type=applications")
+        .rsplit("$ kup drift --fail-on warning")
         .next()
         .unwrap();
     assert!(
-        last.contains("0 behind") && last.contains("0 beyond policy") && !last.contains("v1.24."),
+        last.contains("3 current, 0 behind")
+            && last.contains("0 beyond policy")
+            && !last.contains("v1.24."),
         "{run:?}"
     );
+    assert!(!last.contains("(exit code"), "{run:?}");
     let unknown = common::kup_raw(&["demo", "--scenario", "nope"]);
     assert_eq!(unknown.code, 2, "{unknown:?}");
 }

@@ -292,9 +292,22 @@ struct Background {
 
 impl Background {
     fn start(sim: &Sim, args: &[&str]) -> Background {
+        Background::start_with(&sim.kubeconfig, args)
+    }
+
+    fn start_with(kubeconfig: &std::path::Path, args: &[&str]) -> Background {
+        Background::start_env(kubeconfig, args, &[])
+    }
+
+    fn start_env(
+        kubeconfig: &std::path::Path,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Background {
         let mut child = common::kup_command()
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .arg("--kubeconfig")
-            .arg(&sim.kubeconfig)
+            .arg(kubeconfig)
             .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -962,4 +975,466 @@ fn a_second_ctrl_c_quits_at_once() {
         "{err:?}"
     );
     sim.set_faults(kup_sim::scenario::FaultConfig::default());
+}
+
+const LEASE_PATH: &str = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kup-rotate";
+
+/// A Lease `kube-system/kup-rotate` held by `holder`, renewed `ago` seconds before now.
+fn put_lease(url: &str, holder: &str, ago: i64) {
+    let renewed = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(ago))
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    let (code, current) = http_full(url, "GET", LEASE_PATH, "", "");
+    let mut lease = serde_json::json!({
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "kup-rotate", "namespace": "kube-system"},
+    });
+    if code == 200 {
+        lease["metadata"]["resourceVersion"] =
+            serde_json::from_str::<Value>(&current).unwrap()["metadata"]["resourceVersion"].clone();
+    }
+    lease["spec"] = serde_json::json!({"holderIdentity": holder, "leaseDurationSeconds": 60,
+        "acquireTime": renewed, "renewTime": renewed});
+    let (method, path) = if code == 200 {
+        ("PUT", LEASE_PATH.to_string())
+    } else {
+        (
+            "POST",
+            LEASE_PATH.trim_end_matches("/kup-rotate").to_string(),
+        )
+    };
+    let (code, body) = http_full(url, method, &path, "application/json", &lease.to_string());
+    assert!(code == 200 || code == 201, "{code} {body}");
+}
+
+fn lease(url: &str) -> Value {
+    let (code, body) = http_full(url, "GET", LEASE_PATH, "", "");
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Another run's live Lease: refused (exit 4) naming it and when it expires, nothing changed;
+/// `--dry-run` takes no Lease. Once it has expired, the next run takes it over, rotates, and
+/// gives it back.
+#[test]
+fn a_live_lease_refuses_the_run_and_an_expired_one_is_taken_over() {
+    let sim = Sim::builtin("workshop");
+    let other = "r-20261124-060000@elsewhere.invalid#4242";
+    put_lease(&sim.url, other, 5);
+    let writes = sim.stats()["writes"].clone();
+    let args = ["rotate", "--pool", "default", "--yes", "-o", "json"];
+    let run = sim.kup(&args);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(run.stderr.contains(other), "{run:?}");
+    assert!(run.stderr.contains("expires in"), "{run:?}");
+    assert_eq!(kinds(&events(&run)), ["failed"], "{run:?}");
+    assert_eq!(sim.stats()["writes"], writes, "refused before any write");
+    assert!(!unschedulable(&sim.url, KARPENTER_NODE));
+
+    let dry = sim.kup(&["rotate", "--pool", "default", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+
+    // Not renewed for longer than it lasts: that run is gone.
+    put_lease(&sim.url, other, 120);
+    let run = sim.kup(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(kinds(&events(&run)).last(), Some(&"done"), "{run:?}");
+    let l = lease(&sim.url);
+    assert!(l["spec"]["holderIdentity"].is_null(), "released: {l}");
+    assert!(l["spec"]["leaseTransitions"].as_i64().unwrap() >= 1, "{l}");
+    assert_safe(&sim, 1);
+}
+
+/// Two runs at once: the second refuses, naming the first; the first releases its Lease when
+/// interrupted.
+#[test]
+fn a_second_run_refuses_while_the_first_holds_the_lease() {
+    let sim = Sim::builtin("pdb-blocks");
+    let mut first = Background::rotate(&sim, "2m");
+    let plan = {
+        first.until("\"event\":\"plan\"");
+        first.seen[0].clone()
+    };
+    let run_id = serde_json::from_str::<Value>(&plan).unwrap()["runId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    first.until("\"event\":\"blocked\"");
+    let holder = lease(&sim.url)["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(holder.starts_with(&format!("{run_id}@")), "{holder}");
+    let second = sim.kup(&["rotate", "--pool", "default", "--yes"]);
+    assert_eq!(second.code, 4, "{second:?}");
+    assert!(second.stderr.contains(&holder), "{second:?}");
+    first.signal("-INT");
+    let (code, seen, stderr) = first.finish();
+    assert_eq!(code, Some(4), "{seen:?}\n{stderr}");
+    let l = lease(&sim.url);
+    assert!(l["spec"]["holderIdentity"].is_null(), "released: {l}");
+}
+
+/// A node someone else cordoned stays cordoned after `--abort`; only kup's marker goes.
+#[test]
+fn abort_leaves_a_cordon_kup_did_not_make() {
+    let sim = Sim::builtin("pdb-blocks");
+    let node_path = format!("/api/v1/nodes/{KARPENTER_NODE}");
+    let code = http(
+        &sim,
+        "PATCH",
+        &node_path,
+        "application/merge-patch+json",
+        r#"{"spec":{"unschedulable":true}}"#,
+    );
+    assert_eq!(code, 200);
+    let run = sim.kup(&[
+        "rotate",
+        "--pool",
+        "default",
+        "--yes",
+        "--drain-timeout",
+        "1s",
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    let (_, node) = http_full(&sim.url, "GET", &node_path, "", "");
+    let node: Value = serde_json::from_str(&node).unwrap();
+    let marker = node["metadata"]["annotations"]["kup.dev/rotation"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(marker.ends_with("/cordoned/already-cordoned"), "{node}");
+
+    let run = sim.kup(&["rotate", "--abort", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("left cordoned"), "{run:?}");
+    let (_, after) = http_full(&sim.url, "GET", &node_path, "", "");
+    assert!(!after.contains("kup.dev/rotation"), "{after}");
+    assert!(unschedulable(&sim.url, KARPENTER_NODE), "{after}");
+}
+
+/// Node-group nodes are left cordoned and drained: once their workloads are back, their
+/// markers say `verified`, and the next run leaves them alone (no eviction, no write).
+#[test]
+fn drained_nodes_left_cordoned_are_marked_verified_and_skipped_next_time() {
+    let sim = TextSim::start(TWO_NODE_GROUP_NODES);
+    let url = sim.handle.as_ref().unwrap().url();
+    let args = ["rotate", "--yes", "--batch", "2", "-o", "json"];
+    let run = kup_with_kubeconfig(&sim.kubeconfig, &args);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    assert_eq!(
+        ev.iter().filter(|e| e["event"] == "verified").count(),
+        2,
+        "{run:?}"
+    );
+    for node in ["ng-1", "ng-2"] {
+        let (_, body) = http_full(&url, "GET", &format!("/api/v1/nodes/{node}"), "", "");
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        let marker = doc["metadata"]["annotations"]["kup.dev/rotation"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(marker.ends_with("/verified"), "{node}: {body}");
+        assert!(unschedulable(&url, node));
+    }
+    // nginx is back at full strength, off the drained nodes.
+    wait_pods_running(&url, &["nginx"]);
+    let stats = sim.handle.as_ref().unwrap().stats();
+    let again = kup_with_kubeconfig(&sim.kubeconfig, &args);
+    assert_eq!(again.code, 0, "{again:?}");
+    let ev = events(&again);
+    assert_eq!(kinds(&ev), ["plan", "done"], "{again:?}");
+    let after = sim.handle.as_ref().unwrap().stats();
+    assert_eq!(after["evictions"], stats["evictions"], "{after}");
+    assert_eq!(after["pods_lost"], 0, "{after}");
+    assert_eq!(after["pdb_violations"], 0, "{after}");
+}
+
+/// What kup's evictions rely on: kup-sim, like the API server, refuses an eviction whose UID
+/// precondition names another pod than the one now under that name (409), and evicts the pod
+/// it does name.
+#[test]
+fn an_eviction_for_a_pod_that_was_replaced_is_refused_with_409() {
+    let sim = Sim::builtin("workshop");
+    let (_, body) = http_full(
+        &sim.url,
+        "GET",
+        &format!("/api/v1/pods?fieldSelector=spec.nodeName%3D{KARPENTER_NODE}"),
+        "",
+        "",
+    );
+    let list: Value = serde_json::from_str(&body).unwrap();
+    let pod = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("nginx"))
+        })
+        .unwrap_or_else(|| panic!("{body}"));
+    let (ns, name) = (
+        pod["metadata"]["namespace"].as_str().unwrap(),
+        pod["metadata"]["name"].as_str().unwrap(),
+    );
+    let uid = pod["metadata"]["uid"].as_str().unwrap();
+    let path = format!("/api/v1/namespaces/{ns}/pods/{name}/eviction");
+    let eviction = |uid: &str| {
+        serde_json::json!({"apiVersion": "policy/v1", "kind": "Eviction",
+            "metadata": {"name": name, "namespace": ns},
+            "deleteOptions": {"preconditions": {"uid": uid}}})
+        .to_string()
+    };
+    let (code, body) = http_full(
+        &sim.url,
+        "POST",
+        &path,
+        "application/json",
+        &eviction("a-successor-s-uid"),
+    );
+    assert_eq!(code, 409, "{body}");
+    let (code, _) = http_full(
+        &sim.url,
+        "GET",
+        &format!("/api/v1/namespaces/{ns}/pods/{name}"),
+        "",
+        "",
+    );
+    assert_eq!(code, 200, "the pod is untouched");
+    let (code, body) = http_full(&sim.url, "POST", &path, "application/json", &eviction(uid));
+    assert_eq!(code, 201, "{body}");
+}
+
+const ONE_STATEFUL_POD: &str = r#"
+cluster:
+  name: sts
+  version: v1.25.16-eks-3025e55
+timing:
+  nodeLaunchDelay: 30s
+  podStartDelay: 5s
+  defaultGracePeriod: 10s
+  cordonTaintDelay: 2s
+  speed: 60
+pools:
+  - name: apps
+    kind: NodePool
+    apiVersion: karpenter.sh/v1
+    labels: {node-type: applications}
+nodes:
+  - name: old-1
+    pool: apps
+    kubeletVersion: v1.24.17-eks-a59e1f0
+    instanceType: m5.large
+workloads:
+  - kind: StatefulSet
+    name: web
+    namespace: default
+    replicas: 1
+    labels: {app: web}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+    nodeSelector: {node-type: applications}
+pdbs:
+  - name: web
+    namespace: default
+    minAvailable: 1
+    selector: {app: web}
+"#;
+
+fn pod_uid(url: &str, ns: &str, name: &str) -> Option<String> {
+    let (code, body) = http_full(
+        url,
+        "GET",
+        &format!("/api/v1/namespaces/{ns}/pods/{name}"),
+        "",
+        "",
+    );
+    (code == 200).then(|| {
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        doc["metadata"]["uid"].as_str().unwrap().to_string()
+    })
+}
+
+/// While kup retries the eviction of web-0 (its PDB allows none), web-0 is force-deleted and
+/// its StatefulSet recreates a web-0 elsewhere. kup's evictions carry the UID it planned, so
+/// the API refuses them for the successor (409): kup treats the pod it meant as gone and never
+/// evicts the new web-0 (which, Pending, no PDB would have protected).
+#[test]
+fn a_same_named_successor_is_never_evicted() {
+    let sim = TextSim::start(ONE_STATEFUL_POD);
+    let url = sim.handle.as_ref().unwrap().url();
+    wait_pods_running(&url, &["web-0"]);
+    let old = pod_uid(&url, "default", "web-0").unwrap();
+    let mut run = Background::start_with(
+        &sim.kubeconfig,
+        &["rotate", "--yes", "--drain-timeout", "2m", "-o", "json"],
+    );
+    run.until("\"event\":\"blocked\"");
+    let (code, body) = http_full(
+        &url,
+        "DELETE",
+        "/api/v1/namespaces/default/pods/web-0?gracePeriodSeconds=0",
+        "application/json",
+        "",
+    );
+    assert_eq!(code, 200, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let successor = loop {
+        if let Some(uid) = pod_uid(&url, "default", "web-0").filter(|u| *u != old) {
+            break uid;
+        }
+        assert!(std::time::Instant::now() < deadline, "web-0 not recreated");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let (code, seen, stderr) = run.finish();
+    assert_eq!(code, Some(0), "{seen:?}\n{stderr}");
+    assert!(
+        !seen.iter().any(|l| l.contains("\"event\":\"evicted\"")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        pod_uid(&url, "default", "web-0"),
+        Some(successor),
+        "{seen:?}"
+    );
+    let stats = sim.handle.as_ref().unwrap().stats();
+    assert_eq!(stats["evictions"], 0, "{stats}");
+    assert_eq!(stats["pdb_violations"], 0, "{stats}");
+}
+
+/// coredns (2 replicas, on the managed node group's nodes only) under a PDB of minAvailable 1.
+const COREDNS_PDB: &str = "apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: coredns, namespace: kube-system}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {k8s-app: kube-dns}}
+";
+
+fn workshop_with_coredns_pdb() -> Sim {
+    Sim::start(SimSpec {
+        builtin: Some("workshop"),
+        manifests: &[("coredns-pdb.yaml", COREDNS_PDB)],
+        ..Default::default()
+    })
+}
+
+fn eks_calls(sim: &Sim, op: &str) -> u64 {
+    sim.stats()["eks"]["by_operation"][op].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn whole_workshop_rotation_moves_the_node_group_through_eks() {
+    let sim = workshop_with_coredns_pdb();
+    let writes = sim.stats()["writes"].clone();
+    let dry = sim.kup_eks(&["rotate", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stdout.contains(
+            "managed node group mng-system (2 nodes) moves with EKS's UpdateNodegroupVersion \
+             1.24 → 1.25, 1 node at a time"
+        ),
+        "{dry:?}"
+    );
+    assert!(dry.stdout.contains("EKS update"), "{dry:?}");
+    assert!(!dry.stdout.contains("stranded"), "{dry:?}");
+    assert_eq!(sim.stats()["writes"], writes, "--dry-run writes nothing");
+    assert_eq!(eks_calls(&sim, "UpdateNodegroupVersion"), 0);
+
+    let run = sim.kup_eks(&["rotate", "--yes", "-o", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    let k = kinds(&ev);
+    for want in [
+        "plan",
+        "cordoned",
+        "deleted",
+        "nodegroup-update",
+        "nodegroup-updated",
+        "done",
+    ] {
+        assert!(k.contains(&want), "missing {want}: {run:?}");
+    }
+    let update = ev
+        .iter()
+        .find(|e| e["event"] == "nodegroup-update")
+        .unwrap();
+    assert_eq!(update["nodegroup"], "mng-system");
+    assert_eq!(update["version"], "1.25");
+    assert_eq!(update["resumed"], false);
+    assert_eq!(
+        update["nodes"].as_array().map(Vec::len),
+        Some(2),
+        "{update}"
+    );
+    assert_eq!(eks_calls(&sim, "UpdateNodegroupVersion"), 1);
+
+    // Nothing lags any more: every node runs the control plane's version.
+    let drift = sim.kup(&["drift", "--fail-on", "warning", "-o", "json"]);
+    assert_eq!(drift.code, 0, "{drift:?}");
+    let all = nodes(&sim);
+    assert!(all.len() >= 3, "{all:?}");
+    for (name, kubelet, _) in &all {
+        assert!(kubelet.starts_with("v1.25."), "{name} {kubelet}: {all:?}");
+    }
+    assert_safe(&sim, 1);
+    let stats = sim.stats();
+    let min = stats["min_ready_by_pdb"]["kube-system/coredns"].as_u64();
+    assert!(
+        min.is_some_and(|m| m >= 1),
+        "coredns kept a Ready pod: {stats}"
+    );
+    // The summary of a run on a terminal-less stderr names both kinds of replacement.
+    let dry = sim.kup_eks(&["rotate", "--dry-run"]);
+    assert!(dry.stdout.contains("No node to rotate"), "{dry:?}");
+}
+
+#[test]
+fn a_killed_node_group_rotation_is_followed_by_the_next_run() {
+    let sim = workshop_with_coredns_pdb();
+    let args = ["rotate", "--pool", "mng-system", "--yes", "-o", "json"];
+    let mut run = Background::start_env(&sim.kubeconfig, &args, &sim.eks_env());
+    run.until("\"event\":\"nodegroup-update\"");
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    assert_eq!(eks_calls(&sim, "UpdateNodegroupVersion"), 1);
+
+    // The next run finds the update in progress (or already done) and does not start another.
+    let again = sim.kup_eks(&args);
+    assert_eq!(again.code, 0, "{again:?}");
+    let ev = events(&again);
+    if let Some(update) = ev.iter().find(|e| e["event"] == "nodegroup-update") {
+        assert_eq!(update["resumed"], true, "{again:?}");
+    }
+    assert_eq!(eks_calls(&sim, "UpdateNodegroupVersion"), 1, "{again:?}");
+    for (name, kubelet, pool) in nodes(&sim) {
+        if pool == "mng-system" {
+            assert!(kubelet.starts_with("v1.25."), "{name} {kubelet}");
+        }
+    }
+    assert_safe(&sim, 1);
+}
+
+#[test]
+fn without_eks_node_group_nodes_are_left_drained_and_named_so() {
+    // No AWS credentials: kup says EKS is not available and keeps to the Kubernetes API.
+    let sim = Sim::builtin("workshop");
+    // Its coredns would then have nowhere to go: the plan says so (exit 1).
+    let run = sim.kup(&["rotate", "--pool", "mng-system", "--dry-run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("EKS not available"), "{run:?}");
+    assert!(run.stdout.contains("leave drained"), "{run:?}");
+    assert!(run.stdout.contains("stranded"), "{run:?}");
+    // Named with --cluster, the same failure is an error.
+    let run = sim.kup(&[
+        "rotate",
+        "--pool",
+        "mng-system",
+        "--dry-run",
+        "--cluster",
+        "eks-upgrades-workshop",
+    ]);
+    assert_eq!(run.code, 3, "{run:?}");
 }

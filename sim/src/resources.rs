@@ -19,10 +19,12 @@ pub enum Kind {
     /// batch/v1: served and stored (their pods are not run: no Job controller).
     Job,
     CronJob,
+    /// coordination.k8s.io/v1: stored only (kup rotate takes one as a lock; nothing renews it).
+    Lease,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -36,6 +38,7 @@ impl Kind {
         Kind::NodeClaim,
         Kind::Job,
         Kind::CronJob,
+        Kind::Lease,
     ];
 
     /// Dense index (0..ALL.len()) for per-kind tables.
@@ -303,6 +306,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         short_names: &["cj"],
         subresources: &["status"],
     },
+    ResourceInfo {
+        kind: Kind::Lease,
+        group: "coordination.k8s.io",
+        versions: &["v1"],
+        plural: "leases",
+        singular: "lease",
+        kind_name: "Lease",
+        namespaced: true,
+        short_names: &[],
+        subresources: &[],
+    },
 ];
 
 /// The resource served at (group, version, plural), if any.
@@ -335,6 +349,7 @@ pub fn groups() -> Vec<&'static str> {
         "apps" => 1,
         "batch" => 2,
         "policy" => 3,
+        "coordination.k8s.io" => 4,
         _ => 10,
     });
     out

@@ -99,6 +99,7 @@ pub fn build_state(
             return Err(e);
         }
     }
+    let eks = crate::eks::EksState::new(sc.eks, clock.now());
     let mut state = SimState {
         store,
         clock,
@@ -108,6 +109,7 @@ pub fn build_state(
         node_groups: sc.node_groups,
         safety: Default::default(),
         seed: sc.seed,
+        eks,
     };
     crate::world::settle(&mut state);
     Ok(state)

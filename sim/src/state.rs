@@ -15,6 +15,8 @@ pub struct SimState {
     /// Written by the world (evictions, pod deletions, cordons), read by `/sim/stats`.
     pub safety: SafetyStats,
     pub seed: u64,
+    /// The simulated EKS API's own state: node group status, updates, insights settings.
+    pub eks: crate::eks::EksState,
 }
 
 pub type Shared = std::sync::Arc<std::sync::Mutex<SimState>>;

@@ -36,10 +36,20 @@ pub struct RequestStats {
     pub by_verb_resource: BTreeMap<String, u64>,
 }
 
+/// EKS API request counters (not part of `requests`).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct EksStats {
+    pub total: u64,
+    /// `"DescribeCluster": 2`, ... (`Unknown` for paths no operation matches).
+    pub by_operation: BTreeMap<String, u64>,
+}
+
 /// Everything `GET /sim/stats` reports besides the safety counters.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub requests: RequestStats,
+    /// EKS API requests, every one (refused and faulted ones too).
+    pub eks: EksStats,
     /// Requests with a method other than GET/HEAD (`/sim/*` excluded).
     pub writes: u64,
     /// Response body bytes sent (after compression; watch events included).
@@ -68,6 +78,16 @@ impl Counters {
         }
     }
 
+    /// Count one EKS API request.
+    pub fn count_eks(&mut self, operation: &str) {
+        self.eks.total += 1;
+        *self
+            .eks
+            .by_operation
+            .entry(operation.to_string())
+            .or_default() += 1;
+    }
+
     /// The `/sim/stats` document: `requests`, `writes`, `bytes_sent`, and every field of
     /// `SafetyStats` at top level.
     pub fn to_json(&self, safety: &SafetyStats) -> serde_json::Value {
@@ -78,6 +98,10 @@ impl Counters {
         doc.insert(
             "requests".into(),
             serde_json::to_value(&self.requests).unwrap_or_default(),
+        );
+        doc.insert(
+            "eks".into(),
+            serde_json::to_value(&self.eks).unwrap_or_default(),
         );
         doc.insert("writes".into(), self.writes.into());
         doc.insert("bytes_sent".into(), self.bytes_sent.into());

@@ -1156,7 +1156,12 @@ fn apply_defaults(kind: Kind, obj: &mut Value, creating: bool) {
             obj_at(obj, "spec");
             obj_at(obj, "status");
         }
-        Kind::Provisioner | Kind::NodePool | Kind::NodeClaim | Kind::Job | Kind::CronJob => {}
+        Kind::Provisioner
+        | Kind::NodePool
+        | Kind::NodeClaim
+        | Kind::Job
+        | Kind::CronJob
+        | Kind::Lease => {}
     }
 }
 

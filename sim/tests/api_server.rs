@@ -54,7 +54,16 @@ async fn discovery_documents() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(groups, ["apps", "batch", "policy", "karpenter.sh"]);
+    assert_eq!(
+        groups,
+        [
+            "apps",
+            "batch",
+            "policy",
+            "coordination.k8s.io",
+            "karpenter.sh"
+        ]
+    );
     let k = get(a, "/apis/karpenter.sh").await.json();
     assert_eq!(k["kind"], "APIGroup");
     let vs: Vec<&str> = k["versions"]

@@ -44,6 +44,7 @@ fn state(objects: Vec<Value>) -> SimState {
         node_groups: Vec::new(),
         safety: Default::default(),
         seed: 7,
+        eks: Default::default(),
     }
 }
 
@@ -813,6 +814,7 @@ fn a_generated_cluster_arrives_settled() {
         node_groups: sc.node_groups,
         safety: Default::default(),
         seed: 3,
+        eks: Default::default(),
     };
     let pods_before = st.store.count(Kind::Pod);
     let rv = st.store.resource_version();
@@ -866,6 +868,7 @@ fn big_generated_cluster_settles_without_churn() {
         node_groups: sc.node_groups,
         safety: Default::default(),
         seed: 1,
+        eks: Default::default(),
     };
     let rv = st.store.resource_version();
     let t = std::time::Instant::now();

@@ -48,6 +48,13 @@ pub enum Code {
     PlaceStranded,
     PlaceDaemonSetPool,
     PlacePolicy,
+    EksVersionMismatch,
+    EksStandardSupportEnding,
+    EksExtendedSupport,
+    EksUnsupported,
+    EksTargetNotOffered,
+    EksNodeGroupUnhealthy,
+    EksInsight,
 }
 
 /// One catalogue entry: everything a code means, in one place.
@@ -179,6 +186,55 @@ const CATALOGUE: &[CodeInfo] = &[
         title: "placement policy violated",
         severity: Severity::Error,
         description: "A .kup.yaml policy says the namespace's workloads must land on a pool, and this one may not (or runs elsewhere).",
+    },
+    CodeInfo {
+        code: Code::EksVersionMismatch,
+        id: "KUP-EKS-001",
+        title: "EKS and the API server disagree on the version",
+        severity: Severity::Warning,
+        description: "DescribeCluster reports another minor than the API server's /version (an update in progress, or the kubeconfig points at another cluster).",
+    },
+    CodeInfo {
+        code: Code::EksStandardSupportEnding,
+        id: "KUP-EKS-002",
+        title: "standard support ends soon",
+        severity: Severity::Warning,
+        description: "The cluster's version leaves EKS standard support within 90 days; after that it runs in extended support, billed extra.",
+    },
+    CodeInfo {
+        code: Code::EksExtendedSupport,
+        id: "KUP-EKS-003",
+        title: "version in extended support",
+        severity: Severity::Warning,
+        description: "The cluster's version is past the end of EKS standard support (extended support is billed extra, and ends too).",
+    },
+    CodeInfo {
+        code: Code::EksUnsupported,
+        id: "KUP-EKS-004",
+        title: "version past the end of support",
+        severity: Severity::Error,
+        description: "The cluster's version is past the end of EKS extended support: EKS upgrades the control plane automatically.",
+    },
+    CodeInfo {
+        code: Code::EksTargetNotOffered,
+        id: "KUP-EKS-005",
+        title: "target version not offered by EKS",
+        severity: Severity::Error,
+        description: "The --target minor is not among the versions DescribeClusterVersions lists (or is no longer supported).",
+    },
+    CodeInfo {
+        code: Code::EksNodeGroupUnhealthy,
+        id: "KUP-EKS-006",
+        title: "managed node group not healthy",
+        severity: Severity::Warning,
+        description: "A managed node group is not ACTIVE or reports health issues; EKS may refuse or fail its update.",
+    },
+    CodeInfo {
+        code: Code::EksInsight,
+        id: "KUP-EKS-007",
+        title: "EKS upgrade insight",
+        severity: Severity::Warning,
+        description: "An EKS upgrade-readiness insight is not passing: error for ERROR, warning for WARNING, info for UNKNOWN.",
     },
 ];
 

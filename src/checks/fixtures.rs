@@ -212,3 +212,61 @@ pub(crate) fn workshop() -> Snapshot {
         taken_at: ts("2026-11-24T05:00:00Z"),
     }
 }
+
+/// What EKS says about the workshop cluster: 1.25 in extended support, its node group on 1.24,
+/// one insight warning.
+pub(crate) fn workshop_eks() -> crate::eks::EksInfo {
+    use crate::eks::{EksCluster, EksInfo, Insight, NodeGroup, VersionSupport};
+    let support = |v: &str, std_end: &str, ext_end: &str, status: &str| VersionSupport {
+        version: v.into(),
+        release_date: None,
+        end_of_standard_support: std_end.parse().ok(),
+        end_of_extended_support: ext_end.parse().ok(),
+        status: Some(status.into()),
+        default: false,
+    };
+    EksInfo {
+        cluster: EksCluster {
+            name: "eks-upgrades-workshop".into(),
+            region: "us-west-2".into(),
+            arn: None,
+            version: "1.25".into(),
+            platform_version: Some("eks.12".into()),
+            status: "ACTIVE".into(),
+            support_type: Some("EXTENDED".into()),
+        },
+        versions: Some(vec![
+            support("1.25", "2024-05-01", "2025-05-01", "EXTENDED_SUPPORT"),
+            support("1.26", "2024-06-11", "2025-06-11", "EXTENDED_SUPPORT"),
+            support("1.27", "2024-07-24", "2025-07-24", "EXTENDED_SUPPORT"),
+        ]),
+        node_groups: Some(vec![NodeGroup {
+            name: "mng-1".into(),
+            version: Some("1.24".into()),
+            release_version: Some("1.24.17-20240514".into()),
+            ami_type: Some("AL2_x86_64".into()),
+            status: "ACTIVE".into(),
+            capacity_type: Some("ON_DEMAND".into()),
+            instance_types: vec!["m5.large".into()],
+            min_size: Some(1),
+            max_size: Some(4),
+            desired_size: Some(2),
+            max_unavailable: Some(1),
+            max_unavailable_percentage: None,
+            labels: Labels::new(),
+            taints: vec![],
+            health_issues: vec![],
+        }]),
+        insights: Some(vec![Insight {
+            id: "kubelet-skew".into(),
+            name: "Kubelet version skew".into(),
+            status: "WARNING".into(),
+            reason: Some("Node kubelet versions lag the control plane".into()),
+            kubernetes_version: Some("1.26".into()),
+            description: None,
+            recommendation: Some("Upgrade the nodes to the control plane's version".into()),
+            resources: vec!["node/ip-192-168-1-10".into()],
+        }]),
+        unavailable: vec![],
+    }
+}

@@ -1,9 +1,11 @@
 //! Pure checks: `Snapshot -> Vec<Finding>`. Every section produces the one `Finding` type.
 
+pub mod eks;
 pub mod finding;
 pub mod placement;
 pub mod skew;
 
+pub use eks::eks_findings;
 pub use finding::{
     Code, CodeInfo, FailOn, Finding, Severity, UnknownCode, catalogue, codes_markdown_table,
     exceeds,

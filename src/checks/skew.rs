@@ -106,25 +106,36 @@ fn node_group_findings(
         .into_iter()
         .map(|(name, minors)| {
             let minors: Vec<String> = minors.into_iter().collect();
-            Finding::new(
-                Code::SkewNodeGroupNotAtCluster,
-                format!("nodegroup/{name}"),
-                format!(
-                    "managed node group {name} runs kubelet {} while the cluster is at {}; EKS \
-                     refuses to upgrade the control plane to {} until every managed node group \
-                     is at {}",
-                    minors.join(", "),
-                    cp.minor_str(),
-                    target.minor_str(),
-                    cp.minor_str()
-                ),
-                format!(
-                    "update the node group first: `aws eks update-nodegroup-version \
-                     --cluster-name {cluster} --nodegroup-name {name}` (or `kup rotate` its nodes)"
-                ),
-            )
+            let runs = format!("kubelet {}", minors.join(", "));
+            node_group_finding(&name, &runs, cp, target, cluster)
         })
         .collect()
+}
+
+/// KUP-SKEW-007 for one managed node group that `runs` another minor (`kubelet 1.24` from its
+/// nodes, `version 1.24` from EKS).
+pub(crate) fn node_group_finding(
+    name: &str,
+    runs: &str,
+    cp: &Version,
+    target: &Version,
+    cluster: &str,
+) -> Finding {
+    Finding::new(
+        Code::SkewNodeGroupNotAtCluster,
+        format!("nodegroup/{name}"),
+        format!(
+            "managed node group {name} runs {runs} while the cluster is at {}; EKS refuses \
+             to upgrade the control plane to {} until every managed node group is at {}",
+            cp.minor_str(),
+            target.minor_str(),
+            cp.minor_str()
+        ),
+        format!(
+            "update the node group first: `kup rotate --pool {name}` or `aws eks \
+             update-nodegroup-version --cluster-name {cluster} --nodegroup-name {name}`"
+        ),
+    )
 }
 
 fn node_finding(

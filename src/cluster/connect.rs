@@ -15,6 +15,16 @@ pub struct ConnectOptions {
     pub eks_cluster: Option<String>,
     /// Per-request timeout; None for none.
     pub request_timeout: Option<Duration>,
+    pub aws: AwsOptions,
+}
+
+/// How to call AWS: `--region`, `--profile`, and `kup demo`'s simulated endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// `kup demo` points EKS calls at its simulated cluster with throwaway credentials.
+    pub demo_endpoint: Option<String>,
 }
 
 /// A connected cluster: the client plus what kup tells the user about where it points.
@@ -29,7 +39,71 @@ pub struct Connection {
     /// The EKS cluster: `--cluster`, else parsed from an EKS ARN naming the kubeconfig cluster
     /// or context (`aws eks update-kubeconfig` writes those).
     pub eks: Option<EksArn>,
+    /// Where `eks` came from, for messages: `--cluster`, `the context's EKS ARN`, ...
+    pub eks_source: &'static str,
+    /// What the context's exec credential entry says about AWS (cluster, region, profile).
+    pub exec_hints: ExecHints,
+    pub aws: AwsOptions,
     pub request_timeout: Option<Duration>,
+}
+
+/// What an exec credential entry tells about EKS: `aws eks get-token --cluster-name N
+/// --region R --profile P` (as `aws eks update-kubeconfig` writes it), `aws-iam-authenticator
+/// token -i N`, and `AWS_PROFILE` / `AWS_REGION` in its env (as eksctl writes it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecHints {
+    pub cluster: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl ExecHints {
+    pub fn of(exec: &kube::config::ExecConfig) -> ExecHints {
+        let command = exec.command.as_deref().unwrap_or("");
+        let program = std::path::Path::new(command)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("");
+        let args = exec.args.as_deref().unwrap_or(&[]);
+        let mut hints = ExecHints::default();
+        let value = |flag: &str| -> Option<String> {
+            args.iter().enumerate().find_map(|(i, a)| {
+                if let Some(v) = a.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+                    Some(v.to_string())
+                } else if a == flag {
+                    args.get(i + 1).cloned()
+                } else {
+                    None
+                }
+            })
+        };
+        let is_get_token = matches!(program, "aws" | "aws.exe")
+            && args.iter().any(|a| a == "eks")
+            && args.iter().any(|a| a == "get-token");
+        if is_get_token {
+            // (`--cluster-id` is an Outposts cluster's id, not its name.)
+            hints.cluster = value("--cluster-name");
+            hints.region = value("--region");
+            hints.profile = value("--profile");
+        } else if program.starts_with("aws-iam-authenticator") {
+            hints.cluster = value("-i").or_else(|| value("--cluster-id"));
+            hints.region = value("--region");
+        }
+        for pair in exec.env.iter().flatten() {
+            let (Some(name), Some(v)) = (pair.get("name"), pair.get("value")) else {
+                continue;
+            };
+            match name.as_str() {
+                "AWS_PROFILE" if hints.profile.is_none() => hints.profile = Some(v.clone()),
+                "AWS_REGION" | "AWS_DEFAULT_REGION" if hints.region.is_none() => {
+                    hints.region = Some(v.clone())
+                }
+                _ => {}
+            }
+        }
+        hints.cluster = hints.cluster.filter(|c| !c.is_empty());
+        hints
+    }
 }
 
 /// `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`.
@@ -62,6 +136,16 @@ impl EksArn {
         })
     }
 }
+
+impl Connection {
+    /// The EKS cluster was named with `--cluster`: failing to read it is then an error, not a
+    /// skipped section.
+    pub fn eks_explicit(&self) -> bool {
+        self.eks_source == EKS_SOURCE_FLAG
+    }
+}
+
+const EKS_SOURCE_FLAG: &str = "--cluster";
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -100,6 +184,15 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection, ClusterError> 
         .as_ref()
         .map(|c| c.cluster.clone())
         .unwrap_or_default();
+    let exec_hints = named
+        .context
+        .as_ref()
+        .and_then(|c| c.user.as_deref())
+        .and_then(|user| kubeconfig.auth_infos.iter().find(|a| a.name == user))
+        .and_then(|a| a.auth_info.as_ref())
+        .and_then(|a| a.exec.as_ref())
+        .map(ExecHints::of)
+        .unwrap_or_default();
 
     let options = KubeConfigOptions {
         context: Some(context.clone()),
@@ -129,22 +222,55 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection, ClusterError> 
         context: context.clone(),
         reason: e.to_string(),
     })?;
-    let eks = match &opts.eks_cluster {
-        Some(name) => Some(EksArn {
-            region: None,
-            account: None,
-            name: name.clone(),
-        }),
-        None => EksArn::parse(&kube_cluster).or_else(|| EksArn::parse(&context)),
-    };
+    let (eks, eks_source) = eks_identity(opts, &kube_cluster, &context, &exec_hints);
     Ok(Connection {
         client,
         url,
         context,
         kube_cluster,
         eks,
+        eks_source,
+        exec_hints,
+        aws: opts.aws.clone(),
         request_timeout: opts.request_timeout,
     })
+}
+
+/// Which EKS cluster this context is: `--cluster`, else an EKS ARN naming the kubeconfig
+/// cluster or the context (`aws eks update-kubeconfig`), else the exec entry's cluster name.
+fn eks_identity(
+    opts: &ConnectOptions,
+    kube_cluster: &str,
+    context: &str,
+    exec: &ExecHints,
+) -> (Option<EksArn>, &'static str) {
+    if let Some(name) = &opts.eks_cluster {
+        // The context's ARN still tells the region (`--region` overrides it).
+        let region = EksArn::parse(kube_cluster)
+            .or_else(|| EksArn::parse(context))
+            .and_then(|a| a.region);
+        let eks = EksArn {
+            region,
+            account: None,
+            name: name.clone(),
+        };
+        return (Some(eks), EKS_SOURCE_FLAG);
+    }
+    if let Some(arn) = EksArn::parse(kube_cluster) {
+        return (Some(arn), "the kubeconfig cluster's EKS ARN");
+    }
+    if let Some(arn) = EksArn::parse(context) {
+        return (Some(arn), "the context's EKS ARN");
+    }
+    if let Some(name) = &exec.cluster {
+        let eks = EksArn {
+            region: None,
+            account: None,
+            name: name.clone(),
+        };
+        return (Some(eks), "the context's `aws eks get-token` entry");
+    }
+    (None, "")
 }
 
 /// Reads and merges every file of `--kubeconfig`/`KUBECONFIG` (first value wins, as kubectl
@@ -262,6 +388,104 @@ mod tests {
         ] {
             assert_eq!(EksArn::parse(not), None, "{not}");
         }
+    }
+
+    fn exec(command: &str, args: &[&str], env: &[(&str, &str)]) -> kube::config::ExecConfig {
+        kube::config::ExecConfig {
+            command: Some(command.into()),
+            args: Some(args.iter().map(|a| a.to_string()).collect()),
+            env: Some(
+                env.iter()
+                    .map(|(k, v)| {
+                        [
+                            ("name".to_string(), k.to_string()),
+                            ("value".to_string(), v.to_string()),
+                        ]
+                        .into_iter()
+                        .collect()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn exec_entries_name_the_cluster_region_and_profile() {
+        // As `aws eks update-kubeconfig --profile prod` writes it.
+        let h = ExecHints::of(&exec(
+            "aws",
+            &[
+                "--region",
+                "eu-west-1",
+                "eks",
+                "get-token",
+                "--cluster-name",
+                "prod",
+                "--output",
+                "json",
+            ],
+            &[("AWS_PROFILE", "ops")],
+        ));
+        assert_eq!(
+            h,
+            ExecHints {
+                cluster: Some("prod".into()),
+                region: Some("eu-west-1".into()),
+                profile: Some("ops".into()),
+            }
+        );
+        // `--flag=value`, a full path, `--profile` winning over env.
+        let h = ExecHints::of(&exec(
+            "/usr/local/bin/aws",
+            &["eks", "get-token", "--cluster-name=dev", "--profile=p1"],
+            &[("AWS_PROFILE", "p2"), ("AWS_REGION", "us-east-2")],
+        ));
+        assert_eq!(h.cluster.as_deref(), Some("dev"));
+        assert_eq!(h.profile.as_deref(), Some("p1"));
+        assert_eq!(h.region.as_deref(), Some("us-east-2"));
+        let h = ExecHints::of(&exec("aws-iam-authenticator", &["token", "-i", "old"], &[]));
+        assert_eq!(h.cluster.as_deref(), Some("old"));
+        // Other plugins say nothing about EKS.
+        let h = ExecHints::of(&exec(
+            "gke-gcloud-auth-plugin",
+            &["--cluster-name", "x"],
+            &[],
+        ));
+        assert_eq!(h, ExecHints::default());
+    }
+
+    #[test]
+    fn eks_identity_order() {
+        let arn = "arn:aws:eks:us-east-1:123456789012:cluster/from-arn";
+        let exec = ExecHints {
+            cluster: Some("from-exec".into()),
+            ..Default::default()
+        };
+        let flag = ConnectOptions {
+            eks_cluster: Some("from-flag".into()),
+            ..Default::default()
+        };
+        let none = ConnectOptions::default();
+        let (e, src) = eks_identity(&flag, arn, "ctx", &exec);
+        assert_eq!((e.unwrap().name.as_str(), src), ("from-flag", "--cluster"));
+        let (e, _) = eks_identity(&none, arn, "ctx", &exec);
+        let e = e.unwrap();
+        assert_eq!(
+            (e.name.as_str(), e.region.as_deref()),
+            ("from-arn", Some("us-east-1"))
+        );
+        let (e, _) = eks_identity(&none, "kind", arn, &exec);
+        assert_eq!(e.unwrap().name, "from-arn");
+        let (e, _) = eks_identity(&none, "kind", "ctx", &exec);
+        assert_eq!(e.unwrap().name, "from-exec");
+        assert_eq!(
+            eks_identity(&none, "kind", "ctx", &ExecHints::default()).0,
+            None
+        );
+        // --cluster keeps the ARN's region.
+        let (e, _) = eks_identity(&flag, arn, "ctx", &exec);
+        assert_eq!(e.unwrap().region.as_deref(), Some("us-east-1"));
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! API objects -> compact model structs. Each function takes the object by value so the
-//! raw object is dropped as soon as its page has been converted.
+//! Typed API objects -> compact model structs, for the single GETs and small lists of
+//! drain and rotation (the snapshot's big lists go through the lean views of `lean.rs`).
+//! Each function takes the object by value so the raw object is dropped at once.
 
 use crate::model::{
     Labels, Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolKind, PoolRef, Requirement, Selector,
-    Taint, Toleration, Workload, WorkloadKind,
+    Taint, Toleration,
 };
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
+#[cfg(test)]
+use crate::model::{Workload, WorkloadKind};
+#[cfg(test)]
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -18,7 +21,7 @@ pub const LABEL_NODEPOOL: &str = "karpenter.sh/nodepool";
 pub const LABEL_PROVISIONER: &str = "karpenter.sh/provisioner-name";
 pub const LABEL_NODEGROUP: &str = "eks.amazonaws.com/nodegroup";
 /// Annotation prefix kup keeps on nodes (rotation markers).
-const KUP_ANNOTATION_PREFIX: &str = "kup.dev/";
+pub(super) const KUP_ANNOTATION_PREFIX: &str = "kup.dev/";
 
 /// The pool a node's labels name.
 pub fn pool_of(labels: &Labels) -> PoolRef {
@@ -249,6 +252,8 @@ pub fn pdb(p: PodDisruptionBudget) -> Pdb {
     }
 }
 
+// Typed workload conversions: the reference the lean views (lean.rs) are tested against.
+#[cfg(test)]
 fn workload(
     kind: WorkloadKind,
     mut meta: ObjectMeta,
@@ -270,6 +275,7 @@ fn workload(
     }
 }
 
+#[cfg(test)]
 pub fn deployment(d: Deployment) -> Workload {
     let spec = d.spec.unwrap_or_default();
     let ready = d.status.and_then(|s| s.ready_replicas);
@@ -282,6 +288,7 @@ pub fn deployment(d: Deployment) -> Workload {
     )
 }
 
+#[cfg(test)]
 pub fn stateful_set(s: StatefulSet) -> Workload {
     let spec = s.spec.unwrap_or_default();
     let ready = s.status.and_then(|s| s.ready_replicas);
@@ -294,6 +301,7 @@ pub fn stateful_set(s: StatefulSet) -> Workload {
     )
 }
 
+#[cfg(test)]
 pub fn replica_set(r: ReplicaSet) -> Workload {
     let spec = r.spec.unwrap_or_default();
     let ready = r.status.and_then(|s| s.ready_replicas);
@@ -304,35 +312,6 @@ pub fn replica_set(r: ReplicaSet) -> Workload {
         Some(spec.replicas.unwrap_or(1)),
         Some(ready.unwrap_or(0)),
     )
-}
-
-pub fn daemon_set(d: DaemonSet) -> Workload {
-    let spec = d.spec.unwrap_or_default();
-    let status = d.status.unwrap_or_default();
-    workload(
-        WorkloadKind::DaemonSet,
-        d.metadata,
-        Some(spec.template),
-        Some(status.desired_number_scheduled),
-        Some(status.number_ready),
-    )
-}
-
-pub fn job(j: Job) -> Workload {
-    let spec = j.spec.unwrap_or_default();
-    let active = j.status.and_then(|s| s.active);
-    workload(
-        WorkloadKind::Job,
-        j.metadata,
-        Some(spec.template),
-        spec.parallelism,
-        active,
-    )
-}
-
-pub fn cron_job(c: CronJob) -> Workload {
-    let template = c.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
-    workload(WorkloadKind::CronJob, c.metadata, template, None, None)
 }
 
 /// Karpenter NodePool (v1 / v1beta1) or Provisioner (v1alpha5) -> Pool.

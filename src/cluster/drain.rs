@@ -1,5 +1,6 @@
 //! The writes `kup rotate` makes, and the reads it polls while waiting: cordon/uncordon with the
-//! rotation marker, policy/v1 evictions, pod and node lookups, node deletion.
+//! rotation marker, policy/v1 evictions, pod and node lookups, node deletion. The run's Lease
+//! (one rotation at a time) lives in `lease`.
 //!
 //! Node patches are JSON merge patches (idempotent), so they go through the same bounded retry
 //! as reads. Evictions are single calls whose outcome the executor interprets: a 429 is a PDB
@@ -8,22 +9,28 @@
 use super::convert;
 use super::retry::{Call, to_cluster_error, with_retry};
 use super::{ClusterError, Connection};
-use crate::model::{Node as NodeModel, Pod as PodModel, Workload, WorkloadKind};
+use crate::model::{Node as NodeModel, Pod as PodModel, WorkloadKind};
 use crate::rotate::ROTATION_ANNOTATION;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use std::time::Duration;
+
+// Declared here rather than in `cluster/mod.rs` so the rotate work stays in its own files.
+#[path = "lease.rs"]
+pub mod lease;
 
 /// The answer to one eviction call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Eviction {
     /// 201: the pod is being deleted.
     Accepted,
-    /// 404: the pod is already gone.
+    /// 404: the pod is already gone; or 409 on the UID precondition: a same-named successor
+    /// stands there, so the pod that was meant is gone.
     Gone,
     /// Not now (429: a PDB or the server), or not like this (500 for two PDBs): retry later.
     Refused {
@@ -85,43 +92,38 @@ async fn patch_node(conn: &Connection, node: &str, body: Value) -> Result<(), Cl
     .map(|_| ())
 }
 
-/// The pod's UID, or None when it does not exist.
-pub async fn pod_uid(
-    conn: &Connection,
-    ns: &str,
-    name: &str,
-) -> Result<Option<String>, ClusterError> {
-    let api: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
-    let pod = with_retry(
-        conn,
-        Call {
-            verb: "get",
-            resource: "pods",
-        },
-        || api.get_opt(name),
-    )
-    .await?;
-    Ok(pod.and_then(|p| p.metadata.uid))
-}
-
-/// Posts a policy/v1 Eviction for the pod. The body is written out here rather than through
-/// `Api::evict`, which serialises `delete_options` in snake case: the API server would drop it
-/// and with it `--grace-period`.
-pub async fn evict(
-    conn: &Connection,
-    ns: &str,
-    name: &str,
-    grace_period: Option<i64>,
-) -> Result<Eviction, ClusterError> {
-    let api: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
+/// The policy/v1 Eviction for pod `ns/name` with UID `uid` (empty: no precondition).
+fn eviction_body(ns: &str, name: &str, uid: &str, grace_period: Option<i64>) -> Value {
     let mut body = json!({
         "apiVersion": "policy/v1",
         "kind": "Eviction",
         "metadata": {"name": name, "namespace": ns},
     });
-    if let Some(g) = grace_period {
-        body["deleteOptions"] = json!({"gracePeriodSeconds": g});
+    let mut options = serde_json::Map::new();
+    if !uid.is_empty() {
+        options.insert("preconditions".into(), json!({"uid": uid}));
     }
+    if let Some(g) = grace_period {
+        options.insert("gracePeriodSeconds".into(), json!(g));
+    }
+    if !options.is_empty() {
+        body["deleteOptions"] = Value::Object(options);
+    }
+    body
+}
+
+/// Posts a policy/v1 Eviction for the pod whose UID is `uid`. The body is written out here
+/// rather than through `Api::evict`, which serialises `delete_options` in snake case: the API
+/// server would drop it, and with it `--grace-period` and the UID precondition.
+pub async fn evict(
+    conn: &Connection,
+    ns: &str,
+    name: &str,
+    uid: &str,
+    grace_period: Option<i64>,
+) -> Result<Eviction, ClusterError> {
+    let api: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
+    let body = eviction_body(ns, name, uid, grace_period);
     let call = Call {
         verb: "create",
         resource: "pods/eviction",
@@ -159,6 +161,8 @@ pub async fn evict(
         Ok(_) => Ok(Eviction::Accepted),
         Err(kube::Error::Api(status)) => match status.code {
             404 => Ok(Eviction::Gone),
+            // The UID precondition failed: the name now belongs to a successor.
+            409 if precondition_failed(&status.message) => Ok(Eviction::Gone),
             429 | 500 | 502 | 503 | 504 => {
                 let details = status.details.as_ref();
                 let retry_after = details
@@ -195,6 +199,12 @@ pub async fn evict(
         }),
         Err(e) => Err(to_cluster_error(conn, call, e, 1)),
     }
+}
+
+/// A 409 about the UID precondition rather than some other conflict (retried as a refusal).
+fn precondition_failed(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("precondition") || m.contains("uid")
 }
 
 /// `The disruption budget NAME needs ...` → NAME.
@@ -251,16 +261,26 @@ pub async fn list_nodes(conn: &Connection) -> Result<Vec<NodeModel>, ClusterErro
     .await
 }
 
-/// A workload's current replicas and Ready replicas; None when it is gone.
-pub async fn get_workload(
+/// What verification needs of a workload: its desired replicas and its pod selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadSpec {
+    pub desired: i32,
+    /// As a label-selector query (`app=nginx,tier in (web)`); None when it selects nothing kup
+    /// can express.
+    pub selector: Option<String>,
+}
+
+/// A workload's desired replicas and selector; None when it is gone or of a kind without a
+/// replica count.
+pub async fn workload_spec(
     conn: &Connection,
     kind: WorkloadKind,
     ns: &str,
     name: &str,
-) -> Result<Option<Workload>, ClusterError> {
+) -> Result<Option<WorkloadSpec>, ClusterError> {
     let client = conn.client.clone();
     macro_rules! get {
-        ($ty:ty, $resource:literal, $convert:path) => {{
+        ($ty:ty, $resource:literal) => {{
             let api: Api<$ty> = Api::namespaced(client, ns);
             with_retry(
                 conn,
@@ -271,16 +291,62 @@ pub async fn get_workload(
                 || api.get_opt(name),
             )
             .await?
-            .map($convert)
+            .and_then(|w| w.spec)
+            .map(|s| WorkloadSpec {
+                desired: s.replicas.unwrap_or(1),
+                selector: selector_query(&s.selector),
+            })
         }};
     }
     Ok(match kind {
-        WorkloadKind::Deployment => get!(Deployment, "deployments", convert::deployment),
-        WorkloadKind::StatefulSet => get!(StatefulSet, "statefulsets", convert::stateful_set),
-        WorkloadKind::ReplicaSet => get!(ReplicaSet, "replicasets", convert::replica_set),
+        WorkloadKind::Deployment => get!(Deployment, "deployments"),
+        WorkloadKind::StatefulSet => get!(StatefulSet, "statefulsets"),
+        WorkloadKind::ReplicaSet => get!(ReplicaSet, "replicasets"),
         // Nothing to wait for: no replica count kup can compare.
         _ => None,
     })
+}
+
+/// A LabelSelector as a list query. None for an empty selector (the API refuses those on
+/// workloads) or a malformed one.
+fn selector_query(sel: &LabelSelector) -> Option<String> {
+    let mut parts: Vec<String> = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    for e in sel.match_expressions.iter().flatten() {
+        let values = e.values.clone().unwrap_or_default().join(",");
+        parts.push(match e.operator.as_str() {
+            "In" => format!("{} in ({values})", e.key),
+            "NotIn" => format!("{} notin ({values})", e.key),
+            "Exists" => e.key.clone(),
+            "DoesNotExist" => format!("!{}", e.key),
+            _ => return None,
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+/// Pods of namespace `ns` matching a label-selector query, compact.
+pub async fn pods_matching(
+    conn: &Connection,
+    ns: &str,
+    selector: &str,
+) -> Result<Vec<PodModel>, ClusterError> {
+    let params = ListParams::default().labels(selector);
+    let api: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
+    let list = with_retry(
+        conn,
+        Call {
+            verb: "list",
+            resource: "pods",
+        },
+        || api.list(&params),
+    )
+    .await?;
+    Ok(list.items.into_iter().map(convert::pod).collect())
 }
 
 /// Pods bound to `node` now, as the plan sees pods (the executor re-checks them before calling
@@ -346,6 +412,52 @@ pub async fn pdbs_selecting(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evictions_carry_the_uid_precondition_in_camel_case() {
+        let b = eviction_body("shop", "nginx-1", "u-1", Some(5));
+        assert_eq!(b["deleteOptions"]["preconditions"]["uid"], "u-1");
+        assert_eq!(b["deleteOptions"]["gracePeriodSeconds"], 5);
+        let plain = eviction_body("shop", "nginx-1", "", None);
+        assert!(plain.get("deleteOptions").is_none(), "{plain}");
+    }
+
+    #[test]
+    fn conflicts_on_the_uid_mean_gone() {
+        assert!(precondition_failed(
+            "Operation cannot be fulfilled on pods \"x\": the UID in the precondition (a) does \
+             not match the UID in record (b)"
+        ));
+        assert!(precondition_failed(
+            "Precondition failed: UID in precondition: a, UID in object meta: b"
+        ));
+        assert!(!precondition_failed("the object has been modified"));
+    }
+
+    #[test]
+    fn selectors_become_list_queries() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+        let sel = LabelSelector {
+            match_labels: Some([("app".to_string(), "nginx".to_string())].into()),
+            match_expressions: Some(vec![
+                LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "In".into(),
+                    values: Some(vec!["web".into(), "api".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "canary".into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                },
+            ]),
+        };
+        assert_eq!(
+            selector_query(&sel).as_deref(),
+            Some("app=nginx,tier in (web,api),!canary")
+        );
+        assert_eq!(selector_query(&LabelSelector::default()), None);
+    }
 
     #[test]
     fn pdb_names_from_the_api_cause() {

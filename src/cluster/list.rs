@@ -1,6 +1,11 @@
 //! Paged lists: `limit=500` + `continue`, the next page requested while the current one is
 //! converted into compact structs, so at most two raw pages are alive at once.
+//!
+//! The snapshot path (`list_lean`) never builds typed objects: each page's text is parsed
+//! by lean serde views straight into model structs (see `lean.rs`), and the next page is
+//! asked for as soon as the page's `metadata` (written before `items`) has been read.
 
+use super::lean::ListMeta;
 use super::retry::{Call, with_retry};
 use super::{ClusterError, Connection};
 use kube::Api;
@@ -86,6 +91,118 @@ where
             resource,
         },
         || api.list(&params),
+    )
+    .await
+}
+
+/// Parses one page's text, pushing converted items onto the vector and calling the callback
+/// once the list's `metadata` has been read.
+pub type PageParser<M> =
+    fn(&[u8], &mut dyn FnMut(&ListMeta), &mut Vec<M>) -> Result<ListMeta, serde_json::Error>;
+
+/// Upper bound on what a server's `remainingItemCount` may make us reserve up front.
+const MAX_RESERVE: usize = 2_000_000;
+
+/// Lists every object at `path` (a resource URL such as `/api/v1/pods`), optionally narrowed
+/// by a label selector, parsing each page with `parse` into compact structs.
+pub async fn list_lean<M>(
+    conn: &Connection,
+    path: &str,
+    resource: &'static str,
+    label_selector: Option<&str>,
+    parse: PageParser<M>,
+) -> Result<Vec<M>, ClusterError> {
+    let mut params = ListParams::default().limit(PAGE_SIZE);
+    if let Some(sel) = label_selector {
+        params = params.labels(sel);
+    }
+    let spawn = |params: ListParams| {
+        NextPage(tokio::spawn(fetch_text(
+            conn.clone(),
+            path.to_string(),
+            resource,
+            params,
+        )))
+    };
+    let mut restarted = false;
+    'list: loop {
+        let mut out: Vec<M> = Vec::new();
+        let mut pending = Some(spawn(params.clone()));
+        while let Some(next) = pending.take() {
+            let text = match next.join(resource).await {
+                Err(ClusterError::Api { code: 410, .. }) if !restarted => {
+                    crate::log::debug(format_args!(
+                        "list {resource}: continue token expired; starting over"
+                    ));
+                    restarted = true;
+                    continue 'list;
+                }
+                other => other?,
+            };
+            let mut on_meta = |m: &ListMeta| {
+                if let Some(token) = m.continue_.as_deref().filter(|t| !t.is_empty()) {
+                    pending = Some(spawn(params.clone().continue_token(token)));
+                }
+            };
+            let first = out.is_empty();
+            let meta = parse(text.as_bytes(), &mut on_meta, &mut out).map_err(|e| {
+                ClusterError::Decode {
+                    resource: resource.into(),
+                    reason: e.to_string(),
+                }
+            })?;
+            drop(text);
+            // Size the result once from the server's count instead of doubling: a doubling
+            // copy of 150,000 pods briefly holds both vectors.
+            if first && let Some(rest) = meta.remaining_item_count {
+                let rest = usize::try_from(rest).unwrap_or(0).min(MAX_RESERVE);
+                let _ = out.try_reserve_exact(rest);
+            }
+        }
+        out.shrink_to_fit();
+        return Ok(out);
+    }
+}
+
+/// The page in flight; aborted if the list ends early (an error on this page).
+struct NextPage(tokio::task::JoinHandle<Result<String, ClusterError>>);
+
+impl NextPage {
+    async fn join(mut self, resource: &str) -> Result<String, ClusterError> {
+        let handle = &mut self.0;
+        handle.await.map_err(|e| ClusterError::Api {
+            verb: "list".into(),
+            resource: resource.into(),
+            code: 0,
+            message: format!("page task failed: {e}"),
+            attempts: 1,
+        })?
+    }
+}
+
+impl Drop for NextPage {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn fetch_text(
+    conn: Connection,
+    path: String,
+    resource: &'static str,
+    params: ListParams,
+) -> Result<String, ClusterError> {
+    let request = kube::core::Request::new(path);
+    with_retry(
+        &conn,
+        Call {
+            verb: "list",
+            resource,
+        },
+        || async {
+            let req = request.list(&params).map_err(kube::Error::BuildRequest)?;
+            conn.client.request_text(req).await
+        },
     )
     .await
 }

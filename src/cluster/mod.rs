@@ -4,11 +4,15 @@
 mod connect;
 mod convert;
 pub mod drain;
+pub mod eks;
+mod lean;
 mod list;
 mod retry;
 mod snapshot;
 
-pub use connect::{ConnectOptions, Connection, EksArn, connect, parse_request_timeout};
+pub use connect::{
+    AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect, parse_request_timeout,
+};
 pub use snapshot::{ReadScope, node_names, read_snapshot};
 
 use std::path::PathBuf;
@@ -81,6 +85,29 @@ pub enum ClusterError {
     Decode { resource: String, reason: String },
     #[error("the API server reports version \"{version}\", which kup cannot read: {reason}")]
     BadServerVersion { version: String, reason: String },
+    #[error(
+        "EKS {call} for cluster \"{cluster}\" in {region} failed: {reason} (credentials: {credentials})"
+    )]
+    Eks {
+        call: String,
+        cluster: String,
+        region: String,
+        reason: String,
+        credentials: String,
+    },
+    #[error(
+        "EKS cluster \"{cluster}\" not found in {region} ({call}: {message}); check --cluster and --region"
+    )]
+    EksClusterNotFound {
+        call: String,
+        cluster: String,
+        region: String,
+        message: String,
+    },
+    #[error(
+        "no AWS region for EKS cluster \"{cluster}\": pass --region, set AWS_REGION, or give the profile a region"
+    )]
+    EksNoRegion { cluster: String },
 }
 
 impl ClusterError {

@@ -1,10 +1,13 @@
 //! Reads one `Snapshot` of a cluster: `/version`, then every list the command needs,
-//! concurrently, each paged and converted into compact model structs.
+//! concurrently, each paged and parsed by lean views straight into compact model structs
+//! (k8s-openapi types only name the resource URLs here).
 
-use super::list::list_all;
+use super::list::{PageParser, list_all, list_lean};
 use super::retry::{Call, with_retry};
-use super::{ClusterError, Connection, convert};
+use super::{ClusterError, Connection, convert, lean};
 use crate::model::{ControlPlane, Pool, Snapshot};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Api;
@@ -43,30 +46,39 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         },
         || server_version(&client),
     );
-    let nodes = list_all(
+    let node_url = Api::<Node>::all(client.clone()).resource_url().to_string();
+    let nodes = list_lean(
         conn,
-        Api::<Node>::all(client.clone()),
+        &node_url,
         "nodes",
         scope.node_selector.as_deref(),
-        |n| Some(convert::node(n)),
+        |b, m, o| lean::parse_page(b, m, lean::node, o),
     );
     let pods = async {
         if !scope.pods {
             return Ok(Vec::new());
         }
-        list_all(conn, Api::<Pod>::all(client.clone()), "pods", None, |p| {
-            Some(convert::pod(p))
-        })
-        .await
+        let api = Api::<Pod>::all(client.clone());
+        // Pod labels only serve PDB selectors: without PDBs they are not kept.
+        let parse: PageParser<_> = if scope.pdbs {
+            |b, m, o| lean::parse_page(b, m, lean::pod::<lean::AllLabels>, o)
+        } else {
+            |b, m, o| lean::parse_page(b, m, lean::pod::<lean::NoLabels>, o)
+        };
+        list_lean(conn, api.resource_url(), "pods", None, parse).await
     };
     let pdbs = async {
         if !scope.pdbs {
             return Ok(Vec::new());
         }
         let api: Api<PodDisruptionBudget> = scoped(&client, scope.namespace.as_deref());
-        list_all(conn, api, "poddisruptionbudgets", None, |p| {
-            Some(convert::pdb(p))
-        })
+        list_lean(
+            conn,
+            api.resource_url(),
+            "poddisruptionbudgets",
+            None,
+            |b, m, o| lean::parse_page(b, m, lean::pdb, o),
+        )
         .await
     };
     let workloads = async {
@@ -77,25 +89,35 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
             scope.workload_selector.as_deref(),
             scope.namespace.as_deref(),
         );
+        let (d_url, s_url, ds_url, rs_url, job_url, cj_url) = (
+            scoped::<Deployment>(&client, ns).resource_url().to_string(),
+            scoped::<StatefulSet>(&client, ns)
+                .resource_url()
+                .to_string(),
+            scoped::<DaemonSet>(&client, ns).resource_url().to_string(),
+            scoped::<ReplicaSet>(&client, ns).resource_url().to_string(),
+            scoped::<Job>(&client, ns).resource_url().to_string(),
+            scoped::<CronJob>(&client, ns).resource_url().to_string(),
+        );
         let (d, s, ds, rs, jobs, cron_jobs) = futures::try_join!(
-            list_all(conn, scoped(&client, ns), "deployments", sel, |d| Some(
-                convert::deployment(d)
-            )),
-            list_all(conn, scoped(&client, ns), "statefulsets", sel, |s| Some(
-                convert::stateful_set(s)
-            )),
-            list_all(conn, scoped(&client, ns), "daemonsets", sel, |d| Some(
-                convert::daemon_set(d)
-            )),
-            list_all(conn, scoped(&client, ns), "replicasets", sel, |r| Some(
-                convert::replica_set(r)
-            )),
-            list_all(conn, scoped(&client, ns), "jobs", sel, |j| Some(
-                convert::job(j)
-            )),
-            list_all(conn, scoped(&client, ns), "cronjobs", sel, |c| Some(
-                convert::cron_job(c)
-            )),
+            list_lean(conn, &d_url, "deployments", sel, |b, m, o| {
+                lean::parse_page(b, m, lean::deployment, o)
+            }),
+            list_lean(conn, &s_url, "statefulsets", sel, |b, m, o| {
+                lean::parse_page(b, m, lean::stateful_set, o)
+            }),
+            list_lean(conn, &ds_url, "daemonsets", sel, |b, m, o| {
+                lean::parse_page(b, m, lean::daemon_set, o)
+            }),
+            list_lean(conn, &rs_url, "replicasets", sel, |b, m, o| {
+                lean::parse_page(b, m, lean::replica_set, o)
+            }),
+            list_lean(conn, &job_url, "jobs", sel, |b, m, o| {
+                lean::parse_page(b, m, lean::job, o)
+            }),
+            list_lean(conn, &cj_url, "cronjobs", sel, |b, m, o| {
+                lean::parse_page(b, m, lean::cron_job, o)
+            }),
         )?;
         Ok::<_, ClusterError>(
             d.into_iter()
@@ -116,15 +138,20 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
 
     let ((info, server_now), nodes, pods, pdbs, workloads, pools) =
         futures::try_join!(version, nodes, pods, pdbs, workloads, pools)?;
-    crate::log::debug(format_args!(
-        "read {} nodes, {} pods, {} PDBs, {} workloads, {} pools in {:.2?}",
-        nodes.len(),
-        pods.len(),
-        pdbs.len(),
-        workloads.len(),
-        pools.len(),
-        started.elapsed()
-    ));
+    if crate::log::level() >= 1 {
+        crate::log::debug(format_args!(
+            "read {} nodes, {} pods, {} PDBs, {} workloads, {} pools in {:.2?}{}",
+            nodes.len(),
+            pods.len(),
+            pdbs.len(),
+            workloads.len(),
+            pools.len(),
+            started.elapsed(),
+            peak_memory()
+                .map(|m| format!(" (peak RSS so far {m})"))
+                .unwrap_or_default()
+        ));
+    }
     let control_plane = ControlPlane {
         git_version: info.git_version,
         major: info.major,
@@ -166,12 +193,12 @@ pub async fn node_names(
     conn: &Connection,
     selector: &str,
 ) -> Result<std::collections::BTreeSet<String>, ClusterError> {
-    let names = list_all(
+    let names = list_lean(
         conn,
-        Api::<Node>::all(conn.client.clone()),
+        Api::<Node>::all(conn.client.clone()).resource_url(),
         "nodes",
         Some(selector),
-        |n| n.metadata.name,
+        |b, m, o| lean::parse_page(b, m, lean::name, o),
     )
     .await?;
     Ok(names.into_iter().collect())
@@ -211,6 +238,13 @@ async fn server_version(
     }
     let info = serde_json::from_slice(&bytes).map_err(kube::Error::SerdeError)?;
     Ok((info, date))
+}
+
+/// The process's peak RSS (Linux `VmHWM`), for `-v`: how much reading the cluster cost.
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.trim_start_matches("VmHWM:").trim().to_string())
 }
 
 /// An HTTP `Date` (IMF-fixdate, `Tue, 24 Nov 2026 05:51:24 GMT`).

@@ -3,8 +3,10 @@
 use super::context::{Context, target_of};
 use crate::checks;
 use crate::cli::CheckArgs;
-use crate::cluster;
+use crate::cluster::{self, ClusterError, Connection};
+use crate::eks::EksSection;
 use crate::error::{KupError, exit};
+use crate::version::control_plane_version;
 use crate::{output, report};
 use std::io::Write;
 
@@ -19,26 +21,67 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
         pools: true,
         ..ctx.scope()
     };
-    let (mut snapshot, selected) = match &ctx.selector {
-        None => (cluster::read_snapshot(&conn, &scope).await?, None),
-        Some(sel) => {
-            let (s, names) = futures::try_join!(
-                cluster::read_snapshot(&conn, &scope),
-                cluster::node_names(&conn, sel)
-            )?;
-            (s, Some(names))
+    let kube = async {
+        match &ctx.selector {
+            None => Ok((cluster::read_snapshot(&conn, &scope).await?, None)),
+            Some(sel) => {
+                let (s, names) = futures::try_join!(
+                    cluster::read_snapshot(&conn, &scope),
+                    cluster::node_names(&conn, sel)
+                )?;
+                Ok::<_, ClusterError>((s, Some(names)))
+            }
         }
     };
+    // EKS is read alongside the Kubernetes API; it only fails the command when asked for by name.
+    // Either failing ends the command at once.
+    let ((mut snapshot, selected), eks) = futures::try_join!(kube, read_eks(&conn))?;
     let target = target_of(&snapshot, args.target.target.as_deref())?;
     let placement = checks::placement_findings(&snapshot, &target, &ctx.config);
     if let Some(names) = selected {
         snapshot.nodes.retain(|n| names.contains(&n.name));
     }
-    let report = report::check_report(&snapshot, &target, placement);
+    let eks_findings = match &eks {
+        EksSection::Read(info) => {
+            let api_server = control_plane_version(&snapshot.control_plane).ok();
+            let today = snapshot
+                .taken_at
+                .unwrap_or_else(jiff::Timestamp::now)
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date();
+            checks::eks_findings(info, api_server.as_ref(), &target, today)
+        }
+        EksSection::Skipped { .. } => Vec::new(),
+    };
+    let report = report::check_report(&snapshot, &target, placement).with_eks(eks, eks_findings);
     out.write_all(output::render_check(&report, ctx.format, &ctx.style).as_bytes())?;
     Ok(if checks::exceeds(&report.findings, args.fail_on) {
         exit::FINDINGS
     } else {
         exit::OK
     })
+}
+
+/// The EKS section: read, or skipped with the reason — unless `--cluster` named the cluster,
+/// in which case an EKS failure fails the command (exit 3).
+async fn read_eks(conn: &Connection) -> Result<EksSection, ClusterError> {
+    let explicit = conn.eks_explicit();
+    let read = async {
+        match cluster::eks::open(conn).await? {
+            None => Ok(None),
+            Some(eks) => eks.read().await.map(Some),
+        }
+    };
+    match read.await {
+        Ok(Some(info)) => Ok(EksSection::Read(Box::new(info))),
+        Ok(None) => Ok(EksSection::Skipped {
+            reason: "the context names no EKS cluster (no EKS ARN, no `aws eks get-token` \
+                     entry); pass --cluster NAME to read it"
+                .into(),
+        }),
+        Err(e) if explicit => Err(e),
+        Err(e) => Ok(EksSection::Skipped {
+            reason: format!("{e} (pass --cluster to make this an error)"),
+        }),
+    }
 }

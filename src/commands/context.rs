@@ -51,6 +51,11 @@ impl Context {
                 context: g.context.clone(),
                 eks_cluster: g.cluster.clone(),
                 request_timeout,
+                aws: crate::cluster::AwsOptions {
+                    region: g.region.clone(),
+                    profile: g.profile.clone(),
+                    demo_endpoint: None,
+                },
             },
             format: g.output,
             style: Style {

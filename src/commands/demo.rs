@@ -28,12 +28,12 @@ const STORY: &[(&str, &str)] = &[
         "kup drift --target 1.26",
     ),
     (
-        "Replace the old Karpenter node step by step: cordon, evict through PDBs, delete, verify",
-        "kup rotate --pool default --yes",
+        "Replace every lagging node step by step: the Karpenter node is cordoned, drained through its PDBs and deleted; the managed node group moves with EKS's UpdateNodegroupVersion",
+        "kup rotate --yes",
     ),
     (
-        "Every Karpenter node now runs the control plane's version (the managed node group moves with EKS's UpdateNodegroupVersion)",
-        "kup drift -l node-type=applications",
+        "Every node now runs the control plane's version",
+        "kup drift --fail-on warning",
     ),
 ];
 
@@ -94,7 +94,7 @@ async fn story(
     )?;
     writeln!(
         out,
-        "(kup-sim, scenario \"{scenario}\", serving the Kubernetes API at {url})\n"
+        "(kup-sim, scenario \"{scenario}\", serving the Kubernetes and EKS APIs at {url})\n"
     )?;
     writeln!(out, "$ export KUBECONFIG={}", kubeconfig.display())?;
     for (why, line) in STORY {
@@ -108,7 +108,9 @@ async fn story(
         g.context = None;
         (g.output, g.color, g.verbose, g.quiet) =
             (global.output, global.color, global.verbose, global.quiet);
-        let ctx = Context::from_args(&g)?;
+        let mut ctx = Context::from_args(&g)?;
+        // kup-sim also serves the EKS API; no AWS account or credentials involved.
+        ctx.connect.aws.demo_endpoint = Some(url.to_string());
         let code = match parsed.command {
             Command::Drift(a) => super::drift::run(&ctx, &a, &mut out).await?,
             Command::Check(a) => super::check::run(&ctx, &a, &mut out).await?,

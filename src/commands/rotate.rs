@@ -5,6 +5,7 @@
 use super::context::{Context, target_of};
 use crate::cli::RotateArgs;
 use crate::cluster;
+use crate::cluster::drain::lease::{self, Acquired, RunLease};
 use crate::error::{KupError, exit};
 use crate::output::{self, Format};
 use crate::rotate::execute::{self, ExecOptions, NodeResult, Outcome};
@@ -53,10 +54,11 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         ));
     }
     let conn = cluster::connect(&ctx.connect).await?;
+    let run_id = run_id();
     if args.abort {
         // Only the nodes carry markers: no need to read every pod.
         let nodes = cluster::drain::list_nodes(&conn).await?;
-        return abort(&conn, &nodes, args.yes, out).await;
+        return abort(&conn, &run_id, &nodes, args.yes, ctx.format, out).await;
     }
     let scope = cluster::ReadScope {
         node_selector: None,
@@ -74,7 +76,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         Some(sel) => Some(cluster::node_names(&conn, sel).await?.into_iter().collect()),
         None => None,
     };
-    let opts = PlanOptions {
+    let mut opts = PlanOptions {
         nodes: args.nodes.clone(),
         pool: args.pool.clone(),
         selector_nodes,
@@ -83,9 +85,32 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         force: args.force,
         delete_emptydir_data: args.delete_emptydir_data,
         mode: args.mode,
+        eks_node_groups: Vec::new(),
     };
-    let plan = crate::rotate::plan(&snapshot, &target, &opts)
+    let mut plan = crate::rotate::plan(&snapshot, &target, &opts)
         .map_err(|e| KupError::Usage(e.to_string()))?;
+    // Managed node groups move with EKS: asked only when the plan has nodes of one.
+    let mut eks = None;
+    if args.mode == crate::rotate::Mode::Replace
+        && plan
+            .nodes()
+            .any(|n| n.pool.kind == crate::model::PoolKind::NodeGroup)
+    {
+        match eks_node_groups(&conn).await {
+            Ok(Some((client, groups))) => {
+                opts.eks_node_groups = groups;
+                plan = crate::rotate::plan(&snapshot, &target, &opts)
+                    .map_err(|e| KupError::Usage(e.to_string()))?;
+                eks = Some(client);
+            }
+            Ok(None) => {}
+            Err(e) if conn.eks_explicit() => return Err(e.into()),
+            Err(e) => eprintln!(
+                "kup rotate: EKS not available ({e}); nodes of managed node groups are left \
+                 cordoned and drained (pass --cluster to make this an error)"
+            ),
+        }
+    }
     let stopping = stopping_blockers(&plan);
 
     if args.dry_run {
@@ -147,8 +172,17 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         }
     }
 
+    // One run at a time changes the cluster. Taken only now: a blocked plan, or one the
+    // operator declines, changes nothing at all.
+    let held = match take_lease(&conn, &run_id, ctx.format, out).await? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
     let cancel = Arc::new(AtomicBool::new(false));
+    let lease_lost = Arc::new(AtomicBool::new(false));
+    let renewal = keep_lease(&held, &cancel, &lease_lost);
     let flag = cancel.clone();
+    let lease_on_quit = held.clone();
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!(
@@ -160,18 +194,22 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
             // next run or --abort cannot pick up.
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("kup rotate: interrupted again; quitting. {RESUME_HINT}.");
+                // Give the Lease back so the next run need not wait for it to expire.
+                let _ = tokio::time::timeout(Duration::from_secs(2), lease_on_quit.release()).await;
                 std::process::exit(130);
             }
         }
     });
     let exec = ExecOptions {
-        run_id: run_id(),
+        run_id: run_id.to_string(),
         drain_timeout,
         grace_period: args.grace_period.map(i64::from),
         timeout,
         resume_hint: RESUME_HINT.to_string(),
         poll: Duration::from_millis(300),
         step: args.step.then_some(ask_node as fn(&str) -> bool),
+        lease_lost: Some(lease_lost),
+        eks,
     };
     let json = ctx.format == Format::Json;
     // Bars only where a person watches: a terminal, not -q, not --step (its prompts).
@@ -190,9 +228,11 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
                 display.event(e);
             }
         };
-        execute::execute(&conn, &plan, &exec, &cancel, &mut emit).await
+        execute::execute(&conn, &plan, &snapshot, &exec, &cancel, &mut emit).await
     };
     ctrl_c.abort();
+    renewal.abort();
+    held.release().await;
     match outcome {
         Outcome::Done { nodes } => {
             if !json {
@@ -219,6 +259,31 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
             })
         }
     }
+}
+
+/// The EKS client and the managed node groups it can move (ACTIVE ones, or UPDATING: that
+/// update is followed); None when the context names no EKS cluster. Groups on a custom AMI
+/// are left out: EKS does not version them, their launch template does.
+async fn eks_node_groups(
+    conn: &cluster::Connection,
+) -> Result<Option<(cluster::eks::Eks, Vec<crate::rotate::EksNodeGroup>)>, cluster::ClusterError> {
+    let Some(eks) = cluster::eks::open(conn).await? else {
+        return Ok(None);
+    };
+    let groups = eks
+        .node_groups()
+        .await?
+        .into_iter()
+        .filter(|g| matches!(g.status.as_str(), "ACTIVE" | "UPDATING"))
+        .filter(|g| g.ami_type.as_deref() != Some("CUSTOM"))
+        .map(|g| crate::rotate::EksNodeGroup {
+            max_unavailable: g.max_unavailable_nodes(),
+            name: g.name,
+            version: g.version,
+            status: g.status,
+        })
+        .collect();
+    Ok(Some((eks, groups)))
 }
 
 /// Blockers that stop the run before it changes anything. A PDB that allows no disruption
@@ -319,8 +384,14 @@ impl Display {
                 .clone()
         };
         match e {
-            RotateEvent::Plan { batches, .. } => {
-                let total = batches.iter().map(Vec::len).sum::<usize>() as u64;
+            RotateEvent::Plan {
+                batches,
+                node_groups,
+                ..
+            } => {
+                let total = (batches.iter().map(Vec::len).sum::<usize>()
+                    + node_groups.values().map(Vec::len).sum::<usize>())
+                    as u64;
                 let style = indicatif::ProgressStyle::with_template(
                     "rotate [{bar:30}] {pos}/{len} nodes  {elapsed}",
                 )
@@ -364,6 +435,21 @@ impl Display {
                     o.inc(1);
                 }
             }
+            RotateEvent::NodegroupUpdate {
+                nodegroup,
+                update_id,
+                nodes: old,
+                ..
+            } => {
+                for node in old {
+                    node_bar(nodes, node).set_message(format!(
+                        "EKS update {update_id} of node group {nodegroup} in progress"
+                    ));
+                }
+            }
+            RotateEvent::NodegroupUpdated { nodegroup, .. } => {
+                node_bar(nodes, nodegroup).finish_with_message("node group updated");
+            }
             RotateEvent::Done { .. } => {
                 if let Some(o) = overall {
                     o.finish();
@@ -384,12 +470,24 @@ impl Display {
 fn progress(e: &RotateEvent) {
     let line = match e {
         RotateEvent::Plan {
-            run_id, batches, ..
-        } => format!(
-            "run {run_id}: {} node(s) in {} batch(es)",
-            batches.iter().map(Vec::len).sum::<usize>(),
-            batches.len()
-        ),
+            run_id,
+            batches,
+            node_groups,
+            ..
+        } => {
+            let mut line = format!(
+                "run {run_id}: {} node(s) in {} batch(es)",
+                batches.iter().map(Vec::len).sum::<usize>(),
+                batches.len()
+            );
+            for (group, nodes) in node_groups {
+                line.push_str(&format!(
+                    ", then node group {group} ({} node(s)) through EKS",
+                    nodes.len()
+                ));
+            }
+            line
+        }
         RotateEvent::Cordoned { node, batch } => format!("[batch {batch}] {node}: cordoned"),
         RotateEvent::Evicted {
             node,
@@ -430,6 +528,28 @@ fn progress(e: &RotateEvent) {
                 )
             }
         }
+        RotateEvent::NodegroupUpdate {
+            nodegroup,
+            update_id,
+            version,
+            nodes,
+            resumed,
+        } => format!(
+            "[node group {nodegroup}] {} EKS update {update_id} to {version} ({} node(s) to \
+             replace)",
+            if *resumed { "following" } else { "started" },
+            nodes.len()
+        ),
+        RotateEvent::NodegroupUpdated {
+            nodegroup,
+            replacements,
+            took_ms,
+            ..
+        } => format!(
+            "[node group {nodegroup}] updated in {:.1}s; its nodes: {}",
+            *took_ms as f64 / 1000.0,
+            replacements.join(", ")
+        ),
         RotateEvent::Done {
             nodes, pods_moved, ..
         } => format!("done: {nodes} node(s) rotated, {pods_moved} pod(s) moved"),
@@ -446,7 +566,11 @@ fn summary(nodes: &[NodeResult], style: &output::Style) -> String {
     for n in nodes {
         let version = match &n.new_kubelet {
             Some(k) => format!("{} → {k}", n.old_kubelet),
-            None if n.action == ReplaceAction::DeleteNode => {
+            None if matches!(
+                n.action,
+                ReplaceAction::DeleteNode | ReplaceAction::UpdateNodeGroup
+            ) =>
+            {
                 format!("{} → deleted (pods found room elsewhere)", n.old_kubelet)
             }
             None => format!("{} (unchanged)", n.old_kubelet),
@@ -458,7 +582,10 @@ fn summary(nodes: &[NodeResult], style: &output::Style) -> String {
             Cell::new(n.pods_moved),
             Cell::new(format!("{:.1}s", n.took.as_secs_f64())),
         ]);
-        if n.action != ReplaceAction::DeleteNode {
+        if !matches!(
+            n.action,
+            ReplaceAction::DeleteNode | ReplaceAction::UpdateNodeGroup
+        ) {
             todo.push(format!("{}: {}", n.name, n.message));
         }
     }
@@ -469,11 +596,85 @@ fn summary(nodes: &[NodeResult], style: &output::Style) -> String {
     s
 }
 
-/// `--abort`: uncordon what kup cordoned and remove the markers.
+/// Takes the run's Lease. `Err(exit code)` when another run holds it or the API refuses it
+/// (both already reported: stderr, and a `failed` event with `-o json`).
+async fn take_lease(
+    conn: &cluster::Connection,
+    run_id: &str,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<Result<Arc<RunLease>, i32>, KupError> {
+    let (reason, resume, code) = match lease::acquire(conn, &lease::identity(run_id)).await {
+        Ok(Acquired::Held(l)) => return Ok(Ok(l)),
+        Ok(Acquired::Busy(holder)) => (
+            format!(
+                "another kup rotate is running: Lease {}/{} is {}; nothing was changed. Wait \
+                 for it to finish; if that run is dead, its Lease expires by itself and the \
+                 next run takes over",
+                lease::LEASE_NAMESPACE,
+                lease::LEASE_NAME,
+                holder.describe()
+            ),
+            "run again once that run has finished".to_string(),
+            exit::ROTATE_STOPPED,
+        ),
+        Err(e) => (
+            format!(
+                "cannot take Lease {}/{} that keeps two runs from rotating at once: {e}",
+                lease::LEASE_NAMESPACE,
+                lease::LEASE_NAME
+            ),
+            RESUME_HINT.to_string(),
+            if e.is_configuration() {
+                exit::USAGE
+            } else {
+                exit::API
+            },
+        ),
+    };
+    if format == Format::Json {
+        let failed = RotateEvent::Failed {
+            node: None,
+            phase: None,
+            pod: None,
+            pdb: None,
+            reason: reason.clone(),
+            resume: resume.clone(),
+        };
+        out.write_all(failed.to_json_line().as_bytes())?;
+    }
+    eprintln!("kup rotate stopped: {reason}\nTo continue: {resume}.");
+    Ok(Err(code))
+}
+
+/// Renews the Lease in the background; losing it stops the run like Ctrl-C.
+fn keep_lease(
+    held: &Arc<RunLease>,
+    cancel: &Arc<AtomicBool>,
+    lost: &Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    let flag = cancel.clone();
+    let lost = lost.clone();
+    held.clone().keep(move |holder| {
+        eprintln!(
+            "kup rotate: Lease {}/{} was taken over by {}; stopping",
+            lease::LEASE_NAMESPACE,
+            lease::LEASE_NAME,
+            holder.as_deref().unwrap_or("nobody")
+        );
+        lost.store(true, Ordering::SeqCst);
+        flag.store(true, Ordering::SeqCst);
+    })
+}
+
+/// `--abort`: uncordon what kup cordoned and remove the markers, holding the Lease (undoing
+/// the cordons of a live run would let pods back onto nodes it is draining).
 async fn abort(
     conn: &cluster::Connection,
+    run_id: &str,
     nodes: &[crate::model::Node],
     consent: bool,
+    format: Format,
     out: &mut dyn Write,
 ) -> Result<i32, KupError> {
     let plan = crate::rotate::abort_plan(nodes);
@@ -490,14 +691,20 @@ async fn abort(
                 "  {}: remove marker {}{}",
                 n.name,
                 n.marker,
-                if n.uncordon { ", uncordon" } else { "" }
+                undo_note(n, false)
             );
         }
         if !confirm("Undo these? [y/N] ")? {
             return Ok(exit::OK);
         }
     }
-    let done = execute::abort(conn, &plan).await?;
+    let held = match take_lease(conn, run_id, format, out).await? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let done = execute::abort(conn, &plan).await;
+    held.release().await;
+    let done = done?;
     for n in &plan.nodes {
         if done.contains(&n.name) {
             writeln!(
@@ -505,7 +712,7 @@ async fn abort(
                 "{}: marker {} removed{}",
                 n.name,
                 n.marker,
-                if n.uncordon { ", uncordoned" } else { "" }
+                undo_note(n, true)
             )?;
         }
     }
@@ -513,4 +720,14 @@ async fn abort(
         writeln!(out, "{}: left alone: {}", s.name, s.reason)?;
     }
     Ok(exit::OK)
+}
+
+/// `, uncordon(ed)`, or why the node stays cordoned.
+fn undo_note(n: &crate::rotate::AbortNode, done: bool) -> String {
+    match (&n.keep_cordon, n.uncordon) {
+        (Some(why), _) => format!(", left cordoned: {why}"),
+        (None, true) if done => ", uncordoned".to_string(),
+        (None, true) => ", uncordon".to_string(),
+        (None, false) => String::new(),
+    }
 }

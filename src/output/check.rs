@@ -8,6 +8,7 @@ use super::{
     to_json, to_yaml,
 };
 use crate::checks::Finding;
+use crate::eks::{EksInfo, EksSection, NodeGroup, day_or_unknown};
 use crate::report::{CheckReport, FindingCounts};
 use crate::version::Version;
 
@@ -123,7 +124,144 @@ fn header(r: &CheckReport) -> Vec<(&'static str, String)> {
             ),
         ));
     }
+    match &r.eks {
+        EksSection::Read(info) => {
+            h.push(("EKS", eks_line(info)));
+            if info.versions.is_some() {
+                h.push(("EKS support", support_line(info, &r.target)));
+            }
+            if !info.insights().is_empty() {
+                h.push(("EKS insights", insights_line(info)));
+            }
+            if !info.unavailable.is_empty() {
+                h.push(("EKS not read", info.unavailable.join("; ")));
+            }
+        }
+        EksSection::Skipped { reason } => h.push(("EKS", format!("skipped: {reason}"))),
+    }
     h
+}
+
+fn eks_line(info: &EksInfo) -> String {
+    let c = &info.cluster;
+    let mut parts = vec![c.version.clone()];
+    if let Some(p) = &c.platform_version {
+        parts.push(format!("platform {p}"));
+    }
+    parts.push(c.status.clone());
+    format!("cluster {} in {} ({})", c.name, c.region, parts.join(", "))
+}
+
+/// The support window of the cluster's version (and of the target's, when it differs), and
+/// the versions EKS offers.
+fn support_line(info: &EksInfo, target: &str) -> String {
+    let window = |minor: &str| match info.version(minor) {
+        None => format!("{minor}: not among the versions EKS lists"),
+        Some(s) => {
+            let mut w = format!(
+                "{}: standard support until {}, extended until {}",
+                s.version,
+                day_or_unknown(s.end_of_standard_support),
+                day_or_unknown(s.end_of_extended_support)
+            );
+            if let Some(status) = &s.status {
+                w.push_str(&format!(" ({status})"));
+            }
+            w
+        }
+    };
+    let mut line = window(&info.cluster.version);
+    let target_minor = Version::parse(target).map(|v| v.minor_str()).ok();
+    if let Some(t) = target_minor.filter(|t| *t != info.cluster.version) {
+        line.push_str(&format!("; target {}", window(&t)));
+    }
+    let offered = info.offered();
+    if !offered.is_empty() {
+        line.push_str(&format!("; EKS offers {}", offered.join(", ")));
+    }
+    line
+}
+
+fn insights_line(info: &EksInfo) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for i in info.insights() {
+        *counts.entry(i.status.as_str()).or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(status, n)| format!("{n} {}", status.to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Minors a node group lags the cluster, as the tables show it.
+fn node_group_lag(info: &EksInfo, g: &NodeGroup) -> String {
+    let cluster = Version::parse(&info.cluster.version).ok();
+    let group = g.version.as_deref().and_then(|v| Version::parse(v).ok());
+    match (cluster, group) {
+        (Some(c), Some(g)) if c.major == g.major && c.minor > g.minor => {
+            plural((c.minor - g.minor) as usize, "minor", "minors")
+        }
+        (Some(c), Some(g)) if c.major == g.major && c.minor == g.minor => "-".to_string(),
+        (Some(_), Some(_)) => "ahead".to_string(),
+        _ => "unknown".to_string(),
+    }
+}
+
+fn node_group_rows(info: &EksInfo) -> Vec<Vec<String>> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+    let num = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_else(|| "?".to_string());
+    info.node_groups()
+        .iter()
+        .map(|g| {
+            let max_unavailable = match (g.max_unavailable, g.max_unavailable_percentage) {
+                (Some(n), _) => n.to_string(),
+                (None, Some(p)) => format!("{p}%"),
+                (None, None) => "1".to_string(),
+            };
+            vec![
+                g.name.clone(),
+                opt(&g.version),
+                node_group_lag(info, g),
+                opt(&g.release_version),
+                opt(&g.ami_type),
+                g.status.clone(),
+                format!(
+                    "{}/{}/{}",
+                    num(g.min_size),
+                    num(g.desired_size),
+                    num(g.max_size)
+                ),
+                max_unavailable,
+            ]
+        })
+        .collect()
+}
+
+const NODE_GROUP_HEADER: [&str; 8] = [
+    "NODE GROUP",
+    "VERSION",
+    "LAG",
+    "RELEASE",
+    "AMI",
+    "STATUS",
+    "MIN/DESIRED/MAX",
+    "MAX UNAVAILABLE",
+];
+
+fn node_groups_table(r: &CheckReport, style: &Style) -> String {
+    let EksSection::Read(info) = &r.eks else {
+        return String::new();
+    };
+    if info.node_groups().is_empty() {
+        return String::new();
+    }
+    let mut t = kubectl_table(style);
+    t.set_header(NODE_GROUP_HEADER.to_vec());
+    for row in node_group_rows(info) {
+        t.add_row(row);
+    }
+    finish_table(&mut t, &[0, 1, 2, 5, 6, 7])
 }
 
 /// Below this many columns for MESSAGE (and REMEDY), a table is unreadable: findings are
@@ -284,6 +422,11 @@ fn text(r: &CheckReport, wide: bool, style: &Style) -> String {
         }
     }
     out.push('\n');
+    let groups = node_groups_table(r, style);
+    if !groups.is_empty() {
+        out.push_str(&groups);
+        out.push('\n');
+    }
     let table = findings_table(&r.findings, wide, style);
     if !table.is_empty() {
         out.push_str(&table);
@@ -322,6 +465,19 @@ fn markdown(r: &CheckReport) -> String {
         ));
     }
     out.push('\n');
+    if let EksSection::Read(info) = &r.eks
+        && !info.node_groups().is_empty()
+    {
+        let rows: Vec<Vec<String>> = node_group_rows(info)
+            .into_iter()
+            .map(|mut row| {
+                row[0] = format!("`{}`", row[0]);
+                row
+            })
+            .collect();
+        out.push_str(&markdown_table(&NODE_GROUP_HEADER, &rows));
+        out.push('\n');
+    }
     let table = findings_markdown(&r.findings);
     if !table.is_empty() {
         out.push_str(&table);
@@ -363,10 +519,29 @@ mod tests {
         insta::assert_snapshot!(out);
     }
 
+    fn with_eks(target: &str) -> CheckReport {
+        let info = crate::checks::fixtures::workshop_eks();
+        let today = "2025-01-15".parse().unwrap_or_else(|e| panic!("{e}"));
+        let findings = crate::checks::eks_findings(&info, Some(&v("1.25.16")), &v(target), today);
+        check_report(&workshop(), &v(target), Vec::new())
+            .with_eks(EksSection::Read(Box::new(info)), findings)
+    }
+
     #[test]
     fn check_markdown() {
-        let r = check_report(&workshop(), &v("1.26"), Vec::new());
-        insta::assert_snapshot!(render_check(&r, Format::Markdown, &Style::default()));
+        insta::assert_snapshot!(render_check(
+            &with_eks("1.26"),
+            Format::Markdown,
+            &Style::default()
+        ));
+    }
+
+    #[test]
+    fn check_table_with_eks() {
+        let out = render_check(&with_eks("1.26"), Format::Table, &Style::default());
+        assert!(out.contains("EKS:"), "{out}");
+        assert!(out.contains("mng-1 "), "{out}");
+        insta::assert_snapshot!(out);
     }
 
     #[test]

@@ -30,6 +30,22 @@ fn headline(plan: &RotatePlan) -> String {
         plan.options.mode.as_str(),
         plural(s.evictions, "pod", "pods"),
     );
+    for g in &plan.node_groups {
+        out.push_str(&format!(
+            "; managed node group {} ({}) moves with EKS's UpdateNodegroupVersion {} → {}, {} \
+             at a time{}",
+            g.name,
+            plural(g.nodes.len(), "node", "nodes"),
+            g.from.as_deref().unwrap_or("?"),
+            g.to,
+            plural(g.max_unavailable as usize, "node", "nodes"),
+            if g.in_progress {
+                " (an update is in progress: followed)"
+            } else {
+                ""
+            }
+        ));
+    }
     if s.resumed > 0 {
         out.push_str(&format!(
             "; {} left by an earlier run continue{} first",
@@ -45,7 +61,25 @@ fn action(n: &PlannedNode) -> &'static str {
         ReplaceAction::DeleteNode => "delete node",
         ReplaceAction::LeaveDrained => "leave drained",
         ReplaceAction::LeaveCordoned => "leave cordoned",
+        ReplaceAction::UpdateNodeGroup => "EKS update",
     }
+}
+
+/// Every planned node with its batch label: the batch number, or `EKS` for the nodes a node
+/// group update replaces (after the batches).
+fn rows(plan: &RotatePlan) -> Vec<(String, &PlannedNode)> {
+    let mut out: Vec<(String, &PlannedNode)> = plan
+        .batches
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| b.nodes.iter().map(move |n| ((i + 1).to_string(), n)))
+        .collect();
+    out.extend(
+        plan.node_groups
+            .iter()
+            .flat_map(|g| g.nodes.iter().map(|n| ("EKS".to_string(), n))),
+    );
+    out
 }
 
 fn resume(n: &PlannedNode) -> String {
@@ -69,7 +103,11 @@ fn blocker_count(n: &PlannedNode) -> String {
 /// The node's notes, then what happens to it when kup does not delete it.
 fn node_notes(n: &PlannedNode) -> Vec<String> {
     let mut notes = n.notes.clone();
-    if n.replacement.action != ReplaceAction::DeleteNode {
+    // Node-group nodes: the headline says it once for the group.
+    if !matches!(
+        n.replacement.action,
+        ReplaceAction::DeleteNode | ReplaceAction::UpdateNodeGroup
+    ) {
         notes.push(n.replacement.message.clone());
     }
     notes
@@ -118,11 +156,11 @@ fn table(plan: &RotatePlan, wide: bool, style: &Style) -> String {
             header.push("NOTES");
         }
         t.set_header(header);
-        for (i, b) in plan.batches.iter().enumerate() {
-            for n in &b.nodes {
+        for (batch, n) in rows(plan) {
+            {
                 let blocking = n.blockers.iter().any(|b| b.blocking);
                 let mut cells = vec![
-                    Cell::new(i + 1),
+                    Cell::new(batch),
                     Cell::new(&n.name),
                     Cell::new(pool_label(&n.pool)),
                     Cell::new(&n.kubelet),
@@ -194,23 +232,19 @@ fn table(plan: &RotatePlan, wide: bool, style: &Style) -> String {
 fn markdown(plan: &RotatePlan) -> String {
     let mut out = format!("**kup rotate** · {}\n\n", headline(plan));
     if plan.summary.nodes > 0 {
-        let rows: Vec<Vec<String>> = plan
-            .batches
-            .iter()
-            .enumerate()
-            .flat_map(|(i, b)| {
-                b.nodes.iter().map(move |n| {
-                    vec![
-                        (i + 1).to_string(),
-                        format!("`{}`", n.name),
-                        pool_label(&n.pool),
-                        n.kubelet.clone(),
-                        resume(n),
-                        n.pods.len().to_string(),
-                        n.replacement.message.clone(),
-                        blocker_count(n),
-                    ]
-                })
+        let rows: Vec<Vec<String>> = rows(plan)
+            .into_iter()
+            .map(|(batch, n)| {
+                vec![
+                    batch,
+                    format!("`{}`", n.name),
+                    pool_label(&n.pool),
+                    n.kubelet.clone(),
+                    resume(n),
+                    n.pods.len().to_string(),
+                    n.replacement.message.clone(),
+                    blocker_count(n),
+                ]
             })
             .collect();
         out.push_str(&markdown_table(

@@ -19,6 +19,9 @@ pub enum RotateEvent {
         target: String,
         /// Node names per batch, in order.
         batches: Vec<Vec<String>>,
+        /// Managed node groups EKS moves after the batches: name -> its lagging nodes.
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        node_groups: std::collections::BTreeMap<String, Vec<String>>,
         evictions: usize,
         blocking: usize,
     },
@@ -65,6 +68,23 @@ pub enum RotateEvent {
         workloads: Vec<String>,
         took_ms: u64,
     },
+    /// UpdateNodegroupVersion started (or an update in progress found and followed).
+    NodegroupUpdate {
+        nodegroup: String,
+        update_id: String,
+        version: String,
+        /// Its lagging nodes, which EKS replaces.
+        nodes: Vec<String>,
+        resumed: bool,
+    },
+    /// The update succeeded and the group's nodes run at the version, the old ones gone.
+    NodegroupUpdated {
+        nodegroup: String,
+        update_id: String,
+        /// The group's nodes now (Ready, at the version).
+        replacements: Vec<String>,
+        took_ms: u64,
+    },
     Done {
         nodes: usize,
         pods_moved: usize,
@@ -92,6 +112,16 @@ impl RotateEvent {
                 .batches
                 .iter()
                 .map(|b| b.nodes.iter().map(|n| n.name.clone()).collect())
+                .collect(),
+            node_groups: plan
+                .node_groups
+                .iter()
+                .map(|g| {
+                    (
+                        g.name.clone(),
+                        g.nodes.iter().map(|n| n.name.clone()).collect(),
+                    )
+                })
                 .collect(),
             evictions: plan.summary.evictions,
             blocking: plan.summary.blocking,
@@ -161,6 +191,7 @@ mod tests {
                 run_id: "r1".into(),
                 target: "1.25".into(),
                 batches: vec![vec!["a".into(), "b".into()], vec!["c".into()]],
+                node_groups: Default::default(),
                 evictions: 4,
                 blocking: 0,
             },

@@ -3,11 +3,13 @@
 //! this one stopped. All cluster calls go through `cluster::drain`; what happens is streamed as
 //! `RotateEvent`s for the shell to print.
 //!
-//! Per batch: cordon every node (with its marker) → drain each (evict, wait until gone) →
-//! replace (delete Karpenter nodes) → verify (replacement Ready at the target, evicted
-//! workloads back to their Ready replicas). The next batch starts only after the verification,
-//! so never more than one batch of nodes is disrupted at once.
+//! Per batch: cordon every node (with its marker) → drain them together (evict with the pod's
+//! UID as precondition, wait until gone) → replace (delete Karpenter nodes) → verify
+//! (replacement Ready at the target, evicted workloads back to the Ready pods they had before
+//! the drain). The next batch starts only after the verification, so never more than one batch
+//! of nodes is disrupted at once. Waits poll quickly at first and back off to a cap.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,11 +17,12 @@ use std::time::{Duration, Instant};
 use super::event::RotateEvent;
 use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
 use super::plan::{
-    BlockReason, Mode, PlannedNode, PodRef, ReplaceAction, RotatePlan, WorkloadRef, late_pods,
+    BlockReason, Blocker, Mode, NodeGroupStep, PlannedNode, PodRef, ReplaceAction, RotatePlan,
+    WorkloadRef, late_blockers, late_pods,
 };
 use crate::cluster::drain::{self, Eviction};
 use crate::cluster::{ClusterError, Connection};
-use crate::model::WorkloadKind;
+use crate::model::{Node as NodeModel, Snapshot, WorkloadKind};
 use crate::version::{Version, minor_skew};
 
 /// How the executor waits and what it passes on.
@@ -35,10 +38,14 @@ pub struct ExecOptions {
     pub timeout: Duration,
     /// How to continue, for the `failed` event.
     pub resume_hint: String,
-    /// Pause between polls.
+    /// The longest pause between polls: they start at 100 ms and grow by half up to it.
     pub poll: Duration,
     /// `--step`: asked before each node is touched; `false` stops the run there (resumable).
     pub step: Option<fn(&str) -> bool>,
+    /// Set (with the cancel flag) when another run took the Lease: says why the run stopped.
+    pub lease_lost: Option<std::sync::Arc<AtomicBool>>,
+    /// The EKS client, for the plan's node-group steps (UpdateNodegroupVersion).
+    pub eks: Option<crate::cluster::eks::Eks>,
 }
 
 /// What happened to one node.
@@ -110,9 +117,38 @@ impl Stop {
 struct Runner<'a> {
     conn: &'a Connection,
     plan: &'a RotatePlan,
+    /// What the plan was made from: late pods are judged on it like planned ones.
+    snapshot: &'a Snapshot,
     opts: &'a ExecOptions,
     cancel: &'a AtomicBool,
-    emit: &'a mut dyn FnMut(&RotateEvent),
+    /// Behind a RefCell: the nodes of a batch drain concurrently (joined futures of one task),
+    /// each emitting events; no borrow is held across an await.
+    emit: RefCell<&'a mut dyn FnMut(&RotateEvent)>,
+    /// What verification compares against, per workload of the current batch.
+    baselines: RefCell<BTreeMap<WorkloadRef, Baseline>>,
+    /// UIDs of the pods this batch evicted: never counted as back, even while still Ready.
+    evicted: RefCell<BTreeSet<String>>,
+    /// PDB predictions for late pods, to name the budget when the API does not.
+    late_pdbs: RefCell<Vec<Blocker>>,
+}
+
+/// A workload before its pods were evicted.
+#[derive(Clone, Debug)]
+struct Baseline {
+    /// None: gone, or not countable (no selector kup can express).
+    spec: Option<drain::WorkloadSpec>,
+    /// Its Ready, not deleting pods just before the batch's drain; None when the drain had
+    /// already started in an earlier run (then its desired replicas count).
+    before: Option<usize>,
+    verified: bool,
+}
+
+impl Baseline {
+    /// How many Ready pods make it available again: what it had, at most what it wants.
+    fn target(&self) -> Option<usize> {
+        let desired = usize::try_from(self.spec.as_ref()?.desired).unwrap_or(0);
+        Some(self.before.map_or(desired, |b| b.min(desired)))
+    }
 }
 
 /// Carries out `plan`. `cancel` is checked between calls (Ctrl-C): the in-flight call finishes,
@@ -120,27 +156,55 @@ struct Runner<'a> {
 pub async fn execute(
     conn: &Connection,
     plan: &RotatePlan,
+    snapshot: &Snapshot,
     opts: &ExecOptions,
     cancel: &AtomicBool,
     emit: &mut dyn FnMut(&RotateEvent),
 ) -> Outcome {
     let started = Instant::now();
     emit(&RotateEvent::plan(plan, &opts.run_id));
-    let mut runner = Runner {
+    let runner = Runner {
         conn,
         plan,
+        snapshot,
         opts,
         cancel,
-        emit,
+        emit: RefCell::new(emit),
+        baselines: RefCell::new(BTreeMap::new()),
+        evicted: RefCell::new(BTreeSet::new()),
+        late_pdbs: RefCell::new(Vec::new()),
     };
     let mut done = Vec::new();
-    for (i, batch) in plan.batches.iter().enumerate() {
-        let step = match runner.within_batch_limit(&batch.nodes).await {
-            Ok(()) => runner.batch(i + 1, &batch.nodes, &mut done).await,
-            Err(stop) => Err(stop),
+    enum Step<'p> {
+        Batch(usize, &'p [PlannedNode]),
+        NodeGroup(&'p NodeGroupStep),
+    }
+    let steps = plan
+        .batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Step::Batch(i + 1, &b.nodes))
+        .chain(plan.node_groups.iter().map(Step::NodeGroup));
+    for step in steps {
+        runner.baselines.borrow_mut().clear();
+        runner.evicted.borrow_mut().clear();
+        let step = match step {
+            Step::Batch(i, nodes) => match runner.within_batch_limit(nodes, nodes.len()).await {
+                Ok(fresh) => runner.batch(i, nodes, &fresh, &mut done).await,
+                Err(stop) => Err(stop),
+            },
+            Step::NodeGroup(g) => {
+                match runner
+                    .within_batch_limit(&g.nodes, g.max_unavailable as usize)
+                    .await
+                {
+                    Ok(_) => runner.node_group(g, &mut done).await,
+                    Err(stop) => Err(stop),
+                }
+            }
         };
         if let Err(stop) = step {
-            (runner.emit)(&RotateEvent::Failed {
+            runner.emit(&RotateEvent::Failed {
                 node: stop.node.clone(),
                 phase: stop.phase,
                 pod: stop.pod,
@@ -157,7 +221,7 @@ pub async fn execute(
             };
         }
     }
-    (runner.emit)(&RotateEvent::Done {
+    runner.emit(&RotateEvent::Done {
         nodes: done.len(),
         pods_moved: done.iter().map(|n| n.pods_moved).sum(),
         took_ms: millis(started.elapsed()),
@@ -172,24 +236,50 @@ fn millis(d: Duration) -> u64 {
 /// Per node of a batch while it runs.
 struct Progress {
     phase: Option<Phase>,
+    /// Cordoned by someone else before kup marked it (kept in every marker for `--abort`).
+    already_cordoned: bool,
     started: Instant,
     moved: usize,
     /// Controllers of pods that reached the node after the plan: waited for like the planned.
     late: BTreeSet<WorkloadRef>,
 }
 
+/// The first pause between polls; each wait then grows by half up to `ExecOptions::poll`, so
+/// a condition met quickly is seen quickly and a long wait costs few requests.
+const FIRST_POLL: Duration = Duration::from_millis(100);
+
 impl Runner<'_> {
+    fn emit(&self, e: &RotateEvent) {
+        (self.emit.borrow_mut())(e);
+    }
+
     fn check_cancel(&self, node: &str, phase: Option<Phase>) -> Result<(), Stop> {
         if self.cancel.load(Ordering::SeqCst) {
-            return Err(Stop::at(node, phase, "interrupted (Ctrl-C)".to_string()));
+            let lost = self
+                .opts
+                .lease_lost
+                .as_ref()
+                .is_some_and(|l| l.load(Ordering::SeqCst));
+            let why = if lost {
+                "stopped: another run took over the Lease kube-system/kup-rotate (this run could \
+                 not renew it in time)"
+            } else {
+                "interrupted (Ctrl-C)"
+            };
+            return Err(Stop::at(node, phase, why.to_string()));
         }
         Ok(())
     }
 
     /// Nodes left cordoned by kup (node groups, nodes without a pool, `--mode drain|cordon`)
     /// stay unschedulable after their batch: starting `nodes` on top of them must not make more
-    /// than the effective batch unschedulable at once.
-    async fn within_batch_limit(&self, nodes: &[PlannedNode]) -> Result<(), Stop> {
+    /// than the effective batch unschedulable at once (`disrupting` of `nodes` at a time).
+    /// Returns the fresh node list.
+    async fn within_batch_limit(
+        &self,
+        nodes: &[PlannedNode],
+        disrupting: usize,
+    ) -> Result<Vec<NodeModel>, Stop> {
         let first = nodes.first().map(|n| n.name.as_str()).unwrap_or_default();
         let all = drain::list_nodes(self.conn)
             .await
@@ -205,8 +295,8 @@ impl Runner<'_> {
             .map(|x| x.name.as_str())
             .collect();
         let limit = self.plan.effective_batch;
-        if held.len() + nodes.len() <= limit {
-            return Ok(());
+        if held.len() + disrupting <= limit {
+            return Ok(all);
         }
         let todo: Vec<String> = held
             .iter()
@@ -231,15 +321,17 @@ impl Runner<'_> {
                  with `kup rotate --abort`, then run again",
                 held.len(),
                 held.join(", "),
-                nodes.len(),
-                held.len() + nodes.len(),
+                disrupting,
+                held.len() + disrupting,
                 todo.join("; ")
             ),
         ))
     }
 
-    fn marker(&self, phase: Phase) -> String {
-        Marker::new(self.opts.run_id.clone(), phase).to_string()
+    fn marker(&self, p: &Progress, phase: Phase) -> String {
+        Marker::new(self.opts.run_id.clone(), phase)
+            .already_cordoned(p.already_cordoned)
+            .to_string()
     }
 
     async fn sleep(&self, d: Duration) {
@@ -250,10 +342,17 @@ impl Runner<'_> {
         }
     }
 
+    /// Sleeps `*pause`, then lengthens it for the next poll (up to `--poll`'s cap).
+    async fn pause(&self, pause: &mut Duration) {
+        self.sleep(*pause).await;
+        *pause = (*pause * 3 / 2).min(self.opts.poll.max(FIRST_POLL));
+    }
+
     async fn batch(
-        &mut self,
+        &self,
         index: usize,
         nodes: &[PlannedNode],
+        fresh: &[NodeModel],
         done: &mut Vec<NodeResult>,
     ) -> Result<(), Stop> {
         let mode = self.plan.options.mode;
@@ -261,6 +360,12 @@ impl Runner<'_> {
             .iter()
             .map(|n| Progress {
                 phase: n.resume.as_ref().map(|m| m.phase),
+                // A resumed node: what the first run found. Otherwise, as the node is now:
+                // unschedulable before kup touched it means someone else cordoned it.
+                already_cordoned: match &n.resume {
+                    Some(m) => m.already_cordoned,
+                    None => fresh.iter().any(|x| x.name == n.name && x.unschedulable),
+                },
                 started: Instant::now(),
                 moved: 0,
                 late: BTreeSet::new(),
@@ -284,11 +389,11 @@ impl Runner<'_> {
             if phase >= Phase::Deleted {
                 continue;
             }
-            drain::cordon(self.conn, &n.name, &self.marker(phase))
+            drain::cordon(self.conn, &n.name, &self.marker(p, phase))
                 .await
                 .map_err(|e| Stop::api(&n.name, p.phase, e))?;
             p.phase = Some(phase);
-            (self.emit)(&RotateEvent::Cordoned {
+            self.emit(&RotateEvent::Cordoned {
                 node: n.name.clone(),
                 batch: index,
             });
@@ -300,16 +405,43 @@ impl Runner<'_> {
             return Ok(());
         }
 
-        // Drain.
-        for (n, p) in nodes.iter().zip(progress.iter_mut()) {
-            if p.phase >= Some(Phase::Drained) {
-                continue;
+        // What each workload has before its pods leave (after the cordon: nothing new lands).
+        self.baselines_before(nodes, &progress).await?;
+
+        // Drain the batch's nodes at once: the batch is already disrupted, and their pods
+        // terminate in parallel anyway.
+        let drains = nodes
+            .iter()
+            .zip(&progress)
+            .filter(|(_, p)| p.phase < Some(Phase::Drained))
+            .map(|(n, p)| async move {
+                let (moved, late) = self.drain(n).await?;
+                drain::set_marker(self.conn, &n.name, &self.marker(p, Phase::Drained))
+                    .await
+                    .map_err(|e| Stop::api(&n.name, Some(Phase::Cordoned), e))?;
+                Ok::<_, Stop>((n.name.clone(), moved, late))
+            });
+        let mut first_stop = None;
+        for r in futures::future::join_all(drains).await {
+            match r {
+                Ok((name, moved, late)) => {
+                    if let Some((_, p)) = nodes
+                        .iter()
+                        .zip(progress.iter_mut())
+                        .find(|(n, _)| n.name == name)
+                    {
+                        p.moved = moved;
+                        p.late = late;
+                        p.phase = Some(Phase::Drained);
+                    }
+                }
+                Err(stop) => {
+                    first_stop.get_or_insert(stop);
+                }
             }
-            (p.moved, p.late) = self.drain(n).await?;
-            drain::set_marker(self.conn, &n.name, &self.marker(Phase::Drained))
-                .await
-                .map_err(|e| Stop::api(&n.name, p.phase, e))?;
-            p.phase = Some(Phase::Drained);
+        }
+        if let Some(stop) = first_stop {
+            return Err(stop);
         }
 
         // Replace.
@@ -322,7 +454,7 @@ impl Runner<'_> {
                 // A run stopped right after recording `deleted` may not have deleted it yet:
                 // deleting again is harmless (already gone, or already terminating).
                 if p.phase < Some(Phase::Deleted) {
-                    drain::set_marker(self.conn, &n.name, &self.marker(Phase::Deleted))
+                    drain::set_marker(self.conn, &n.name, &self.marker(p, Phase::Deleted))
                         .await
                         .map_err(|e| Stop::api(&n.name, p.phase, e))?;
                     p.phase = Some(Phase::Deleted);
@@ -330,15 +462,16 @@ impl Runner<'_> {
                 drain::delete_node(self.conn, &n.name)
                     .await
                     .map_err(|e| Stop::api(&n.name, p.phase, e))?;
-                (self.emit)(&RotateEvent::Deleted {
+                self.emit(&RotateEvent::Deleted {
                     node: n.name.clone(),
                 });
             }
         }
 
-        // Verify before the next batch: deleted nodes gone, evicted workloads Ready again
+        // Verify before the next batch: deleted nodes gone, evicted workloads available again
         // (their pods found room, on a new node if they needed one), then name the
         // replacement Karpenter launched, if the pods needed one.
+        let verify = Instant::now();
         if mode == Mode::Replace {
             for (n, p) in nodes.iter().zip(&progress) {
                 if n.replacement.action == ReplaceAction::DeleteNode {
@@ -346,55 +479,159 @@ impl Runner<'_> {
                 }
             }
         }
-        let old: BTreeSet<&str> = self.plan.nodes().map(|n| n.name.as_str()).collect();
-        let mut replacements: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut verified = Vec::new();
         for (n, p) in nodes.iter().zip(&progress) {
-            let verify = Instant::now();
-            let workloads = self.wait_workloads(n, p.phase, &p.late).await?;
-            if mode == Mode::Replace && n.replacement.action == ReplaceAction::DeleteNode {
-                let fresh = self.replacement(n, &old).await?;
-                if let Some((name, kubelet)) = fresh {
-                    (self.emit)(&RotateEvent::ReplacementReady {
+            verified.push(self.wait_workloads(n, p.phase, &p.late).await?);
+        }
+        let deleted: Vec<&PlannedNode> = nodes
+            .iter()
+            .filter(|n| mode == Mode::Replace && n.replacement.action == ReplaceAction::DeleteNode)
+            .collect();
+        // One node list for the whole batch.
+        let pool_nodes = match deleted.first() {
+            Some(n) => drain::list_nodes(self.conn)
+                .await
+                .map_err(|e| Stop::api(&n.name, Some(Phase::Deleted), e))?,
+            None => Vec::new(),
+        };
+        let old: BTreeSet<&str> = self.plan.nodes().map(|n| n.name.as_str()).collect();
+        for ((n, p), workloads) in nodes.iter().zip(&progress).zip(verified) {
+            let mut replacement = None;
+            if deleted.iter().any(|d| d.name == n.name) {
+                replacement = self.replacement(n, &old, &pool_nodes);
+                if let Some((name, kubelet)) = &replacement {
+                    self.emit(&RotateEvent::ReplacementReady {
                         node: n.name.clone(),
                         replacement: name.clone(),
                         kubelet: kubelet.clone(),
                         waited_ms: millis(verify.elapsed()),
                     });
-                    replacements.insert(n.name.clone(), (name, kubelet));
                 }
+            } else if n.replacement.action == ReplaceAction::LeaveDrained {
+                // Left cordoned and drained: record that it was proven, so a later run skips
+                // it rather than draining it again.
+                drain::set_marker(self.conn, &n.name, &self.marker(p, Phase::Verified))
+                    .await
+                    .map_err(|e| Stop::api(&n.name, p.phase, e))?;
             }
-            (self.emit)(&RotateEvent::Verified {
+            self.emit(&RotateEvent::Verified {
                 node: n.name.clone(),
                 workloads,
                 took_ms: millis(verify.elapsed()),
             });
-            done.push(result(n, p, replacements.remove(&n.name)));
+            done.push(result(n, p, replacement));
         }
         Ok(())
     }
 
-    /// Evicts every planned pod of `n`, then whatever else is on it now (pods that arrived after
-    /// the plan, often evicted from an earlier batch's node), until no evictable pod is left;
-    /// returns how many moved. A late pod the plan would have refused stops the run.
-    async fn drain(&mut self, n: &PlannedNode) -> Result<(usize, BTreeSet<WorkloadRef>), Stop> {
+    /// Records, for every workload whose pods the batch evicts, its desired replicas, selector
+    /// and Ready pods now (one get and one list each).
+    async fn baselines_before(
+        &self,
+        nodes: &[PlannedNode],
+        progress: &[Progress],
+    ) -> Result<(), Stop> {
+        // Workloads of nodes an earlier run already drained have already dipped: no baseline.
+        let mut dipped = BTreeSet::new();
+        let mut todo = BTreeSet::new();
+        for (n, p) in nodes.iter().zip(progress) {
+            for w in n.pods.iter().filter_map(|x| x.workload.as_ref()) {
+                if p.phase >= Some(Phase::Drained) {
+                    dipped.insert(w);
+                }
+                todo.insert((w, n.name.as_str()));
+            }
+        }
+        for (w, node) in todo {
+            if self.baselines.borrow().contains_key(w) {
+                continue;
+            }
+            let b = self.baseline(w, node, !dipped.contains(w)).await?;
+            self.baselines.borrow_mut().insert(w.clone(), b);
+        }
+        Ok(())
+    }
+
+    async fn baseline(&self, w: &WorkloadRef, node: &str, count: bool) -> Result<Baseline, Stop> {
+        let phase = Some(Phase::Cordoned);
+        let spec = drain::workload_spec(self.conn, w.kind, &w.namespace, &w.name)
+            .await
+            .map_err(|e| Stop::api(node, phase, e))?
+            .filter(|s| s.selector.is_some());
+        let before = match (&spec, count) {
+            (Some(s), true) => Some(self.available(w, s, node, phase).await?),
+            _ => None,
+        };
+        Ok(Baseline {
+            spec,
+            before,
+            verified: false,
+        })
+    }
+
+    /// The workload's Ready pods that are not terminating and were not evicted by this batch,
+    /// from a fresh list: `status.readyReplicas` alone can say "back" before the count dips.
+    async fn available(
+        &self,
+        w: &WorkloadRef,
+        spec: &drain::WorkloadSpec,
+        node: &str,
+        phase: Option<Phase>,
+    ) -> Result<usize, Stop> {
+        let Some(selector) = spec.selector.as_deref() else {
+            return Ok(0);
+        };
+        let pods = drain::pods_matching(self.conn, &w.namespace, selector)
+            .await
+            .map_err(|e| Stop::api(node, phase, e))?;
+        let evicted = self.evicted.borrow();
+        Ok(pods
+            .iter()
+            .filter(|p| p.ready && !p.deleting && !evicted.contains(&p.uid))
+            .count())
+    }
+
+    /// Evicts every evictable pod on `n` as a fresh list shows it — the planned ones and those
+    /// that arrived after the plan (often evicted from an earlier batch's node), in one wave —
+    /// and again until none is left; returns how many moved. A late pod the plan would have
+    /// refused stops the run.
+    async fn drain(&self, n: &PlannedNode) -> Result<(usize, BTreeSet<WorkloadRef>), Stop> {
         let phase = Some(Phase::Cordoned);
         let deadline = Instant::now() + self.opts.drain_timeout;
-        let planned: Vec<PodRef> = n
+        let planned: BTreeSet<(&str, &str)> = n
             .pods
             .iter()
-            .map(|p| PodRef {
-                namespace: p.namespace.clone(),
-                name: p.name.clone(),
-            })
+            .map(|p| (p.namespace.as_str(), p.name.as_str()))
             .collect();
-        let mut moved = self.evict_all(n, &planned, deadline).await?;
+        let is_late = |ns: &str, name: &str| !planned.contains(&(ns, name));
+        let mut moved = 0;
+        let mut last = None;
         let mut late = BTreeSet::new();
         loop {
             self.check_cancel(&n.name, phase)?;
-            let now = drain::pods_on_node(self.conn, &n.name)
-                .await
-                .map_err(|e| Stop::api(&n.name, phase, e))?;
-            let (left, blockers) = late_pods(&n.name, &now, &self.plan.options);
+            // The list that saw the last evicted pod go is fresh enough to look for late ones.
+            let now = match last.take() {
+                Some(pods) => pods,
+                None => drain::pods_on_node(self.conn, &n.name)
+                    .await
+                    .map_err(|e| Stop::api(&n.name, phase, e))?,
+            };
+            let (left, mut blockers) = late_pods(&n.name, &now, &self.plan.options);
+            let newcomers: Vec<crate::model::Pod> = now
+                .iter()
+                .filter(|p| is_late(&p.namespace, &p.name))
+                .cloned()
+                .collect();
+            if !newcomers.is_empty() {
+                // What the plan would have said of them, too. A PDB allowing nothing now is
+                // waited for like a planned one (and named when the API does not name it).
+                let (pdb, other): (Vec<Blocker>, Vec<Blocker>) =
+                    late_blockers(self.snapshot, self.plan, &n.name, &newcomers)
+                        .into_iter()
+                        .partition(|b| b.reason == BlockReason::PdbAllowsNone);
+                self.late_pdbs.borrow_mut().extend(pdb);
+                blockers.extend(other);
+            }
             if let Some(b) = blockers.iter().find(|b| b.blocking) {
                 return Err(Stop {
                     node: Some(n.name.clone()),
@@ -412,7 +649,7 @@ impl Runner<'_> {
                 return Ok((moved, late));
             }
             if Instant::now() >= deadline {
-                let names: Vec<String> = left.iter().map(|p| p.to_string()).collect();
+                let names: Vec<String> = left.iter().map(|(p, _)| p.to_string()).collect();
                 return Err(Stop {
                     node: Some(n.name.clone()),
                     phase,
@@ -429,189 +666,232 @@ impl Runner<'_> {
                 });
             }
             // Their controllers, to verify they come back (replica counts kup can read).
-            late.extend(now.iter().filter_map(|p| {
-                let o = p.owner.as_ref()?;
-                let kind = WorkloadKind::from_kind(&o.kind).filter(|k| {
-                    matches!(
-                        k,
-                        WorkloadKind::Deployment
-                            | WorkloadKind::StatefulSet
-                            | WorkloadKind::ReplicaSet
-                    )
-                })?;
-                left.iter()
-                    .any(|l| l.namespace == p.namespace && l.name == p.name)
+            let found: Vec<WorkloadRef> = now
+                .iter()
+                .filter_map(|p| {
+                    let o = p.owner.as_ref()?;
+                    let kind = WorkloadKind::from_kind(&o.kind).filter(|k| {
+                        matches!(
+                            k,
+                            WorkloadKind::Deployment
+                                | WorkloadKind::StatefulSet
+                                | WorkloadKind::ReplicaSet
+                        )
+                    })?;
+                    (is_late(&p.namespace, &p.name)
+                        && left
+                            .iter()
+                            .any(|(l, _)| l.namespace == p.namespace && l.name == p.name))
                     .then(|| WorkloadRef {
                         kind,
                         namespace: p.namespace.clone(),
                         name: o.name.clone(),
                     })
-            }));
-            moved += self.evict_all(n, &left, deadline).await?;
+                })
+                .collect();
+            for w in found {
+                if !self.baselines.borrow().contains_key(&w) {
+                    let b = self.baseline(&w, &n.name, true).await?;
+                    self.baselines.borrow_mut().insert(w.clone(), b);
+                }
+                late.insert(w);
+            }
+            let (more, pods) = self.evict_all(n, &left, deadline).await?;
+            moved += more;
+            last = pods;
         }
     }
 
-    /// Evicts `pods` of `n` (retrying refusals until `deadline`) and waits until each is gone;
-    /// returns how many were evicted.
+    /// Evicts `pods` of `n` (each with the UID it must still have; refusals retried until
+    /// `deadline`), then waits until each is gone; returns how many were evicted and the pod
+    /// list that showed the last one gone.
     async fn evict_all(
-        &mut self,
+        &self,
         n: &PlannedNode,
-        pods: &[PodRef],
+        pods: &[(PodRef, String)],
         deadline: Instant,
-    ) -> Result<usize, Stop> {
+    ) -> Result<(usize, Option<Vec<crate::model::Pod>>), Stop> {
         let phase = Some(Phase::Cordoned);
-        // (namespace, name, uid, first call, attempts)
-        let mut evicted: Vec<(String, String, String, Instant, u32)> = Vec::new();
-        for pod in pods {
-            self.check_cancel(&n.name, phase)?;
-            let Some(uid) = drain::pod_uid(self.conn, &pod.namespace, &pod.name)
-                .await
-                .map_err(|e| Stop::api(&n.name, phase, e))?
-            else {
-                continue;
-            };
-            let first = Instant::now();
-            let mut attempts = 0u32;
-            let mut backoff = Duration::from_millis(250);
-            let mut reported = false;
-            loop {
-                self.check_cancel(&n.name, phase)?;
-                attempts += 1;
-                let answer =
-                    drain::evict(self.conn, &pod.namespace, &pod.name, self.opts.grace_period)
-                        .await
-                        .map_err(|e| Stop::api(&n.name, phase, e))?;
-                match answer {
-                    Eviction::Accepted => {
-                        evicted.push((
-                            pod.namespace.clone(),
-                            pod.name.clone(),
-                            uid.clone(),
-                            first,
-                            attempts,
-                        ));
-                        break;
-                    }
-                    Eviction::Gone => break,
-                    Eviction::Refused {
-                        code,
-                        message,
-                        pdb,
-                        retry_after,
-                    } => {
-                        let multiple = message.contains("more than one PodDisruptionBudget");
-                        if multiple {
-                            // Never allowed while both exist: waiting for --drain-timeout
-                            // would only delay the same answer.
-                            return Err(self.two_pdbs(n, pod, &message).await);
-                        }
-                        // A PDB just created or changed: the disruption controller has not
-                        // computed it yet. Not a refusal by the budget; Retry-After says when.
-                        let unobserved = message.contains("still being processed");
-                        let by_policy = pdb.is_some();
-                        let pdb = pdb.or_else(|| self.planned_pdb(n, &pod.namespace, &pod.name));
-                        if by_policy && !reported {
-                            reported = true;
-                            let message = if unobserved {
-                                unobserved_message(pdb.as_deref(), retry_after, &message)
-                            } else {
-                                message.clone()
-                            };
-                            (self.emit)(&RotateEvent::Blocked {
-                                node: n.name.clone(),
-                                namespace: pod.namespace.clone(),
-                                pod: pod.name.clone(),
-                                pdb: pdb.clone(),
-                                reason: BlockReason::PdbAllowsNone,
-                                message,
-                                retry_after_secs: retry_after,
-                                waited_ms: millis(first.elapsed()),
-                            });
-                        } else if !by_policy {
-                            crate::log::debug(format_args!(
-                                "evict {}/{}: {code} {message}; retrying",
-                                pod.namespace, pod.name
-                            ));
-                        }
-                        if Instant::now() >= deadline {
-                            let left: Vec<String> = pods
-                                .iter()
-                                .skip_while(|p| p.name != pod.name || p.namespace != pod.namespace)
-                                .map(|p| format!("{}/{}", p.namespace, p.name))
-                                .collect();
-                            let why = match &pdb {
-                                Some(b) => format!("PodDisruptionBudget {b} still refuses"),
-                                None => format!("the API server still refuses ({code})"),
-                            };
-                            return Err(Stop {
-                                node: Some(n.name.clone()),
-                                phase,
-                                pod: Some(format!("{}/{}", pod.namespace, pod.name)),
-                                pdb,
-                                reason: format!(
-                                    "node {} not drained after --drain-timeout {}s: {why} the \
-                                     eviction of {}/{} ({message}); pods not evicted: {}",
-                                    n.name,
-                                    self.opts.drain_timeout.as_secs(),
-                                    pod.namespace,
-                                    pod.name,
-                                    left.join(", ")
-                                ),
-                                api_error: false,
-                            });
-                        }
-                        let wait = retry_after
-                            .map(Duration::from_secs)
-                            .unwrap_or(backoff)
-                            .min(deadline.saturating_duration_since(Instant::now()))
-                            .max(Duration::from_millis(50));
-                        self.sleep(wait).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                    }
+        // kubectl drain evicts a node's pods concurrently: a PDB holding one pod back must not
+        // hold back the others.
+        let calls = pods
+            .iter()
+            .map(|(pod, uid)| self.evict_one(n, pod, uid, pods, deadline));
+        let mut evicted = Vec::new();
+        let mut first_stop = None;
+        for r in futures::future::join_all(calls).await {
+            match r {
+                Ok(Some(e)) => evicted.push(e),
+                Ok(None) => {}
+                Err(stop) => {
+                    first_stop.get_or_insert(stop);
                 }
             }
         }
-        // Wait until every evicted pod is gone (404, or a new pod under the same name).
+        if let Some(stop) = first_stop {
+            return Err(stop);
+        }
+        if evicted.is_empty() {
+            return Ok((0, None));
+        }
+        self.evicted
+            .borrow_mut()
+            .extend(evicted.iter().map(|e| e.uid.clone()));
+        // Wait until every evicted pod is gone (its UID no longer on the node): one list of
+        // the node's pods per poll.
         let deadline = Instant::now() + self.opts.timeout;
         let moved = evicted.len();
-        for (ns, name, uid, first, attempts) in evicted {
-            loop {
-                self.check_cancel(&n.name, phase)?;
-                let now = drain::pod_uid(self.conn, &ns, &name)
-                    .await
-                    .map_err(|e| Stop::api(&n.name, phase, e))?;
-                if now.as_deref() != Some(uid.as_str()) {
-                    break;
-                }
-                if Instant::now() >= deadline {
-                    return Err(Stop {
-                        node: Some(n.name.clone()),
-                        phase,
-                        pod: Some(format!("{ns}/{name}")),
-                        pdb: None,
-                        reason: format!(
-                            "pod {ns}/{name} was evicted but is still there after --timeout {}s; \
-                             look at its finalizers and its node's kubelet",
-                            self.opts.timeout.as_secs()
-                        ),
-                        api_error: false,
-                    });
-                }
-                self.sleep(self.opts.poll).await;
+        let mut pause = FIRST_POLL;
+        loop {
+            self.check_cancel(&n.name, phase)?;
+            let now = drain::pods_on_node(self.conn, &n.name)
+                .await
+                .map_err(|e| Stop::api(&n.name, phase, e))?;
+            let uids: BTreeSet<&str> = now.iter().map(|p| p.uid.as_str()).collect();
+            let (gone, still): (Vec<Evicted>, Vec<Evicted>) = evicted
+                .into_iter()
+                .partition(|e| !uids.contains(e.uid.as_str()));
+            for e in gone {
+                self.emit(&RotateEvent::Evicted {
+                    node: n.name.clone(),
+                    namespace: e.pod.namespace,
+                    pod: e.pod.name,
+                    attempts: e.attempts,
+                    took_ms: millis(e.first.elapsed()),
+                });
             }
-            (self.emit)(&RotateEvent::Evicted {
-                node: n.name.clone(),
-                namespace: ns,
-                pod: name,
-                attempts,
-                took_ms: millis(first.elapsed()),
-            });
+            if still.is_empty() {
+                return Ok((moved, Some(now)));
+            }
+            evicted = still;
+            if Instant::now() >= deadline {
+                let pod = &evicted[0].pod;
+                return Err(Stop {
+                    node: Some(n.name.clone()),
+                    phase,
+                    pod: Some(pod.to_string()),
+                    pdb: None,
+                    reason: format!(
+                        "pod {pod} was evicted but is still there after --timeout {}s; look at \
+                         its finalizers and its node's kubelet",
+                        self.opts.timeout.as_secs()
+                    ),
+                    api_error: false,
+                });
+            }
+            self.pause(&mut pause).await;
         }
-        Ok(moved)
+    }
+
+    /// One pod's eviction, retried while refused until `deadline`. None when it was already
+    /// gone (404, or its name now belongs to a successor).
+    async fn evict_one(
+        &self,
+        n: &PlannedNode,
+        pod: &PodRef,
+        uid: &str,
+        all: &[(PodRef, String)],
+        deadline: Instant,
+    ) -> Result<Option<Evicted>, Stop> {
+        let phase = Some(Phase::Cordoned);
+        let first = Instant::now();
+        let mut attempts = 0u32;
+        let mut backoff = Duration::from_millis(200);
+        let mut reported = false;
+        loop {
+            self.check_cancel(&n.name, phase)?;
+            attempts += 1;
+            let answer = drain::evict(
+                self.conn,
+                &pod.namespace,
+                &pod.name,
+                uid,
+                self.opts.grace_period,
+            )
+            .await
+            .map_err(|e| Stop::api(&n.name, phase, e))?;
+            let (code, message, pdb, retry_after) = match answer {
+                Eviction::Accepted => {
+                    return Ok(Some(Evicted {
+                        pod: pod.clone(),
+                        uid: uid.to_string(),
+                        first,
+                        attempts,
+                    }));
+                }
+                Eviction::Gone => return Ok(None),
+                Eviction::Refused {
+                    code,
+                    message,
+                    pdb,
+                    retry_after,
+                } => (code, message, pdb, retry_after),
+            };
+            if message.contains("more than one PodDisruptionBudget") {
+                // Never allowed while both exist: waiting for --drain-timeout would only delay
+                // the same answer.
+                return Err(self.two_pdbs(n, pod, &message).await);
+            }
+            // A PDB just created or changed: the disruption controller has not computed it
+            // yet. Not a refusal by the budget; Retry-After says when.
+            let unobserved = message.contains("still being processed");
+            let by_policy = pdb.is_some();
+            let pdb = pdb.or_else(|| self.planned_pdb(n, &pod.namespace, &pod.name));
+            if by_policy && !reported {
+                reported = true;
+                let message = if unobserved {
+                    unobserved_message(pdb.as_deref(), retry_after, &message)
+                } else {
+                    message.clone()
+                };
+                self.emit(&RotateEvent::Blocked {
+                    node: n.name.clone(),
+                    namespace: pod.namespace.clone(),
+                    pod: pod.name.clone(),
+                    pdb: pdb.clone(),
+                    reason: BlockReason::PdbAllowsNone,
+                    message,
+                    retry_after_secs: retry_after,
+                    waited_ms: millis(first.elapsed()),
+                });
+            } else if !by_policy {
+                crate::log::debug(format_args!("evict {pod}: {code} {message}; retrying"));
+            }
+            if Instant::now() >= deadline {
+                let left: Vec<String> = all.iter().map(|(p, _)| p.to_string()).collect();
+                let why = match &pdb {
+                    Some(b) => format!("PodDisruptionBudget {b} still refuses"),
+                    None => format!("the API server still refuses ({code})"),
+                };
+                return Err(Stop {
+                    node: Some(n.name.clone()),
+                    phase,
+                    pod: Some(pod.to_string()),
+                    pdb,
+                    reason: format!(
+                        "node {} not drained after --drain-timeout {}s: {why} the eviction of \
+                         {pod} ({message}); pods being evicted from it: {}",
+                        n.name,
+                        self.opts.drain_timeout.as_secs(),
+                        left.join(", ")
+                    ),
+                    api_error: false,
+                });
+            }
+            // Retried soon at first (a PDB frees up as soon as a replacement is Ready), then
+            // less often; never past the deadline, never sooner than the server asks.
+            let wait = retry_after
+                .map(Duration::from_secs)
+                .unwrap_or(backoff)
+                .min(deadline.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(50));
+            self.sleep(wait).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
     }
 
     /// The stop for an eviction refused because several PDBs select the pod (500), naming them.
-    async fn two_pdbs(&mut self, n: &PlannedNode, pod: &PodRef, message: &str) -> Stop {
+    async fn two_pdbs(&self, n: &PlannedNode, pod: &PodRef, message: &str) -> Stop {
         let phase = Some(Phase::Cordoned);
         let names = match drain::pdbs_selecting(self.conn, &pod.namespace, &pod.name).await {
             Ok(names) if !names.is_empty() => names,
@@ -626,7 +906,7 @@ impl Runner<'_> {
         } else {
             format!("PodDisruptionBudgets {}", names.join(" and "))
         };
-        (self.emit)(&RotateEvent::Blocked {
+        self.emit(&RotateEvent::Blocked {
             node: n.name.clone(),
             namespace: pod.namespace.clone(),
             pod: pod.name.clone(),
@@ -651,17 +931,20 @@ impl Runner<'_> {
 
     /// The PDB the plan predicted for a pod, for messages when the API names none.
     fn planned_pdb(&self, n: &PlannedNode, ns: &str, name: &str) -> Option<String> {
+        let names = |b: &Blocker| {
+            (!b.pdbs.is_empty() && b.pods.iter().any(|p| p.namespace == ns && p.name == name))
+                .then(|| b.pdbs.join(", "))
+        };
         n.blockers
             .iter()
-            .find(|b| {
-                !b.pdbs.is_empty() && b.pods.iter().any(|p| p.namespace == ns && p.name == name)
-            })
-            .map(|b| b.pdbs.join(", "))
+            .find_map(names)
+            .or_else(|| self.late_pdbs.borrow().iter().find_map(names))
     }
 
     /// Waits until the deleted node `n` is gone (Karpenter's finalizer removed it).
     async fn wait_node_gone(&self, n: &PlannedNode, phase: Option<Phase>) -> Result<(), Stop> {
         let deadline = Instant::now() + self.opts.timeout;
+        let mut pause = FIRST_POLL;
         loop {
             self.check_cancel(&n.name, phase)?;
             let node = drain::get_node(self.conn, &n.name)
@@ -682,21 +965,19 @@ impl Runner<'_> {
                     ),
                 ));
             }
-            self.sleep(self.opts.poll).await;
+            self.pause(&mut pause).await;
         }
     }
 
     /// A Ready, schedulable node of `n`'s pool at the target that was not being rotated.
-    async fn replacement(
+    fn replacement(
         &self,
         n: &PlannedNode,
         old: &BTreeSet<&str>,
-    ) -> Result<Option<(String, String)>, Stop> {
-        let nodes = drain::list_nodes(self.conn)
-            .await
-            .map_err(|e| Stop::api(&n.name, Some(Phase::Deleted), e))?;
-        Ok(nodes
-            .into_iter()
+        nodes: &[NodeModel],
+    ) -> Option<(String, String)> {
+        nodes
+            .iter()
             .filter(|x| {
                 x.pool == n.pool
                     && !old.contains(x.name.as_str())
@@ -707,10 +988,12 @@ impl Runner<'_> {
             })
             // The newest: most likely the one launched for the evicted pods.
             .max_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)))
-            .map(|x| (x.name, x.kubelet_version)))
+            .map(|x| (x.name.clone(), x.kubelet_version.clone()))
     }
 
-    /// Waits until every workload whose pods left `n` has its Ready replicas back.
+    /// Waits until every workload whose pods left `n` is available again: from a fresh pod
+    /// list, its Ready pods that are not terminating and not among the evicted reach what it
+    /// had before the drain (at most its desired replicas).
     async fn wait_workloads(
         &self,
         n: &PlannedNode,
@@ -729,36 +1012,267 @@ impl Runner<'_> {
             .collect();
         let deadline = Instant::now() + self.opts.timeout;
         for w in workloads {
+            // Normally recorded before the drain; a node resumed past it gets one now.
+            let known = self.baselines.borrow().get(w).cloned();
+            let b = match known {
+                Some(b) => b,
+                None => {
+                    let b = self.baseline(w, &n.name, false).await?;
+                    self.baselines.borrow_mut().insert(w.clone(), b.clone());
+                    b
+                }
+            };
+            let (Some(spec), Some(target)) = (&b.spec, b.target()) else {
+                continue;
+            };
+            if b.verified {
+                continue;
+            }
+            let mut pause = FIRST_POLL;
             loop {
                 self.check_cancel(&n.name, phase)?;
-                let now = drain::get_workload(self.conn, w.kind, &w.namespace, &w.name)
-                    .await
-                    .map_err(|e| Stop::api(&n.name, phase, e))?;
-                let (ready, want) = match &now {
-                    None => break,
-                    Some(x) => (x.ready_replicas.unwrap_or(0), x.replicas.unwrap_or(0)),
-                };
-                if ready >= want {
+                let now = self.available(w, spec, &n.name, phase).await?;
+                if now >= target {
+                    if let Some(b) = self.baselines.borrow_mut().get_mut(w) {
+                        b.verified = true;
+                    }
                     break;
                 }
                 if Instant::now() >= deadline {
+                    let had = match b.before {
+                        Some(before) => format!("it had {before} before the drain"),
+                        None => "its desired replicas".to_string(),
+                    };
                     return Err(Stop::at(
                         &n.name,
                         phase,
                         format!(
-                            "{} has {ready} of {want} replicas Ready after --timeout {}s; its \
-                             evicted pods have not come back (`kup workloads` shows where they \
-                             can run)",
+                            "{} has {now} Ready pod(s) of the {target} it needs ({had}) after \
+                             --timeout {}s; its evicted pods have not come back (`kup \
+                             workloads` shows where they can run)",
                             super::plan::workload_label(w),
                             self.opts.timeout.as_secs()
                         ),
                     ));
                 }
-                self.sleep(self.opts.poll).await;
+                self.pause(&mut pause).await;
             }
         }
         Ok(labels)
     }
+}
+
+/// Managed node groups: EKS replaces the nodes (new ones first, then the old ones drained
+/// through the Eviction API, `maxUnavailable` at a time); kup starts the update (or follows
+/// the one in progress), waits for it, then verifies like a batch: the group's nodes Ready at
+/// the target, the old ones gone, the evicted workloads available again. Nothing is marked on
+/// the nodes: EKS's update is the state a second run resumes from.
+impl Runner<'_> {
+    async fn node_group(&self, g: &NodeGroupStep, done: &mut Vec<NodeResult>) -> Result<(), Stop> {
+        let first = g.nodes.first().map(|n| n.name.as_str()).unwrap_or(&g.name);
+        self.check_cancel(first, None)?;
+        let Some(eks) = &self.opts.eks else {
+            return Err(Stop::at(
+                first,
+                None,
+                format!("node group {}: no EKS client to update it", g.name),
+            ));
+        };
+        if let Some(ask) = self.opts.step
+            && !ask(&format!("node group {} (through EKS)", g.name))
+        {
+            return Err(Stop::at(
+                first,
+                None,
+                "stopped before this node group (--step)".into(),
+            ));
+        }
+        let started = Instant::now();
+        let progress: Vec<Progress> = g
+            .nodes
+            .iter()
+            .map(|_| Progress {
+                phase: None,
+                already_cordoned: false,
+                started,
+                moved: 0,
+                late: BTreeSet::new(),
+            })
+            .collect();
+        self.baselines_before(&g.nodes, &progress).await?;
+        let api = |e| Stop::api(first, None, e);
+
+        // An update in progress (an earlier run killed while following it, or someone else's)
+        // is followed rather than refused with ResourceInUseException.
+        let in_progress = if g.in_progress {
+            self.update_in_progress(eks, &g.name, first).await?
+        } else {
+            None
+        };
+        let resumed = in_progress.is_some();
+        let id = match in_progress {
+            Some(id) => id,
+            None => eks
+                .update_nodegroup_version(&g.name, &g.to)
+                .await
+                .map_err(api)?,
+        };
+        self.emit(&RotateEvent::NodegroupUpdate {
+            nodegroup: g.name.clone(),
+            update_id: id.clone(),
+            version: g.to.clone(),
+            nodes: g.nodes.iter().map(|n| n.name.clone()).collect(),
+            resumed,
+        });
+
+        // EKS replaces max_unavailable nodes per wave; each wave gets --timeout.
+        let waves = g.nodes.len().div_ceil(g.max_unavailable.max(1) as usize) as u32;
+        let deadline = started + self.opts.timeout * (waves + 1);
+        let mut pause = FIRST_POLL;
+        loop {
+            self.check_cancel(first, None)?;
+            let update = eks.describe_update(&g.name, &id).await.map_err(api)?;
+            match update.status.as_str() {
+                "Successful" => break,
+                "Failed" | "Cancelled" => {
+                    return Err(Stop::at(
+                        first,
+                        None,
+                        format!(
+                            "EKS update {id} of node group {} {}: {}; fix the cause (a \
+                             PodDisruptionBudget that never allows the eviction, say), then run \
+                             kup rotate again: it starts a new update",
+                            g.name,
+                            update.status.to_lowercase(),
+                            if update.errors.is_empty() {
+                                "no error given".to_string()
+                            } else {
+                                update.errors.join("; ")
+                            }
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            if Instant::now() >= deadline {
+                return Err(Stop::at(
+                    first,
+                    None,
+                    format!(
+                        "EKS update {id} of node group {} is still {} after {}s; EKS goes on \
+                         by itself: run kup rotate again to follow it",
+                        g.name,
+                        update.status,
+                        (deadline - started).as_secs()
+                    ),
+                ));
+            }
+            self.pause(&mut pause).await;
+        }
+
+        // The update says Successful: the old nodes gone, the group's nodes Ready at the target.
+        let old: BTreeSet<&str> = g.nodes.iter().map(|n| n.name.as_str()).collect();
+        let mut pause = FIRST_POLL;
+        let replacements = loop {
+            self.check_cancel(first, None)?;
+            let all = drain::list_nodes(self.conn).await.map_err(api)?;
+            let group: Vec<&NodeModel> = all.iter().filter(|x| x.pool == g.nodes[0].pool).collect();
+            let left: Vec<&str> = group
+                .iter()
+                .filter(|x| old.contains(x.name.as_str()))
+                .map(|x| x.name.as_str())
+                .collect();
+            let ready = group.iter().all(|x| {
+                x.ready == Some(true)
+                    && !x.deleting
+                    && at_target(&x.kubelet_version, &self.plan.target)
+            });
+            if left.is_empty() && ready && !group.is_empty() {
+                break group
+                    .iter()
+                    .map(|x| (x.name.clone(), x.kubelet_version.clone()))
+                    .collect::<Vec<_>>();
+            }
+            if Instant::now() >= deadline {
+                return Err(Stop::at(
+                    first,
+                    None,
+                    format!(
+                        "EKS reports update {id} of node group {} successful, but after the \
+                         wait {} old node(s) remain ({}) or its nodes are not all Ready at {}",
+                        g.name,
+                        left.len(),
+                        left.join(", "),
+                        self.plan.target.minor_str()
+                    ),
+                ));
+            }
+            self.pause(&mut pause).await;
+        };
+
+        // The evicted workloads, back to what they had.
+        let verify = Instant::now();
+        for n in &g.nodes {
+            let workloads = self.wait_workloads(n, None, &BTreeSet::new()).await?;
+            self.emit(&RotateEvent::Verified {
+                node: n.name.clone(),
+                workloads,
+                took_ms: millis(verify.elapsed()),
+            });
+        }
+        for (i, n) in g.nodes.iter().enumerate() {
+            // Pair old and new nodes in order, for the summary table.
+            let new = replacements.get(i % replacements.len().max(1));
+            done.push(NodeResult {
+                name: n.name.clone(),
+                old_kubelet: n.kubelet.clone(),
+                new_kubelet: new.map(|(_, k)| k.clone()),
+                replacement: new.map(|(name, _)| name.clone()),
+                pods_moved: n.pods.len(),
+                took: started.elapsed(),
+                action: ReplaceAction::UpdateNodeGroup,
+                message: format!("replaced by EKS update {id} of node group {}", g.name),
+            });
+        }
+        self.emit(&RotateEvent::NodegroupUpdated {
+            nodegroup: g.name.clone(),
+            update_id: id,
+            replacements: replacements.into_iter().map(|(n, _)| n).collect(),
+            took_ms: millis(started.elapsed()),
+        });
+        Ok(())
+    }
+
+    /// The id of the group's update in progress, if any (newest first).
+    async fn update_in_progress(
+        &self,
+        eks: &crate::cluster::eks::Eks,
+        group: &str,
+        node: &str,
+    ) -> Result<Option<String>, Stop> {
+        let ids = eks
+            .nodegroup_updates(group)
+            .await
+            .map_err(|e| Stop::api(node, None, e))?;
+        for id in ids {
+            let u = eks
+                .describe_update(group, &id)
+                .await
+                .map_err(|e| Stop::api(node, None, e))?;
+            if u.status == "InProgress" {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// An accepted eviction, waited on until the pod is gone.
+struct Evicted {
+    pod: PodRef,
+    uid: String,
+    first: Instant,
+    attempts: u32,
 }
 
 /// The 429 for a PDB the disruption controller has not processed yet: not the budget refusing.

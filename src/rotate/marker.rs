@@ -1,5 +1,7 @@
 //! The rotation marker kup writes on every node it touches, `kup.dev/rotation: RUNID/PHASE`, so
-//! that a second run (or `--abort`) knows what an interrupted one did. Pure: parse and format.
+//! that a second run (or `--abort`) knows what an interrupted one did. A node someone else had
+//! already cordoned when kup marked it carries `RUNID/PHASE/already-cordoned`, so `--abort`
+//! leaves that cordon alone. Pure: parse and format.
 
 use std::fmt;
 
@@ -52,12 +54,19 @@ impl fmt::Display for Phase {
 pub struct Marker {
     pub run_id: String,
     pub phase: Phase,
+    /// The node was already cordoned (not by kup) when kup marked it: kup must not uncordon it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_cordoned: bool,
 }
+
+/// The third part of a marker on a node kup found cordoned.
+const ALREADY_CORDONED: &str = "already-cordoned";
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unreadable rotation marker {value:?} (annotation {ROTATION_ANNOTATION}): expected \
-     RUNID/PHASE with PHASE one of cordoned, drained, deleted, verified"
+     RUNID/PHASE or RUNID/PHASE/already-cordoned with PHASE one of cordoned, drained, deleted, \
+     verified"
 )]
 pub struct MarkerError {
     pub value: String,
@@ -68,24 +77,47 @@ impl Marker {
         Marker {
             run_id: run_id.into(),
             phase,
+            already_cordoned: false,
         }
     }
 
-    /// `RUNID/PHASE`. The run id is everything before the last `/`, so ids may not contain one
-    /// but need not be anything in particular; an empty run id is refused.
+    /// The same marker, saying whether the node was cordoned before kup marked it.
+    pub fn already_cordoned(mut self, yes: bool) -> Marker {
+        self.already_cordoned = yes;
+        self
+    }
+
+    /// The same run and cordon origin at another phase.
+    pub fn at(&self, phase: Phase) -> Marker {
+        Marker {
+            phase,
+            ..self.clone()
+        }
+    }
+
+    /// `RUNID/PHASE` or `RUNID/PHASE/already-cordoned`. Run ids may not contain `/` but need
+    /// not be anything in particular; an empty run id is refused.
     pub fn parse(value: &str) -> Result<Marker, MarkerError> {
         let err = || MarkerError {
             value: value.to_string(),
         };
-        let (run_id, phase) = value.trim().rsplit_once('/').ok_or_else(err)?;
+        let mut parts = value.trim().split('/');
+        let (Some(run_id), Some(phase)) = (parts.next(), parts.next()) else {
+            return Err(err());
+        };
+        let already_cordoned = match parts.next() {
+            None => false,
+            Some(ALREADY_CORDONED) => true,
+            Some(_) => return Err(err()),
+        };
+        if parts.next().is_some() || run_id.is_empty() {
+            return Err(err());
+        }
         let phase = Phase::ALL
             .into_iter()
             .find(|p| p.as_str() == phase)
             .ok_or_else(err)?;
-        if run_id.is_empty() || run_id.contains('/') {
-            return Err(err());
-        }
-        Ok(Marker::new(run_id, phase))
+        Ok(Marker::new(run_id, phase).already_cordoned(already_cordoned))
     }
 
     /// The marker a node carries, if any: None when absent, Some(Err) when unreadable.
@@ -96,10 +128,14 @@ impl Marker {
     }
 }
 
-/// The annotation value, `RUNID/PHASE`.
+/// The annotation value, `RUNID/PHASE[/already-cordoned]`.
 impl fmt::Display for Marker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.run_id, self.phase)
+        write!(f, "{}/{}", self.run_id, self.phase)?;
+        if self.already_cordoned {
+            write!(f, "/{ALREADY_CORDONED}")?;
+        }
+        Ok(())
     }
 }
 
@@ -111,8 +147,19 @@ mod tests {
     fn markers_round_trip() {
         for phase in Phase::ALL {
             let m = Marker::new("r-20261124-0551", phase);
-            assert_eq!(Marker::parse(&m.to_string()), Ok(m));
+            assert_eq!(Marker::parse(&m.to_string()), Ok(m.clone()));
+            let pre = m.already_cordoned(true);
+            assert_eq!(
+                pre.to_string(),
+                format!("r-20261124-0551/{phase}/already-cordoned")
+            );
+            assert_eq!(Marker::parse(&pre.to_string()), Ok(pre));
         }
+        let m = Marker::parse("r1/cordoned/already-cordoned").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            m.at(Phase::Verified).to_string(),
+            "r1/verified/already-cordoned"
+        );
     }
 
     #[test]
@@ -126,6 +173,9 @@ mod tests {
             "run/evicted",
             "a/b/cordoned",
             "run/Cordoned",
+            "run/cordoned/",
+            "run/cordoned/yes",
+            "run/cordoned/already-cordoned/x",
         ] {
             let e = Marker::parse(bad);
             assert!(e.is_err(), "{bad:?} parsed as {e:?}");

@@ -9,7 +9,8 @@ pub mod plan;
 pub use event::RotateEvent;
 pub use marker::{Marker, MarkerError, Phase, ROTATION_ANNOTATION};
 pub use plan::{
-    AbortNode, AbortPlan, Batch, BlockReason, Blocker, MaxUnavailable, MaxUnavailableError, Mode,
-    PlanError, PlanOptions, PlanSummary, PlannedNode, PlannedPod, PodRef, ReplaceAction,
-    Replacement, RotatePlan, SkippedNode, WorkloadRef, abort_plan, plan,
+    AbortNode, AbortPlan, Batch, BlockReason, Blocker, EksNodeGroup, MaxUnavailable,
+    MaxUnavailableError, Mode, NodeGroupStep, PlanError, PlanOptions, PlanSummary, PlannedNode,
+    PlannedPod, PodRef, ReplaceAction, Replacement, RotatePlan, SkippedNode, WorkloadRef,
+    abort_plan, plan,
 };

@@ -133,6 +133,23 @@ pub struct PlanOptions {
     /// Evict pods using emptyDir (their data is lost).
     pub delete_emptydir_data: bool,
     pub mode: Mode,
+    /// Managed node groups EKS can move (read through the EKS API): their lagging nodes are
+    /// replaced by UpdateNodegroupVersion rather than left drained. Empty without EKS.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub eks_node_groups: Vec<EksNodeGroup>,
+}
+
+/// A managed node group as `kup rotate` needs it from EKS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EksNodeGroup {
+    pub name: String,
+    /// Its version (`1.24`), as EKS says.
+    pub version: Option<String>,
+    /// How many nodes EKS replaces at once (its update config).
+    pub max_unavailable: u32,
+    /// ACTIVE, UPDATING (an update in progress: followed, not started again), ...
+    pub status: String,
 }
 
 impl Default for PlanOptions {
@@ -146,6 +163,7 @@ impl Default for PlanOptions {
             force: false,
             delete_emptydir_data: false,
             mode: Mode::Replace,
+            eks_node_groups: Vec::new(),
         }
     }
 }
@@ -181,6 +199,8 @@ pub enum BlockReason {
     PdbAllowsNone,
     /// Two or more PDBs select the pod: the API answers every eviction with 500.
     MultiplePdbs,
+    /// A managed node group whose update would replace more nodes at once than `--batch`.
+    NodeGroupMaxUnavailable,
     /// A wildcard toleration: evicted pods are scheduled back onto the cordoned node.
     WildcardToleration,
     /// An explicit toleration of `node.kubernetes.io/unschedulable`: the same, on purpose.
@@ -197,6 +217,7 @@ impl BlockReason {
             BlockReason::DoNotDisrupt => "do-not-disrupt",
             BlockReason::PdbAllowsNone => "pdb-allows-none",
             BlockReason::MultiplePdbs => "multiple-pdbs",
+            BlockReason::NodeGroupMaxUnavailable => "node-group-max-unavailable",
             BlockReason::WildcardToleration => "wildcard-toleration",
             BlockReason::ToleratesCordon => "tolerates-cordon",
             BlockReason::Stranded => "stranded",
@@ -235,6 +256,9 @@ pub struct WorkloadRef {
 pub struct PlannedPod {
     pub namespace: String,
     pub name: String,
+    /// The pod's UID when planned: its eviction carries it as a precondition, so a same-named
+    /// successor is never evicted in its place.
+    pub uid: String,
     /// Its controller (`ReplicaSet/nginx-6b7f`); None for a bare pod.
     pub owner: Option<OwnerRef>,
     /// The workload to wait for after the eviction, when kup read it.
@@ -269,6 +293,8 @@ pub enum ReplaceAction {
     LeaveDrained,
     /// `--mode cordon`: leave it cordoned, pods in place.
     LeaveCordoned,
+    /// A managed node group's node: EKS replaces it (UpdateNodegroupVersion), kup follows.
+    UpdateNodeGroup,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -299,6 +325,23 @@ pub struct PlannedNode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Batch {
+    pub nodes: Vec<PlannedNode>,
+}
+
+/// A managed node group moved by EKS: one UpdateNodegroupVersion for all its lagging nodes,
+/// which EKS replaces `max_unavailable` at a time (new nodes first, then drains the old ones
+/// through the Eviction API).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeGroupStep {
+    pub name: String,
+    /// The group's version now and the one it moves to (the control plane's minor).
+    pub from: Option<String>,
+    pub to: String,
+    pub max_unavailable: u32,
+    /// An update is already in progress (an earlier run, or someone else): followed.
+    pub in_progress: bool,
+    /// Its lagging nodes, with the pods EKS will evict and what the plan predicts for them.
     pub nodes: Vec<PlannedNode>,
 }
 
@@ -336,13 +379,20 @@ pub struct RotatePlan {
     /// `min(--batch, --max-unavailable)`.
     pub effective_batch: usize,
     pub batches: Vec<Batch>,
+    /// Managed node groups EKS moves, after the batches.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub node_groups: Vec<NodeGroupStep>,
     pub summary: PlanSummary,
     pub skipped: Vec<SkippedNode>,
 }
 
 impl RotatePlan {
+    /// Every planned node: the batches', then the node groups'.
     pub fn nodes(&self) -> impl Iterator<Item = &PlannedNode> {
-        self.batches.iter().flat_map(|b| &b.nodes)
+        self.batches
+            .iter()
+            .flat_map(|b| &b.nodes)
+            .chain(self.node_groups.iter().flat_map(|g| &g.nodes))
     }
 
     pub fn blockers(&self) -> impl Iterator<Item = &Blocker> {
@@ -467,6 +517,8 @@ pub fn plan(
                 continue;
             }
             Some(Ok(m)) if m.phase == Phase::Verified => {
+                // Deleted nodes are gone; a verified node still here was left cordoned and
+                // drained (node group, no pool, --mode drain) for the user to replace.
                 skipped.push(skip(
                     node,
                     format!("already rotated by run {} (verified)", m.run_id),
@@ -540,17 +592,23 @@ pub fn plan(
         .map_or(opts.batch, |m| opts.batch.min(m.resolve(total)))
         .max(1);
 
-    let ctx = Context::new(snapshot, target, &chosen);
-    let planned: Vec<PlannedNode> = chosen.iter().map(|c| ctx.plan_node(c, opts)).collect();
+    let ctx = Context::new(snapshot, target, &chosen, opts);
+    let mut planned: Vec<PlannedNode> = chosen.iter().map(|c| ctx.plan_node(c, opts)).collect();
+    let node_groups = ctx.node_group_steps(&mut planned, effective_batch);
 
+    // Counted over every planned node, the node groups' included.
+    let every: Vec<&PlannedNode> = planned
+        .iter()
+        .chain(node_groups.iter().flat_map(|g| &g.nodes))
+        .collect();
     let mut summary = PlanSummary {
-        nodes: planned.len(),
-        resumed: planned.iter().filter(|n| n.resume.is_some()).count(),
-        evictions: planned.iter().map(|n| n.pods.len()).sum(),
+        nodes: every.len(),
+        resumed: every.iter().filter(|n| n.resume.is_some()).count(),
+        evictions: every.iter().map(|n| n.pods.len()).sum(),
         up_to_date,
         ..PlanSummary::default()
     };
-    for b in planned.iter().flat_map(|n| &n.blockers) {
+    for b in every.iter().flat_map(|n| &n.blockers) {
         if b.blocking {
             summary.blocking += 1;
         } else {
@@ -562,7 +620,7 @@ pub fn plan(
         .chunks(effective_batch)
         .map(|c| Batch { nodes: c.to_vec() })
         .collect();
-    summary.batches = batches.len();
+    summary.batches = batches.len() + node_groups.len();
     skipped.sort_by(|a: &SkippedNode, b| a.name.cmp(&b.name));
     Ok(RotatePlan {
         api_version: "kup/v1",
@@ -571,6 +629,7 @@ pub fn plan(
         options: opts.clone(),
         effective_batch,
         batches,
+        node_groups,
         summary,
         skipped,
     })
@@ -622,6 +681,8 @@ struct Context<'a> {
     pools: HashMap<&'a PoolRef, &'a Pool>,
     /// Nodes this plan takes away (cordoned, then drained or deleted).
     rotated: BTreeSet<&'a str>,
+    /// Managed node groups EKS moves to the target (so they launch replacements).
+    updating: BTreeMap<&'a str, &'a EksNodeGroup>,
 }
 
 /// The taint the node controller puts on a cordoned node.
@@ -634,8 +695,39 @@ fn unschedulable_taint() -> Taint {
 }
 
 impl<'a> Context<'a> {
-    fn new(snapshot: &'a Snapshot, target: &'a Version, chosen: &[Chosen<'a>]) -> Self {
+    fn new(
+        snapshot: &'a Snapshot,
+        target: &'a Version,
+        chosen: &[Chosen<'a>],
+        opts: &'a PlanOptions,
+    ) -> Self {
+        Self::rotating(
+            snapshot,
+            target,
+            chosen.iter().map(|c| c.node.name.as_str()).collect(),
+            opts,
+        )
+    }
+
+    fn rotating(
+        snapshot: &'a Snapshot,
+        target: &'a Version,
+        rotated: BTreeSet<&'a str>,
+        opts: &'a PlanOptions,
+    ) -> Self {
+        // EKS moves a node group only to the cluster's own version, and only in replace mode.
+        let at_control_plane = crate::version::control_plane_version(&snapshot.control_plane)
+            .is_ok_and(|cp| cp.minor_str() == target.minor_str());
+        let updating = if opts.mode == Mode::Replace && at_control_plane {
+            opts.eks_node_groups
+                .iter()
+                .map(|g| (g.name.as_str(), g))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         Context {
+            updating,
             snapshot,
             target,
             workloads: snapshot
@@ -644,7 +736,7 @@ impl<'a> Context<'a> {
                 .map(|w| ((w.namespace.as_str(), w.kind, w.name.as_str()), w))
                 .collect(),
             pools: snapshot.pools.iter().map(|p| (&p.pool, p)).collect(),
-            rotated: chosen.iter().map(|c| c.node.name.as_str()).collect(),
+            rotated,
         }
     }
 
@@ -685,11 +777,16 @@ impl<'a> Context<'a> {
 
     /// Somewhere its pods can run once every rotated node is gone: a Karpenter pool that fits
     /// (it launches nodes for pending pods), or a remaining schedulable, Ready node that fits.
-    /// Managed node groups do not count as launching: kup leaves their nodes cordoned.
+    /// Managed node groups count as launching only when EKS moves them (UpdateNodegroupVersion
+    /// starts new nodes first); otherwise kup leaves their nodes cordoned.
     fn has_home(&self, placement: &Placement) -> bool {
         let launches = self.snapshot.pools.iter().any(|pool| {
-            matches!(pool.pool.kind, PoolKind::NodePool | PoolKind::Provisioner)
-                && fits_pool(placement, pool)
+            let launching = match pool.pool.kind {
+                PoolKind::NodePool | PoolKind::Provisioner => true,
+                PoolKind::NodeGroup => self.updating.contains_key(pool.pool.name.as_str()),
+                PoolKind::None => false,
+            };
+            launching && fits_pool(placement, pool)
         });
         launches
             || self.snapshot.nodes.iter().any(|n| {
@@ -729,6 +826,22 @@ impl<'a> Context<'a> {
                     crate::output::pool_label(&node.pool)
                 ),
             },
+            (Mode::Replace, PoolKind::NodeGroup)
+                if self.updating.contains_key(node.pool.name.as_str()) =>
+            {
+                Replacement {
+                    action: ReplaceAction::UpdateNodeGroup,
+                    message: format!(
+                        "managed node group {}: EKS replaces it (UpdateNodegroupVersion to \
+                         {target}: new nodes first, then the old ones drained through the \
+                         Eviction API, {} at a time)",
+                        node.pool.name,
+                        self.updating
+                            .get(node.pool.name.as_str())
+                            .map_or(1, |g| g.max_unavailable)
+                    ),
+                }
+            }
             (Mode::Replace, PoolKind::NodeGroup) => Replacement {
                 action: ReplaceAction::LeaveDrained,
                 message: format!(
@@ -754,6 +867,63 @@ impl<'a> Context<'a> {
                 ),
             },
         }
+    }
+
+    /// Takes the nodes EKS replaces out of `planned`, one step per node group. A group that
+    /// replaces more nodes at once than the batch allows gets a blocker on each node.
+    fn node_group_steps(
+        &self,
+        planned: &mut Vec<PlannedNode>,
+        effective_batch: usize,
+    ) -> Vec<NodeGroupStep> {
+        let mut steps: Vec<NodeGroupStep> = Vec::new();
+        let (moved, kept): (Vec<PlannedNode>, Vec<PlannedNode>) = std::mem::take(planned)
+            .into_iter()
+            .partition(|n| n.replacement.action == ReplaceAction::UpdateNodeGroup);
+        *planned = kept;
+        for mut n in moved {
+            let Some(g) = self.updating.get(n.pool.name.as_str()) else {
+                continue;
+            };
+            if g.max_unavailable as usize > effective_batch {
+                n.blockers.push(Blocker {
+                    reason: BlockReason::NodeGroupMaxUnavailable,
+                    node: n.name.clone(),
+                    pods: Vec::new(),
+                    pdbs: Vec::new(),
+                    workload: None,
+                    blocking: true,
+                    override_flag: None,
+                    message: format!(
+                        "managed node group {} replaces {} nodes at once (its maxUnavailable), \
+                         more than the {effective_batch} this run may disrupt: pass --batch {} \
+                         or lower it (`aws eks update-nodegroup-config --cluster-name {} \
+                         --nodegroup-name {} --update-config maxUnavailable={effective_batch}`)",
+                        g.name,
+                        g.max_unavailable,
+                        g.max_unavailable,
+                        self.snapshot
+                            .control_plane
+                            .cluster_name
+                            .as_deref()
+                            .unwrap_or("CLUSTER"),
+                        g.name
+                    ),
+                });
+            }
+            match steps.iter_mut().find(|s| s.name == g.name) {
+                Some(s) => s.nodes.push(n),
+                None => steps.push(NodeGroupStep {
+                    name: g.name.clone(),
+                    from: g.version.clone(),
+                    to: self.target.minor_str(),
+                    max_unavailable: g.max_unavailable,
+                    in_progress: g.status == "UPDATING",
+                    nodes: vec![n],
+                }),
+            }
+        }
+        steps
     }
 
     fn plan_node(&self, c: &Chosen<'a>, opts: &PlanOptions) -> PlannedNode {
@@ -805,10 +975,46 @@ impl<'a> Context<'a> {
             planned.push(PlannedPod {
                 namespace: p.namespace.clone(),
                 name: p.name.clone(),
+                uid: p.uid.clone(),
                 owner: p.owner.clone(),
                 workload,
             });
         }
+        self.workload_blockers(&node.name, by_workload, &mut blockers);
+        let mut notes = c.notes.clone();
+        if node.ready != Some(true) && !planned.is_empty() {
+            notes.push(
+                "not Ready: its kubelet may never confirm pod deletions, so evicted pods can \
+                 stay Terminating until they are force-deleted"
+                    .to_string(),
+            );
+        }
+        if node.unschedulable && c.resume.is_none() {
+            notes.push(
+                "already cordoned, not by kup: it stays cordoned whatever happens".to_string(),
+            );
+        }
+        PlannedNode {
+            name: node.name.clone(),
+            pool: node.pool.clone(),
+            kubelet: node.kubelet_version.clone(),
+            lagging: c.lagging,
+            resume: c.resume.clone(),
+            replacement: self.replacement(node, opts.mode),
+            pods: planned,
+            blockers,
+            notes,
+        }
+    }
+
+    /// Per-workload blockers, once per node naming all its pods there: a toleration that brings
+    /// evicted pods straight back, or no place left for them.
+    fn workload_blockers(
+        &self,
+        node: &str,
+        by_workload: BTreeMap<WorkloadRef, (&Workload, Vec<PodRef>)>,
+        blockers: &mut Vec<Blocker>,
+    ) {
         let cordon = unschedulable_taint();
         for (r, (w, pod_refs)) in by_workload {
             // A cordoned node still takes pods that tolerate its unschedulable taint (the
@@ -836,7 +1042,7 @@ impl<'a> Context<'a> {
                 };
                 blockers.push(Blocker {
                     reason,
-                    node: node.name.clone(),
+                    node: node.to_string(),
                     pods: pod_refs.clone(),
                     pdbs: Vec::new(),
                     workload: Some(r.clone()),
@@ -853,7 +1059,7 @@ impl<'a> Context<'a> {
             if !self.has_home(&w.placement) {
                 blockers.push(Blocker {
                     reason: BlockReason::Stranded,
-                    node: node.name.clone(),
+                    node: node.to_string(),
                     pods: pod_refs,
                     pdbs: Vec::new(),
                     workload: Some(r.clone()),
@@ -867,30 +1073,6 @@ impl<'a> Context<'a> {
                     ),
                 });
             }
-        }
-        let mut notes = c.notes.clone();
-        if node.ready != Some(true) && !planned.is_empty() {
-            notes.push(
-                "not Ready: its kubelet may never confirm pod deletions, so evicted pods can \
-                 stay Terminating until they are force-deleted"
-                    .to_string(),
-            );
-        }
-        if node.unschedulable && c.resume.is_none() {
-            notes.push(
-                "already cordoned, not by kup: it stays cordoned whatever happens".to_string(),
-            );
-        }
-        PlannedNode {
-            name: node.name.clone(),
-            pool: node.pool.clone(),
-            kubelet: node.kubelet_version.clone(),
-            lagging: c.lagging,
-            resume: c.resume.clone(),
-            replacement: self.replacement(node, opts.mode),
-            pods: planned,
-            blockers,
-            notes,
         }
     }
 
@@ -913,9 +1095,21 @@ impl<'a> Context<'a> {
             })
         });
         local_blockers(&node.name, p, missing_owner, pod_ref, workload, opts, out);
+        self.pdb_blockers(&node.name, p, pod_ref, workload, out);
+    }
+
+    /// Several PDBs selecting the pod (500 on every eviction), or one allowing no disruption now.
+    fn pdb_blockers(
+        &self,
+        node: &str,
+        p: &Pod,
+        pod_ref: &PodRef,
+        workload: Option<&WorkloadRef>,
+        out: &mut Vec<Blocker>,
+    ) {
         let blocker = |reason, blocking, flag, pdbs: Vec<String>, message: String| Blocker {
             reason,
-            node: node.name.clone(),
+            node: node.to_string(),
             pods: vec![pod_ref.clone()],
             pdbs,
             workload: workload.cloned(),
@@ -1046,7 +1240,11 @@ fn local_blockers(
 /// What the executor does with the pods it finds on a cordoned node just before it would call
 /// the node drained: the evictable ones to evict (planned or not), and the blockers of those the
 /// plan did not know about, judged by the same rules as the plan.
-pub fn late_pods(node: &str, pods: &[Pod], opts: &PlanOptions) -> (Vec<PodRef>, Vec<Blocker>) {
+pub fn late_pods(
+    node: &str,
+    pods: &[Pod],
+    opts: &PlanOptions,
+) -> (Vec<(PodRef, String)>, Vec<Blocker>) {
     let mut evict = Vec::new();
     let mut blockers = Vec::new();
     let mut pods: Vec<&Pod> = pods.iter().filter(|p| evictable(p)).collect();
@@ -1057,9 +1255,49 @@ pub fn late_pods(node: &str, pods: &[Pod], opts: &PlanOptions) -> (Vec<PodRef>, 
             name: p.name.clone(),
         };
         local_blockers(node, p, None, &pod_ref, None, opts, &mut blockers);
-        evict.push(pod_ref);
+        evict.push((pod_ref, p.uid.clone()));
     }
     (evict, blockers)
+}
+
+/// The plan's other predictions for pods that reached `node` after the plan was made, judged
+/// on the snapshot the plan was made from: several PDBs or one allowing no disruption (its
+/// status then), and per workload a toleration that brings them straight back or no place left
+/// for them. Pods of workloads the snapshot does not know get only `late_pods`' own checks.
+pub fn late_blockers(
+    snapshot: &Snapshot,
+    plan: &RotatePlan,
+    node: &str,
+    pods: &[Pod],
+) -> Vec<Blocker> {
+    let ctx = Context::rotating(
+        snapshot,
+        &plan.target,
+        plan.nodes().map(|n| n.name.as_str()).collect(),
+        &plan.options,
+    );
+    let mut blockers = Vec::new();
+    let mut by_workload: BTreeMap<WorkloadRef, (&Workload, Vec<PodRef>)> = BTreeMap::new();
+    let mut pods: Vec<&Pod> = pods.iter().filter(|p| evictable(p)).collect();
+    pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    for p in pods {
+        let pod_ref = PodRef {
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+        };
+        let top = ctx.top(p);
+        let workload = top.map(workload_ref);
+        ctx.pdb_blockers(node, p, &pod_ref, workload.as_ref(), &mut blockers);
+        if let (Some(w), Some(r)) = (top, workload) {
+            by_workload
+                .entry(r)
+                .or_insert_with(|| (w, Vec::new()))
+                .1
+                .push(pod_ref);
+        }
+    }
+    ctx.workload_blockers(node, by_workload, &mut blockers);
+    blockers
 }
 
 /// Whether `pdb` selects `pod`. policy/v1: an empty selector selects every pod of the
@@ -1119,8 +1357,11 @@ pub struct AbortNode {
     pub name: String,
     /// The raw marker value, as found (even when unreadable).
     pub marker: String,
-    /// Cordoned now: uncordon it. Either way, remove the marker.
+    /// Cordoned now, by kup: uncordon it. Either way, remove the marker.
     pub uncordon: bool,
+    /// Why a cordoned node stays cordoned (someone else cordoned it, or the marker is
+    /// unreadable so kup cannot tell).
+    pub keep_cordon: Option<String>,
 }
 
 /// Nodes carrying a rotation marker, sorted by name. Needs only the nodes (`--abort` reads
@@ -1143,10 +1384,23 @@ pub fn abort_plan(nodes: &[Node]) -> AbortPlan {
             ));
             continue;
         }
+        let keep_cordon = match Marker::parse(raw) {
+            _ if !node.unschedulable => None,
+            Ok(m) if m.already_cordoned => {
+                Some("it was already cordoned when kup marked it".to_string())
+            }
+            Ok(_) => None,
+            Err(_) => Some(
+                "its marker is unreadable, so kup cannot tell who cordoned it (`kubectl \
+                 uncordon` it if that was kup)"
+                    .to_string(),
+            ),
+        };
         out.nodes.push(AbortNode {
             name: node.name.clone(),
             marker: raw.clone(),
-            uncordon: node.unschedulable,
+            uncordon: node.unschedulable && keep_cordon.is_none(),
+            keep_cordon,
         });
     }
     out.nodes.sort_by(|a, b| a.name.cmp(&b.name));

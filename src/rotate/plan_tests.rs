@@ -850,24 +850,58 @@ fn abort_uncordons_what_kup_marked() {
             AbortNode {
                 name: P1.into(),
                 marker: "r1/cordoned".into(),
-                uncordon: true
+                uncordon: true,
+                keep_cordon: None,
             },
             AbortNode {
                 name: P2.into(),
                 marker: "r1/deleted".into(),
-                uncordon: true
+                uncordon: true,
+                keep_cordon: None,
             },
             AbortNode {
                 name: M2.into(),
                 marker: "junk".into(),
-                uncordon: false
+                uncordon: false,
+                keep_cordon: None,
             },
         ]
     );
     assert_eq!(a.skipped.len(), 1);
     assert_eq!(a.skipped[0].name, NP);
-    // legacy-worker-1 is cordoned too, but not by kup: left alone.
-    assert!(a.nodes.iter().all(|n| n.name != LEGACY));
+}
+
+#[test]
+fn abort_leaves_alone_cordons_kup_did_not_make() {
+    let mut s = cluster();
+    // legacy-worker-1 is cordoned, not by kup.
+    assert!(s.nodes.iter().any(|n| n.name == LEGACY && n.unschedulable));
+    let a = abort_plan(&s.nodes);
+    assert!(a.nodes.iter().all(|n| n.name != LEGACY), "{a:?}");
+    mark(&mut s, LEGACY, "r1/drained/already-cordoned");
+    mark(&mut s, P1, "junk");
+    for n in s.nodes.iter_mut() {
+        if n.name == P1 {
+            n.unschedulable = true;
+        }
+    }
+    let a = abort_plan(&s.nodes);
+    let legacy = a.nodes.iter().find(|n| n.name == LEGACY);
+    assert!(
+        legacy.is_some_and(|n| !n.uncordon
+            && n.keep_cordon
+                .as_deref()
+                .is_some_and(|k| k.contains("already cordoned"))),
+        "{a:?}"
+    );
+    let junk = a.nodes.iter().find(|n| n.name == P1);
+    assert!(
+        junk.is_some_and(|n| !n.uncordon
+            && n.keep_cordon
+                .as_deref()
+                .is_some_and(|k| k.contains("unreadable"))),
+        "{a:?}"
+    );
 }
 
 #[test]
@@ -899,4 +933,55 @@ fn the_plan_serialises_as_a_versioned_document() {
     assert_eq!(first["blockers"][0]["override"], serde_json::Value::Null);
     assert_eq!(v["summary"]["byReason"]["pdb-allows-none"], 2);
     assert_eq!(v["summary"]["upToDate"], 1);
+}
+
+#[test]
+fn late_pods_get_the_plans_pdb_and_workload_predictions() {
+    let mut s = cluster();
+    for w in &mut s.workloads {
+        if w.name.starts_with("coredns") {
+            w.placement
+                .tolerations
+                .push(tol(Some("node.kubernetes.io/unschedulable"), None));
+        }
+    }
+    s.pdbs.push(pdb("nginx", app_selector(), 0));
+    let p = run(
+        &s,
+        &PlanOptions {
+            nodes: vec![P1.into()],
+            ..PlanOptions::default()
+        },
+    );
+    // A coredns pod and a Running nginx pod reach P1 after the plan was made.
+    let mut late: Vec<Pod> = s
+        .pods
+        .iter()
+        .filter(|x| x.name.starts_with("coredns"))
+        .take(1)
+        .cloned()
+        .collect();
+    assert_eq!(late.len(), 1, "the fixture has coredns pods");
+    late.extend(
+        s.pods
+            .iter()
+            .find(|x| x.name.starts_with("nginx-") && x.phase == "Running")
+            .cloned(),
+    );
+    assert_eq!(late.len(), 2, "the fixture has Running nginx pods");
+    for x in &mut late {
+        x.node_name = Some(P1.into());
+    }
+    let b = late_blockers(&s, &p, P1, &late);
+    let reasons: Vec<BlockReason> = b.iter().map(|b| b.reason).collect();
+    assert!(reasons.contains(&BlockReason::ToleratesCordon), "{b:?}");
+    assert!(reasons.contains(&BlockReason::PdbAllowsNone), "{b:?}");
+    assert!(b.iter().all(|b| b.node == P1), "{b:?}");
+    // A workload the snapshot does not know: nothing more to say than late_pods does.
+    let mut stranger = late[0].clone();
+    stranger.owner = Some(OwnerRef {
+        kind: "ReplicaSet".into(),
+        name: "unknown-5f6d".into(),
+    });
+    assert!(late_blockers(&s, &p, P1, &[stranger]).is_empty());
 }

@@ -155,6 +155,14 @@ pub fn kup_command() -> std::process::Command {
         }
     }
     cmd.env("NO_COLOR", "1").env("HOME", std::env::temp_dir());
+    // No AWS credentials unless a test gives some: the EKS section is skipped at once (no
+    // instance-metadata probing, no ~/.aws of the machine running the tests).
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/kup-test/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/kup-test/aws-credentials",
+        );
     cmd
 }
 
@@ -170,4 +178,33 @@ pub fn kup_with_kubeconfig(kubeconfig: &Path, args: &[&str]) -> Run {
 
 pub fn kup_raw(args: &[&str]) -> Run {
     Run::from(kup_command().args(args).output().expect("kup runs"))
+}
+
+impl Sim {
+    /// Runs `kup ARGS` with the AWS settings that point EKS calls at this sim
+    /// (`AWS_ENDPOINT_URL`, throwaway keys; the sim does not check signatures).
+    pub fn kup_eks(&self, args: &[&str]) -> Run {
+        self.kup_env(args, &self.eks_env())
+    }
+
+    pub fn eks_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.url.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "AKIAKUPTEST".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "kup-test-secret".into()),
+        ]
+    }
+
+    /// Runs `kup ARGS` against this sim with extra environment variables.
+    pub fn kup_env(&self, args: &[&str], env: &[(String, String)]) -> Run {
+        let mut cmd = kup_command();
+        if !args.contains(&"--kubeconfig") {
+            cmd.arg("--kubeconfig").arg(&self.kubeconfig);
+        }
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("kup runs"))
+    }
 }

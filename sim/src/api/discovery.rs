@@ -390,6 +390,7 @@ mod tests {
         ));
         assert!(!wants_aggregated("application/json"));
         let agg = aggregated(false);
-        assert_eq!(agg["items"].as_array().unwrap().len(), 4);
+        // apps, batch, policy, coordination.k8s.io, karpenter.sh
+        assert_eq!(agg["items"].as_array().unwrap().len(), 5);
     }
 }

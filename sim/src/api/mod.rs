@@ -103,6 +103,11 @@ impl Reply {
     pub fn json(status: u16, v: &Value) -> Reply {
         Reply::json_bytes(status, serde_json::to_vec(v).unwrap_or_default())
     }
+    /// Add a response header (the EKS API's `x-amzn-ErrorType`).
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Reply {
+        self.extra.push((name, value));
+        self
+    }
     pub fn error(e: &ApiError) -> Reply {
         let mut r = Reply::json(e.code, &status_json(e));
         r.retry_after = e.retry_after;
@@ -473,6 +478,12 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             gzip,
             false,
         );
+    }
+    // The EKS REST API shares the port; it has its own auth (SigV4, unchecked) and faults.
+    if crate::eks::owns(&path) {
+        let query = parts.uri.query().unwrap_or("");
+        let reply = crate::eks::handle(&app, &parts.method, &path, query, &parts.headers, &body);
+        return finish(&app, reply, gzip);
     }
     let route = parse_route(&path);
     let verb = match &route {

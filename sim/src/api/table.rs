@@ -251,6 +251,7 @@ fn columns(kind: Kind, version: &str) -> Vec<(&'static str, &'static str, u8)> {
             ("Completions", "string", 0),
             ("Age", "string", 0),
         ],
+        Kind::Lease => vec![("Holder", "string", 0), ("Age", "date", 0)],
         Kind::CronJob => vec![
             ("Schedule", "string", 0),
             ("Suspend", "boolean", 0),
@@ -497,6 +498,7 @@ fn cells(kind: Kind, version: &str, o: &Value, now: jiff::Timestamp) -> Vec<Valu
             let status = if done >= want { "Complete" } else { "Running" };
             vec![json!(status), json!(format!("{done}/{want}")), a]
         }
+        Kind::Lease => vec![json!(s(o, "/spec/holderIdentity")), a],
         Kind::CronJob => vec![
             json!(s(o, "/spec/schedule")),
             o.pointer("/spec/suspend").cloned().unwrap_or(json!(false)),

@@ -4,8 +4,8 @@ use super::expand::{self, Capacity, Labels, NodeParams, PodParams, PoolLink};
 use super::manifests;
 use super::text::{HumanDuration, Scalar};
 use super::{
-    ClusterInfo, DEFAULT_GIT_VERSION, FaultConfig, ManagedNodeGroup, Scenario, ScenarioError,
-    ScenarioSource, Timing,
+    ClusterInfo, DEFAULT_GIT_VERSION, EksSettings, EksVersionSpec, FaultConfig, InsightSpec,
+    ManagedNodeGroup, Scenario, ScenarioError, ScenarioSource, Timing,
 };
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Affinity, ResourceRequirements, Taint, Toleration};
@@ -48,6 +48,12 @@ struct ScenarioFile {
     pdbs: Vec<Spanned<PdbSpec>>,
     #[serde(default)]
     objects: Vec<Spanned<Value>>,
+    /// Insights the simulated EKS API adds to (or overrides among) the computed ones.
+    #[serde(default)]
+    insights: Vec<Spanned<InsightSpec>>,
+    /// Entries added to (or replacing) the built-in EKS version table.
+    #[serde(default)]
+    eks_versions: Vec<Spanned<EksVersionSpec>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -69,6 +75,8 @@ struct TimingSpec {
     default_grace_period: Option<HumanDuration>,
     cordon_taint_delay: Option<HumanDuration>,
     speed: Option<Spanned<f64>>,
+    /// Managed node group updates: how long a PDB may block an eviction (EKS: 15m).
+    pod_eviction_timeout: Option<HumanDuration>,
 }
 
 #[derive(Deserialize, Default)]
@@ -778,6 +786,63 @@ fn expand_file(
             .map_err(|m| ScenarioError::at(name, line, column, m))?;
         objects.extend(objs);
     }
+    let mut eks = EksSettings::default();
+    if let Some(t) = f.timing.pod_eviction_timeout {
+        eks.pod_eviction_timeout = t.0;
+    }
+    for i in f.insights {
+        let status = i.value.status.as_str();
+        if !matches!(status, "PASSING" | "WARNING" | "ERROR" | "UNKNOWN") {
+            return Err(at(
+                name,
+                &i,
+                format!(
+                    "insight {:?}: status {status:?} is not PASSING, WARNING, ERROR or UNKNOWN",
+                    i.value.name
+                ),
+            ));
+        }
+        if let Some(c) = &i.value.category
+            && !matches!(c.as_str(), "UPGRADE_READINESS" | "MISCONFIGURATION")
+        {
+            return Err(at(
+                name,
+                &i,
+                format!(
+                    "insight {:?}: category {c:?} is not UPGRADE_READINESS or MISCONFIGURATION",
+                    i.value.name
+                ),
+            ));
+        }
+        eks.insights.push(i.value);
+    }
+    for v in f.eks_versions {
+        let spec = &v.value;
+        if minor_of(&spec.version).is_none() {
+            return Err(at(
+                name,
+                &v,
+                format!("eksVersions: {:?} is not a version like 1.36", spec.version),
+            ));
+        }
+        for (what, date) in [
+            ("releaseDate", &spec.release_date),
+            ("endOfStandardSupport", &spec.end_of_standard_support),
+            ("endOfExtendedSupport", &spec.end_of_extended_support),
+        ] {
+            if date.parse::<jiff::civil::Date>().is_err() {
+                return Err(at(
+                    name,
+                    &v,
+                    format!(
+                        "eksVersions {}: {what} {date:?} is not a date like 2026-01-27",
+                        spec.version
+                    ),
+                ));
+            }
+        }
+        eks.versions.push(v.value);
+    }
     Ok(Scenario {
         cluster,
         timing,
@@ -785,6 +850,7 @@ fn expand_file(
         node_groups,
         objects,
         seed: src.seed,
+        eks,
     })
 }
 

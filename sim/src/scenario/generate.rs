@@ -33,7 +33,8 @@ pub struct GenSpec {
     pub deployments: usize,
     /// Node pools: even ones are EKS managed node groups, odd ones Karpenter NodePools.
     pub pools: usize,
-    /// DaemonSets, each with a pod on every node.
+    /// DaemonSets: the first two have a pod on every node, each further one on one slice of
+    /// the nodes (see [`GenSpec::ds_slices`]).
     pub daemonsets: usize,
     /// Kubelet minors in use: the control plane's and up to `versions - 1` behind it.
     pub versions: usize,
@@ -51,6 +52,10 @@ const KEYS: &[&str] = &[
     "pdbs",
 ];
 const MAX_NODES: usize = 20_000;
+/// DaemonSets that run on every node (like aws-node and kube-proxy).
+const DS_EVERYWHERE: usize = 2;
+/// The node label that further DaemonSets select (node `j` is in slice `j % slices`).
+pub const DS_SLICE_LABEL: &str = "kup-sim.io/ds-slice";
 
 impl GenSpec {
     pub fn parse(spec: &str) -> Result<GenSpec, ScenarioError> {
@@ -113,7 +118,7 @@ impl GenSpec {
         if versions == 0 || versions > 4 {
             return Err(bad(format!("versions={versions}: expected 1..=4")));
         }
-        let ds_pods = daemonsets.saturating_mul(nodes);
+        let ds_pods = g.ds_pods();
         if ds_pods > pods {
             return Err(bad(format!(
                 "daemonsets={daemonsets} on {nodes} nodes need {ds_pods} pods, more than pods={pods} (DaemonSet pods count within pods)"
@@ -139,6 +144,52 @@ impl GenSpec {
         Ok(g)
     }
 
+    /// Into how many slices the nodes are cut for the DaemonSets beyond the first two: each
+    /// such DaemonSet selects one slice (DaemonSet `2 + i` the slice `i % slices`). Chosen so
+    /// that their pods take about a quarter of the pods left after the everywhere-DaemonSets;
+    /// 1 (every node) when that budget allows, at most `nodes` (one node each).
+    pub fn ds_slices(&self) -> usize {
+        let extra = self.daemonsets.saturating_sub(DS_EVERYWHERE);
+        if extra == 0 {
+            return 1;
+        }
+        let everywhere = self
+            .daemonsets
+            .min(DS_EVERYWHERE)
+            .saturating_mul(self.nodes);
+        let budget = (self.pods.saturating_sub(everywhere) / 4).max(1);
+        extra
+            .saturating_mul(self.nodes)
+            .div_ceil(budget)
+            .clamp(1, self.nodes)
+    }
+
+    /// The nodes DaemonSet `d` runs on: every node, or the size of its slice.
+    fn ds_node_count(&self, d: usize) -> usize {
+        if d < DS_EVERYWHERE {
+            return self.nodes;
+        }
+        let slices = self.ds_slices();
+        let slice = (d - DS_EVERYWHERE) % slices;
+        self.nodes / slices + usize::from(slice < self.nodes % slices)
+    }
+
+    /// All DaemonSet pods (they count within `pods`).
+    pub fn ds_pods(&self) -> usize {
+        let everywhere = self
+            .daemonsets
+            .min(DS_EVERYWHERE)
+            .saturating_mul(self.nodes);
+        let extra = self.daemonsets.saturating_sub(DS_EVERYWHERE);
+        let slices = self.ds_slices();
+        // Slice s is selected by extra / slices DaemonSets, one more for the first extra % slices.
+        (0..slices).fold(everywhere, |n, s| {
+            let sets = extra / slices + usize::from(s < extra % slices);
+            let size = self.nodes / slices + usize::from(s < self.nodes % slices);
+            n.saturating_add(sets.saturating_mul(size))
+        })
+    }
+
     /// How many objects `generate` emits (to reserve space).
     pub fn object_count(&self) -> usize {
         let per_deploy = if self.pdbs { 3 } else { 2 };
@@ -152,6 +203,8 @@ struct Slot {
     ip: String,
     pods_left: u64,
     cpu_left: u64,
+    /// The DaemonSet slice this node is in.
+    slice: usize,
 }
 
 /// Pool `i`: even ones are managed node groups (`ng-I`), odd ones Karpenter NodePools (`pool-I`).
@@ -243,6 +296,8 @@ pub fn generate(
     // group has one.
     let mut slots: Vec<Vec<Slot>> = (0..spec.pools).map(|_| Vec::new()).collect();
     let (cpu_alloc, _) = shape.allocatable();
+    let slices = spec.ds_slices();
+    let sliced = spec.daemonsets > DS_EVERYWHERE;
     for j in 0..spec.nodes {
         let pool = j % spec.pools;
         let in_pool = j / spec.pools;
@@ -270,7 +325,11 @@ pub fn generate(
             ip: ip.clone(),
             kubelet_version: kubelet,
             pool: links[pool].clone(),
-            labels: Labels::new(),
+            labels: if sliced {
+                Labels::from([(DS_SLICE_LABEL.to_string(), (j % slices).to_string())])
+            } else {
+                Labels::new()
+            },
             annotations: Labels::new(),
             taints: Vec::new(),
             instance_type: instance_type.to_string(),
@@ -288,6 +347,7 @@ pub fn generate(
             ip,
             pods_left: shape.pods,
             cpu_left: cpu_alloc,
+            slice: j % slices,
         });
     }
     let mut pod_ip: u32 = (100 << 24) | (64 << 16);
@@ -302,14 +362,19 @@ pub fn generate(
         )
     };
 
-    // DaemonSets: a pod on every node.
+    // DaemonSets: the first two on every node, the others on their slice of the nodes.
     for d in 0..spec.daemonsets {
         let name = format!("ds-{d}");
         let labels = Labels::from([("k8s-app".to_string(), name.clone())]);
         let uid = rng.uuid();
         let hash = rng.hex(10);
-        let tpl_spec = pod_spec(&name, &Labels::new(), true, 10, 32);
-        let nodes = spec.nodes as i64;
+        let slice = (d >= DS_EVERYWHERE).then(|| (d - DS_EVERYWHERE) % slices);
+        let node_selector = match slice {
+            Some(s) => Labels::from([(DS_SLICE_LABEL.to_string(), s.to_string())]),
+            None => Labels::new(),
+        };
+        let tpl_spec = pod_spec(&name, &node_selector, true, 10, 32);
+        let nodes = spec.ds_node_count(d) as i64;
         emit(json!({
             "apiVersion": "apps/v1", "kind": "DaemonSet",
             "metadata": {"name": name, "namespace": "kube-system", "uid": uid, "generation": 1, "labels": labels,
@@ -326,7 +391,10 @@ pub fn generate(
         let template = pod_template(&tpl_spec, "kube-system", &pod_labels, owner, node_created);
         let mut used = HashSet::new();
         for pool in &mut slots {
-            for slot in pool.iter_mut() {
+            for slot in pool
+                .iter_mut()
+                .filter(|s| slice.is_none_or(|x| x == s.slice))
+            {
                 slot.pods_left = slot.pods_left.saturating_sub(1);
                 slot.cpu_left = slot.cpu_left.saturating_sub(10);
                 let mut pod = template.clone();
@@ -342,7 +410,7 @@ pub fn generate(
     }
 
     // Deployments: replicas spread at random (each at least 1) over the remaining pods.
-    let app_pods = spec.pods - spec.daemonsets * spec.nodes;
+    let app_pods = spec.pods - spec.ds_pods();
     let mut replicas = vec![1usize; spec.deployments];
     for _ in 0..app_pods.saturating_sub(spec.deployments) {
         let k = rng.below(spec.deployments as u64) as usize;
@@ -770,10 +838,7 @@ mod tests {
             ("nodes=10,replicas=3", "unknown key \"replicas\""),
             ("nodes=ten", "not a whole number"),
             ("nodes", "not KEY=VALUE"),
-            (
-                "nodes=10,daemonsets=200",
-                "DaemonSet pods count within pods",
-            ),
+            ("nodes=10,pods=15", "DaemonSet pods count within pods"),
             ("nodes=0", "nodes=0"),
             ("nodes=2,pools=3", "pools=3"),
             ("pdbs=maybe", "pdbs=maybe"),
@@ -865,6 +930,102 @@ mod tests {
                 .count(),
             "uids are unique"
         );
+    }
+
+    #[test]
+    fn many_daemonsets_select_slices_of_nodes_and_count_within_pods() {
+        let spec = "nodes=100,pods=3000,deployments=40,pools=4,daemonsets=20,versions=3";
+        let g = GenSpec::parse(spec).expect("valid spec");
+        // 18 sliced DaemonSets over 100 nodes within a quarter of the 2,800 pods left: 1 slice
+        // would need 1,800 pods, so 3 slices of 34, 33 and 33 nodes.
+        assert_eq!(g.ds_slices(), 3);
+        assert_eq!(g.ds_pods(), 2 * 100 + 6 * 34 + 6 * 33 + 6 * 33);
+        let (objs, _) = run(spec, 5);
+        assert_eq!(count(&objs, "Pod"), 3000);
+        assert_eq!(count(&objs, "DaemonSet"), 20);
+        let slice_of: BTreeMap<&str, &str> = objs
+            .iter()
+            .filter(|o| o["kind"] == "Node")
+            .filter_map(|n| {
+                Some((
+                    n["metadata"]["name"].as_str()?,
+                    n["metadata"]["labels"][DS_SLICE_LABEL].as_str()?,
+                ))
+            })
+            .collect();
+        assert_eq!(slice_of.len(), 100, "every node has a slice label");
+        for ds in objs.iter().filter(|o| o["kind"] == "DaemonSet") {
+            let name = ds["metadata"]["name"].as_str().unwrap_or_default();
+            let selector = &ds["spec"]["template"]["spec"]["nodeSelector"][DS_SLICE_LABEL];
+            let pods: Vec<&Value> = objs
+                .iter()
+                .filter(|o| {
+                    o["kind"] == "Pod" && o["metadata"]["ownerReferences"][0]["name"] == name
+                })
+                .collect();
+            assert_eq!(
+                ds["status"]["desiredNumberScheduled"],
+                json!(pods.len()),
+                "{name}"
+            );
+            let on: std::collections::BTreeSet<&str> = pods
+                .iter()
+                .filter_map(|p| p["spec"]["nodeName"].as_str())
+                .collect();
+            assert_eq!(on.len(), pods.len(), "{name}: one pod per node");
+            if name == "ds-0" || name == "ds-1" {
+                assert!(selector.is_null(), "{name} runs everywhere");
+                assert_eq!(pods.len(), 100);
+            } else {
+                let want = selector
+                    .as_str()
+                    .expect("a sliced DaemonSet selects its slice");
+                assert!(on.iter().all(|n| slice_of[n] == want), "{name}");
+                assert_eq!(on.len(), slice_of.values().filter(|s| **s == want).count());
+            }
+        }
+        // Few DaemonSets: no slicing, nodes keep their labels as before.
+        let (objs, _) = run("nodes=8,pods=100,deployments=4,daemonsets=2", 5);
+        assert!(
+            objs.iter()
+                .filter(|o| o["kind"] == "Node")
+                .all(|n| n["metadata"]["labels"][DS_SLICE_LABEL].is_null())
+        );
+        // The large cluster is a valid spec, its DaemonSet pods a fraction of all pods.
+        let large =
+            GenSpec::parse("nodes=5000,pods=150000,deployments=2000,pools=4,daemonsets=200")
+                .expect("large spec");
+        assert_eq!((large.ds_slices(), large.ds_pods()), (29, 10_000 + 34_140));
+    }
+
+    #[test]
+    fn node_groups_have_one_minor_and_nodepools_mix_them() {
+        let (objs, groups) = run("nodes=40,pods=600,pools=4,versions=3", 9);
+        let mut by_pool: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for n in objs.iter().filter(|o| o["kind"] == "Node") {
+            let labels = &n["metadata"]["labels"];
+            let pool = labels["eks.amazonaws.com/nodegroup"]
+                .as_str()
+                .or(labels["karpenter.sh/nodepool"].as_str())
+                .unwrap_or_default();
+            let v = n["status"]["nodeInfo"]["kubeletVersion"]
+                .as_str()
+                .unwrap_or_default();
+            let minor = v.split('.').nth(1).unwrap_or_default().to_string();
+            by_pool.entry(pool.to_string()).or_default().insert(minor);
+        }
+        let minors = |p: &str| by_pool.get(p).cloned().unwrap_or_default();
+        assert_eq!(minors("ng-0"), ["29".to_string()].into());
+        assert_eq!(minors("ng-2"), ["27".to_string()].into());
+        for p in ["pool-1", "pool-3"] {
+            assert_eq!(
+                minors(p),
+                ["27", "28", "29"].map(String::from).into(),
+                "{p}"
+            );
+        }
+        let group_versions: Vec<&str> = groups.iter().map(|g| g.version.as_str()).collect();
+        assert_eq!(group_versions, ["1.29", "1.27"]);
     }
 
     #[test]

@@ -55,6 +55,73 @@ pub struct FaultConfig {
     /// outlives etcd's compaction on a real cluster.
     #[serde(default)]
     pub expire_next_continue: u64,
+    /// The next N EKS API requests fail with `eks_fail_next_code`: 429 ThrottlingException,
+    /// 500 ServerException or 503 ServiceUnavailableException. The rates above never apply
+    /// to the EKS API.
+    #[serde(default)]
+    pub eks_fail_next: u64,
+    #[serde(default)]
+    pub eks_fail_next_code: u16,
+}
+
+/// The EKS side of a scenario: settings of the simulated EKS API (all optional in the file).
+#[derive(Clone, Debug)]
+pub struct EksSettings {
+    /// How long a managed node group update retries a PDB-blocked eviction before it fails
+    /// with PodEvictionFailure (15 minutes on EKS), in sim time.
+    pub pod_eviction_timeout: Duration,
+    /// Insights added to (or replacing, by name) the computed ones.
+    pub insights: Vec<InsightSpec>,
+    /// Entries added to (or replacing, by version) the built-in EKS version table.
+    pub versions: Vec<EksVersionSpec>,
+}
+
+impl Default for EksSettings {
+    fn default() -> Self {
+        EksSettings {
+            pod_eviction_timeout: Duration::from_secs(15 * 60),
+            insights: Vec::new(),
+            versions: Vec::new(),
+        }
+    }
+}
+
+/// A scenario's `insights:` entry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InsightSpec {
+    /// Replaces the computed insight of the same name, if any.
+    pub name: String,
+    pub id: Option<String>,
+    /// UPGRADE_READINESS (default) or MISCONFIGURATION.
+    pub category: Option<String>,
+    /// Default: the next minor after the control plane's.
+    pub kubernetes_version: Option<String>,
+    /// PASSING, WARNING, ERROR or UNKNOWN.
+    pub status: String,
+    pub reason: Option<String>,
+    pub description: Option<String>,
+    pub recommendation: Option<String>,
+    #[serde(default)]
+    pub additional_info: std::collections::BTreeMap<String, String>,
+    /// kubernetesResourceUri of each affected resource.
+    #[serde(default)]
+    pub resources: Vec<String>,
+}
+
+/// A scenario's `eksVersions:` entry; dates are `YYYY-MM-DD` (UTC midnight).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EksVersionSpec {
+    /// `1.36`
+    pub version: String,
+    pub release_date: String,
+    pub end_of_standard_support: String,
+    pub end_of_extended_support: String,
+    pub patch_version: Option<String>,
+    pub platform_version: Option<String>,
+    #[serde(default)]
+    pub default: bool,
 }
 
 /// An EKS managed node group (its nodes are ordinary Node objects in `objects`, labelled
@@ -89,6 +156,8 @@ pub struct Scenario {
     pub objects: Vec<serde_json::Value>,
     /// Seed for everything random in this run.
     pub seed: u64,
+    /// The simulated EKS API's settings (eviction timeout, insights, version table).
+    pub eks: EksSettings,
 }
 
 /// Where a scenario comes from (the command line of kup-sim, or kup demo / tests).
@@ -113,6 +182,7 @@ pub mod generate;
 pub mod manifests;
 mod text;
 
+pub(crate) use file::full_version_for;
 pub use generate::GenSpec;
 
 use std::path::Path;
@@ -305,6 +375,7 @@ fn load_base(src: &ScenarioSource, now: jiff::Timestamp) -> Result<Scenario, Sce
             node_groups: Vec::new(),
             objects: Vec::new(),
             seed: src.seed,
+            eks: EksSettings::default(),
         }
     };
     if let Some(dir) = &src.manifests {

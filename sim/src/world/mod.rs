@@ -18,6 +18,7 @@ mod disruption;
 mod eviction;
 mod karpenter;
 mod kubelet;
+mod nodegroups;
 mod nodes;
 pub mod objects;
 pub mod schedule;
@@ -562,6 +563,7 @@ fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
         schedule::schedule_pending(&mut pass);
     }
     lap("schedule+provision");
+    nodegroups::run(&mut pass);
     kubelet::run(&mut pass);
     lap("kubelet");
     controllers::statuses(&mut pass);
@@ -607,7 +609,7 @@ pub async fn run(shared: Shared) {
             let mut st = shared2.lock().unwrap_or_else(|e| e.into_inner());
             let rv = st.store.resource_version();
             let now = st.clock.now();
-            if last_rv == Some(rv) && next_due.is_none_or(|d| d > now) {
+            if last_rv == Some(rv) && next_due.is_none_or(|d| d > now) && !st.eks.wake {
                 return None;
             }
             // If the pass wrote, the next tick runs another pass (its writes may enable more
