@@ -28,6 +28,31 @@ fn eks_ops(sim: &Sim) -> Value {
     sim.stats()["eks"]["by_operation"].clone()
 }
 
+/// 403 from EKS: exit 3, naming the credentials used.
+fn assert_denied(run: &common::Run, credentials: &str) {
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AccessDeniedException"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("credentials: {credentials}")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The sim's kubeconfig with no EKS ARN in it (a context named `plain-...`).
+fn plain_kubeconfig(sim: &Sim) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(&sim.kubeconfig)
+        .unwrap()
+        .replace("arn:aws:eks:us-east-1:", "plain-");
+    let plain = sim.dir.path().join("plain-kubeconfig");
+    std::fs::write(&plain, text).unwrap();
+    plain
+}
+
 #[test]
 fn check_shows_what_eks_says() {
     let sim = Sim::builtin("workshop");
@@ -175,11 +200,7 @@ fn region_comes_from_the_flag_before_the_arn_and_is_required() {
 
     // A kubeconfig with no EKS ARN: the cluster comes from --cluster, the region from
     // AWS_REGION, or nowhere (exit 3, saying what to set).
-    let text = std::fs::read_to_string(&sim.kubeconfig)
-        .unwrap()
-        .replace("arn:aws:eks:us-east-1:", "plain-");
-    let plain = sim.dir.path().join("plain-kubeconfig");
-    std::fs::write(&plain, text).unwrap();
+    let plain = plain_kubeconfig(&sim);
     let plain = plain.to_str().unwrap();
     let mut env = sim.eks_env();
     let run = sim.kup_env(
@@ -260,23 +281,8 @@ fn the_arn_region_beats_aws_region_and_a_profile_is_used_when_asked_for() {
         ],
         &env,
     );
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("AccessDeniedException"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("credentials: profile \"denied\" (--profile)"),
-        "{}",
-        run.stderr
-    );
-    let text = std::fs::read_to_string(&sim.kubeconfig)
-        .unwrap()
-        .replace("arn:aws:eks:us-east-1:", "plain-");
-    let plain = sim.dir.path().join("plain-kubeconfig");
-    std::fs::write(&plain, text).unwrap();
+    assert_denied(&run, "profile \"denied\" (--profile)");
+    let plain = plain_kubeconfig(&sim);
     let run = sim.kup_env(
         &[
             "--kubeconfig",
@@ -332,16 +338,5 @@ fn throttling_is_retried_and_403_is_an_error() {
     env.retain(|(k, _)| k != "AWS_ACCESS_KEY_ID");
     env.push(("AWS_ACCESS_KEY_ID".into(), "AKIANOACCESS".into()));
     let run = sim.kup_env(&["check", "--cluster", "eks-upgrades-workshop"], &env);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("AccessDeniedException"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("credentials: environment (AWS_ACCESS_KEY_ID)"),
-        "{}",
-        run.stderr
-    );
+    assert_denied(&run, "environment (AWS_ACCESS_KEY_ID)");
 }

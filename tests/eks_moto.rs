@@ -122,8 +122,8 @@ fn describe_cluster_and_node_groups_work_against_moto() {
         ("AWS_ACCESS_KEY_ID".to_string(), "AKIAMOTO".to_string()),
         ("AWS_SECRET_ACCESS_KEY".to_string(), "secret".to_string()),
     ];
-    let run = sim.kup_env(
-        &[
+    let check = |extra: &[&str]| {
+        let mut args = vec![
             "check",
             "-o",
             "json",
@@ -131,9 +131,11 @@ fn describe_cluster_and_node_groups_work_against_moto() {
             "eks-upgrades-workshop",
             "--region",
             "us-east-1",
-        ],
-        &env,
-    );
+        ];
+        args.extend(extra);
+        sim.kup_env(&args, &env)
+    };
+    let run = check(&[]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let eks = &run.json()["eks"];
     assert_eq!(eks["status"], "read", "{eks:#}");
@@ -178,20 +180,7 @@ fn describe_cluster_and_node_groups_work_against_moto() {
     );
 
     // No support dates from moto: no finding is made up about the target either.
-    let run = sim.kup_env(
-        &[
-            "check",
-            "-o",
-            "json",
-            "--cluster",
-            "eks-upgrades-workshop",
-            "--region",
-            "us-east-1",
-            "--target",
-            "1.26",
-        ],
-        &env,
-    );
+    let run = check(&["--target", "1.26"]);
     let r = run.json();
     assert!(r["eks"].get("versions").is_none(), "{:#}", r["eks"]);
     let findings = r["findings"].as_array().unwrap();

@@ -280,6 +280,19 @@ mod tests {
         }
     }
 
+    fn insight(id: &str, status: &str, version: &str) -> Insight {
+        Insight {
+            id: id.into(),
+            name: format!("insight {id}"),
+            status: status.into(),
+            reason: Some("why".into()),
+            kubernetes_version: Some(version.into()),
+            description: None,
+            recommendation: Some("do this".into()),
+            resources: vec!["node/a".into()],
+        }
+    }
+
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()
     }
@@ -366,16 +379,7 @@ mod tests {
     #[test]
     fn an_error_insight_about_a_later_version_only_warns() {
         let mut i = info("1.35");
-        i.insights = Some(vec![Insight {
-            id: "x".into(),
-            name: "Deprecated APIs removed in Kubernetes v1.36".into(),
-            status: "ERROR".into(),
-            reason: None,
-            kubernetes_version: Some("1.36".into()),
-            description: None,
-            recommendation: None,
-            resources: vec![],
-        }]);
+        i.insights = Some(vec![insight("x", "ERROR", "1.36")]);
         let now = eks_findings(&i, Some(&v("1.35")), &v("1.35"), date("2026-01-01"));
         assert_eq!(now[0].severity, Severity::Warning, "{now:#?}");
         if let Some(v) = i.versions.as_mut() {
@@ -445,21 +449,11 @@ mod tests {
         let mut degraded = ng("ng", "1.35", "DEGRADED");
         degraded.health_issues = vec!["AsgInstanceLaunchFailures: no capacity".into()];
         i.node_groups = Some(vec![degraded]);
-        let insight = |id: &str, status: &str| Insight {
-            id: id.into(),
-            name: format!("insight {id}"),
-            status: status.into(),
-            reason: Some("why".into()),
-            kubernetes_version: Some("1.35".into()),
-            description: None,
-            recommendation: Some("do this".into()),
-            resources: vec!["node/a".into()],
-        };
         i.insights = Some(vec![
-            insight("a", "PASSING"),
-            insight("b", "WARNING"),
-            insight("c", "ERROR"),
-            insight("d", "UNKNOWN"),
+            insight("a", "PASSING", "1.35"),
+            insight("b", "WARNING", "1.35"),
+            insight("c", "ERROR", "1.35"),
+            insight("d", "UNKNOWN", "1.35"),
         ]);
         let f = eks_findings(&i, Some(&v("1.35")), &v("1.35"), date("2026-01-01"));
         let got: Vec<(&str, &str, Severity)> = f
