@@ -50,7 +50,7 @@ pub(crate) fn pod(ns: &str, name: &str, node: &str, phase: &str, owner: (&str, &
             kind: owner.0.into(),
             name: owner.1.into(),
         }),
-        labels: Labels::new(),
+        labels: Labels::new().into(),
         mirror: false,
         uses_empty_dir: false,
         do_not_disrupt: false,

@@ -3,7 +3,9 @@
 
 pub mod rules;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,7 +79,10 @@ pub struct WorkloadVerdict {
     /// Pools whose nodes (present or launched) its pods fit, sorted.
     pub fits_pools: Vec<PoolRef>,
     /// Existing nodes its pods fit (ignoring transient taints such as a cordon), sorted.
-    pub fits_nodes: Vec<String>,
+    /// Shared by the verdicts of one placement: at 5,000 nodes a list per workload would hold
+    /// millions of names.
+    #[serde(serialize_with = "names_list")]
+    pub fits_nodes: Arc<[String]>,
     /// Pools and nodes of its bound, non-terminated pods.
     pub runs_on: Vec<RunsOn>,
     /// Non-terminated pods bound to no node.
@@ -93,15 +98,22 @@ pub struct WorkloadVerdict {
     pub findings: Vec<Finding>,
 }
 
-/// Every placement finding, after suppressions.
+fn names_list<S: serde::Serializer>(names: &Arc<[String]>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(names.iter())
+}
+
+/// Every placement finding, after suppressions, in the order of `workload_verdicts` (without
+/// building the verdicts' node lists).
 pub fn placement_findings(
     snapshot: &Snapshot,
     target: &Version,
     config: &PlacementConfig,
 ) -> Vec<Finding> {
-    workload_verdicts(snapshot, target, config)
-        .into_iter()
-        .flat_map(|v| v.findings)
+    let ctx = Context::new(snapshot, target);
+    let mut fits = Fits::default();
+    sorted_subjects(snapshot)
+        .iter()
+        .flat_map(|s| ctx.findings(s, fits.of(&ctx, s.placement), config).0)
         .collect()
 }
 
@@ -112,12 +124,51 @@ pub fn workload_verdicts(
     config: &PlacementConfig,
 ) -> Vec<WorkloadVerdict> {
     let ctx = Context::new(snapshot, target);
-    let mut out: Vec<WorkloadVerdict> = subjects(snapshot)
+    let mut fits = Fits::default();
+    sorted_subjects(snapshot)
         .iter()
-        .map(|s| ctx.judge(s, config))
-        .collect();
-    out.sort_by(|a, b| (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name)));
-    out
+        .map(|s| ctx.judge(s, fits.of(&ctx, s.placement), config))
+        .collect()
+}
+
+fn sorted_subjects(snapshot: &Snapshot) -> Vec<Subject<'_>> {
+    let mut subjects = subjects(snapshot);
+    subjects.sort_by(|a, b| (a.namespace, a.kind, a.name).cmp(&(b.namespace, b.kind, b.name)));
+    subjects
+}
+
+/// Where one placement fits, worked out once: most workloads share their placement with
+/// many others, and matching it against every node is the costly part.
+struct Fit<'a> {
+    pools: Vec<&'a Pool>,
+    /// Bit per node of the snapshot: fits it (deleting or not).
+    nodes: Vec<u64>,
+    /// Some node that is not being deleted fits.
+    any_node: bool,
+    /// The sorted names of the fitting nodes, built for the first verdict that needs them.
+    names: OnceCell<Arc<[String]>>,
+}
+
+impl Fit<'_> {
+    fn node(&self, i: usize) -> bool {
+        self.nodes
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+/// Fits by placement.
+#[derive(Default)]
+struct Fits<'a> {
+    by_placement: HashMap<&'a Placement, Fit<'a>>,
+}
+
+impl<'a> Fits<'a> {
+    fn of(&mut self, ctx: &Context<'a>, placement: &'a Placement) -> &Fit<'a> {
+        self.by_placement
+            .entry(placement)
+            .or_insert_with(|| ctx.fit(placement))
+    }
 }
 
 /// Short words for a code in the VERDICT column.
@@ -270,6 +321,10 @@ struct Context<'a> {
     pools: HashMap<&'a PoolRef, &'a Pool>,
     /// Each non-terminated pod's top workload: (namespace, kind, name) -> [(pod, node)].
     pods: HashMap<Key<'a>, Vec<(&'a str, Option<&'a str>)>>,
+    /// Node index by name (the first node of a name).
+    node_index: HashMap<&'a str, usize>,
+    /// Per node: kubelet a minor (or more) behind the target, so the node will be rotated.
+    lagging: Vec<bool>,
     target: &'a Version,
 }
 
@@ -312,12 +367,64 @@ impl<'a> Context<'a> {
                 .or_default()
                 .push((p.name.as_str(), p.node_name.as_deref()));
         }
+        let mut node_index = HashMap::with_capacity(snapshot.nodes.len());
+        for (i, n) in snapshot.nodes.iter().enumerate() {
+            node_index.entry(n.name.as_str()).or_insert(i);
+        }
+        let lagging = snapshot
+            .nodes
+            .iter()
+            .map(|n| {
+                Version::parse(&n.kubelet_version)
+                    .is_ok_and(|v| (v.major, v.minor) < (target.major, target.minor))
+            })
+            .collect();
         Context {
             snapshot,
             pools: snapshot.pools.iter().map(|p| (&p.pool, p)).collect(),
             pods,
+            node_index,
+            lagging,
             target,
         }
+    }
+
+    fn node(&self, name: &str) -> Option<(usize, &'a Node)> {
+        let i = *self.node_index.get(name)?;
+        Some((i, self.snapshot.nodes.get(i)?))
+    }
+
+    fn fit(&self, placement: &Placement) -> Fit<'a> {
+        let pools = self
+            .snapshot
+            .pools
+            .iter()
+            .filter(|pool| fits_pool(placement, pool))
+            .collect();
+        let mut nodes = vec![0u64; self.snapshot.nodes.len().div_ceil(64)];
+        let mut any_node = false;
+        for (i, n) in self.snapshot.nodes.iter().enumerate() {
+            if self.fits_node(placement, n) {
+                nodes[i / 64] |= 1 << (i % 64);
+                any_node |= !n.deleting;
+            }
+        }
+        Fit {
+            pools,
+            nodes,
+            any_node,
+            names: OnceCell::new(),
+        }
+    }
+
+    /// Existing nodes, not being deleted, that the placement fits, in snapshot order.
+    fn fits_nodes<'j>(&'j self, fit: &'j Fit<'a>) -> impl Iterator<Item = &'a Node> + 'j {
+        self.snapshot
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| !n.deleting && fit.node(*i))
+            .map(|(_, n)| n)
     }
 
     /// A node's taints that hold in steady state: not transient, not its pool's startup taints.
@@ -330,38 +437,26 @@ impl<'a> Context<'a> {
             && untolerated(&placement.tolerations, self.steady_taints(node)).is_empty()
     }
 
-    /// Kubelet a minor (or more) behind the target: the node will be rotated.
-    fn lagging(&self, node: &Node) -> bool {
-        Version::parse(&node.kubelet_version)
-            .is_ok_and(|v| (v.major, v.minor) < (self.target.major, self.target.minor))
-    }
-
-    fn judge(&self, s: &Subject, config: &PlacementConfig) -> WorkloadVerdict {
+    /// A workload's findings, after suppressions, worst first; and its pods.
+    fn findings<'s>(
+        &'s self,
+        s: &Subject<'a>,
+        fit: &Fit<'a>,
+        config: &PlacementConfig,
+    ) -> (Vec<Finding>, &'s [(&'a str, Option<&'a str>)]) {
         let p = s.placement;
-        let fits_pools: Vec<&Pool> = self
-            .snapshot
-            .pools
-            .iter()
-            .filter(|pool| fits_pool(p, pool))
-            .collect();
-        let fits_nodes: Vec<&Node> = self
-            .snapshot
-            .nodes
-            .iter()
-            .filter(|n| !n.deleting && self.fits_node(p, n))
-            .collect();
-        let empty = Vec::new();
         let pods = self
             .pods
             .get(&(s.namespace, s.kind, s.name))
-            .unwrap_or(&empty);
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let subject = format!("{}/{}/{}", workload_word(s.kind), s.namespace, s.name);
         let mut findings = Vec::new();
         let j = Judged {
             s,
             subject: &subject,
-            fits_pools: &fits_pools,
-            fits_nodes: &fits_nodes,
+            fits_pools: &fit.pools,
+            fit,
         };
         if s.kind == WorkloadKind::DaemonSet {
             findings.extend(self.daemonset_findings(&j));
@@ -379,7 +474,11 @@ impl<'a> Context<'a> {
         findings.extend(self.policy_findings(&j, pods, config));
         findings.retain(|f| !suppressed(s, f.code, config));
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+        (findings, pods)
+    }
 
+    fn judge(&self, s: &Subject<'a>, fit: &Fit<'a>, config: &PlacementConfig) -> WorkloadVerdict {
+        let (findings, pods) = self.findings(s, fit, config);
         let mut runs: BTreeMap<PoolRef, (BTreeSet<String>, usize)> = BTreeMap::new();
         let mut pending = 0;
         for (_, node) in pods {
@@ -388,11 +487,8 @@ impl<'a> Context<'a> {
                 continue;
             };
             let pool = self
-                .snapshot
-                .nodes
-                .iter()
-                .find(|n| n.name == *node)
-                .map(|n| n.pool.clone())
+                .node(node)
+                .map(|(_, n)| n.pool.clone())
                 .unwrap_or(PoolRef {
                     kind: PoolKind::None,
                     name: String::new(),
@@ -401,10 +497,16 @@ impl<'a> Context<'a> {
             e.0.insert(node.to_string());
             e.1 += 1;
         }
-        let mut pools: Vec<PoolRef> = fits_pools.iter().map(|p| p.pool.clone()).collect();
+        let mut pools: Vec<PoolRef> = fit.pools.iter().map(|p| p.pool.clone()).collect();
         pools.sort();
-        let mut nodes: Vec<String> = fits_nodes.iter().map(|n| n.name.clone()).collect();
-        nodes.sort();
+        let nodes = fit
+            .names
+            .get_or_init(|| {
+                let mut nodes: Vec<String> = self.fits_nodes(fit).map(|n| n.name.clone()).collect();
+                nodes.sort();
+                nodes.into()
+            })
+            .clone();
         let verdict = match findings.first() {
             None => "ok".to_string(),
             Some(f) => {
@@ -456,7 +558,7 @@ impl<'a> Context<'a> {
             .map(|pool| (pool, untolerated(&p.tolerations, &pool.taints)))
             .filter(|(_, missing)| !missing.is_empty())
             .collect();
-        let nowhere = j.fits_pools.is_empty() && j.fits_nodes.is_empty();
+        let nowhere = j.fits_pools.is_empty() && !j.fit.any_node;
         if !refused.is_empty() {
             let mut missing: Vec<&Taint> = Vec::new();
             for t in refused.iter().flat_map(|(_, m)| m) {
@@ -502,7 +604,7 @@ impl<'a> Context<'a> {
             j.fits_pools
                 .iter()
                 .any(|o| o.pool != pool.pool && o.taints.iter().all(|t| !blocks_scheduling(t)))
-                || j.fits_nodes.iter().any(|n| {
+                || self.fits_nodes(j.fit).any(|n| {
                     n.pool != pool.pool && self.steady_taints(n).all(|t| !blocks_scheduling(t))
                 })
         };
@@ -557,12 +659,15 @@ impl<'a> Context<'a> {
             .fits_pools
             .iter()
             .any(|pool| pool.pool.kind != PoolKind::None);
-        let survivors = j
-            .fits_nodes
+        let survivors = self
+            .snapshot
+            .nodes
             .iter()
-            .any(|n| !self.lagging(n) || n.pool.kind == PoolKind::NodeGroup);
-        if !launching && !j.fits_nodes.is_empty() && !survivors {
-            let names: Vec<&str> = j.fits_nodes.iter().map(|n| n.name.as_str()).collect();
+            .enumerate()
+            .filter(|(i, n)| !n.deleting && j.fit.node(*i))
+            .any(|(i, n)| !self.lagging[i] || n.pool.kind == PoolKind::NodeGroup);
+        if !launching && j.fit.any_node && !survivors {
+            let names: Vec<&str> = self.fits_nodes(j.fit).map(|n| n.name.as_str()).collect();
             out.push(Finding::new(
                 Code::PlaceStranded,
                 j.subject,
@@ -624,7 +729,7 @@ impl<'a> Context<'a> {
 
     fn elsewhere(&self, j: &Judged) -> String {
         let mut names: BTreeSet<String> = j.fits_pools.iter().map(|p| pool_name(&p.pool)).collect();
-        names.extend(j.fits_nodes.iter().map(|n| pool_name(&n.pool)));
+        names.extend(self.fits_nodes(j.fit).map(|n| pool_name(&n.pool)));
         names.into_iter().collect::<Vec<_>>().join(", ")
     }
 
@@ -636,8 +741,7 @@ impl<'a> Context<'a> {
             .map(|p| pool_name(&p.pool))
             .collect();
         names.extend(
-            j.fits_nodes
-                .iter()
+            self.fits_nodes(j.fit)
                 .filter(|n| !pools.contains(&&n.pool))
                 .map(|n| pool_name(&n.pool)),
         );
@@ -649,11 +753,10 @@ impl<'a> Context<'a> {
         let mut misfit: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut other: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for (pod, node) in pods {
-            let Some(node) = node.and_then(|n| self.snapshot.nodes.iter().find(|x| x.name == n))
-            else {
+            let Some((i, node)) = node.and_then(|n| self.node(n)) else {
                 continue;
             };
-            if !self.fits_node(j.s.placement, node) {
+            if !j.fit.node(i) {
                 misfit.entry(&node.name).or_default().push(pod);
             } else if !j.fits_pools.is_empty() && !j.fits_pools.iter().any(|p| p.pool == node.pool)
             {
@@ -772,8 +875,7 @@ impl<'a> Context<'a> {
                 .collect();
             if j.s.kind != WorkloadKind::DaemonSet {
                 elsewhere.extend(
-                    j.fits_nodes
-                        .iter()
+                    self.fits_nodes(j.fit)
                         .filter(|n| !policy.names(&n.pool))
                         .map(|n| pool_name(&n.pool)),
                 );
@@ -781,11 +883,7 @@ impl<'a> Context<'a> {
             let running_elsewhere: BTreeSet<String> = pods
                 .iter()
                 .filter_map(|(_, n)| {
-                    let node = self
-                        .snapshot
-                        .nodes
-                        .iter()
-                        .find(|x| Some(x.name.as_str()) == *n)?;
+                    let (_, node) = self.node((*n)?)?;
                     (!policy.names(&node.pool)).then(|| node.name.clone())
                 })
                 .collect();
@@ -842,7 +940,7 @@ struct Judged<'j, 'a> {
     s: &'j Subject<'a>,
     subject: &'j str,
     fits_pools: &'j [&'a Pool],
-    fits_nodes: &'j [&'a Node],
+    fit: &'j Fit<'a>,
 }
 
 fn wildcard_finding(j: &Judged, tol: &Toleration) -> Finding {

@@ -204,12 +204,12 @@ pub fn pod(mut p: core::Pod) -> Pod {
             || annotation_true(&annotations, "karpenter.sh/do-not-evict"),
         deleting: p.metadata.deletion_timestamp.is_some(),
         placement: if owner.is_none() {
-            Some(placement(&mut spec))
+            Some(Box::new(placement(&mut spec)))
         } else {
             None
         },
         owner,
-        labels,
+        labels: labels.into(),
     }
 }
 

@@ -38,6 +38,7 @@ pub fn parse_page<'de, T, M>(
 ) -> Result<ListMeta, serde_json::Error>
 where
     T: Deserialize<'de>,
+    M: Collect,
 {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let meta = PageSeed {
@@ -58,14 +59,46 @@ struct PageSeed<'o, T, M> {
     item: PhantomData<T>,
 }
 
-impl<'de, T: Deserialize<'de>, M> DeserializeSeed<'de> for PageSeed<'_, T, M> {
+/// How a converted item joins the list read so far.
+pub trait Collect: Sized {
+    fn push_into(self, out: &mut Vec<Self>) {
+        out.push(self);
+    }
+}
+
+impl Collect for Node {}
+impl Collect for Pdb {}
+impl Collect for Workload {}
+impl Collect for String {}
+
+/// How far back a pod looks for a neighbour with the same labels.
+const SHARE_LOOKBACK: usize = 4;
+
+impl Collect for Pod {
+    /// The API lists pods by namespace and name, so the pods of one ReplicaSet (same labels,
+    /// names `<replicaset>-<suffix>`) come side by side: a pod whose labels equal a recent
+    /// neighbour's shares its map.
+    fn push_into(mut self, out: &mut Vec<Pod>) {
+        if let Some(same) = out
+            .iter()
+            .rev()
+            .take(SHARE_LOOKBACK)
+            .find(|p| p.labels == self.labels)
+        {
+            self.labels = same.labels.clone();
+        }
+        out.push(self);
+    }
+}
+
+impl<'de, T: Deserialize<'de>, M: Collect> DeserializeSeed<'de> for PageSeed<'_, T, M> {
     type Value = ListMeta;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ListMeta, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, T: Deserialize<'de>, M> Visitor<'de> for PageSeed<'_, T, M> {
+impl<'de, T: Deserialize<'de>, M: Collect> Visitor<'de> for PageSeed<'_, T, M> {
     type Value = ListMeta;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a Kubernetes list object")
@@ -104,7 +137,7 @@ struct ItemsSeed<'o, T, M> {
     item: PhantomData<T>,
 }
 
-impl<'de, T: Deserialize<'de>, M> DeserializeSeed<'de> for ItemsSeed<'_, T, M> {
+impl<'de, T: Deserialize<'de>, M: Collect> DeserializeSeed<'de> for ItemsSeed<'_, T, M> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         // `"items": null` is an empty list, as for kube's ObjectList.
@@ -112,7 +145,7 @@ impl<'de, T: Deserialize<'de>, M> DeserializeSeed<'de> for ItemsSeed<'_, T, M> {
     }
 }
 
-impl<'de, T: Deserialize<'de>, M> Visitor<'de> for ItemsSeed<'_, T, M> {
+impl<'de, T: Deserialize<'de>, M: Collect> Visitor<'de> for ItemsSeed<'_, T, M> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of objects")
@@ -128,7 +161,7 @@ impl<'de, T: Deserialize<'de>, M> Visitor<'de> for ItemsSeed<'_, T, M> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(item) = seq.next_element::<T>()? {
-            self.out.push((self.convert)(item));
+            (self.convert)(item).push_into(self.out);
         }
         Ok(())
     }
@@ -652,9 +685,9 @@ pub fn pod<L: LabelsView>(p: LeanPod<L>) -> Pod {
         uses_empty_dir,
         do_not_disrupt: meta.annotations.do_not_disrupt,
         deleting: meta.deletion_timestamp.is_some(),
-        placement: owner.is_none().then(|| spec.placement()),
+        placement: owner.is_none().then(|| Box::new(spec.placement())),
         owner,
-        labels: meta.labels.into_labels(),
+        labels: meta.labels.into_labels().into(),
     }
 }
 
@@ -915,7 +948,7 @@ mod tests {
     where
         T: Deserialize<'a>,
         K: serde::de::DeserializeOwned,
-        M: serde::Serialize,
+        M: serde::Serialize + Collect,
     {
         *buf = serde_json::to_vec(&json!({"kind": "List", "metadata": {}, "items": items}))
             .expect("json");
@@ -995,12 +1028,31 @@ mod tests {
         assert_eq!(all[1].labels.get("app").map(String::as_str), Some("nginx"));
         assert!(none.iter().all(|p| p.labels.is_empty()));
         for p in all.iter_mut() {
-            p.labels.clear();
+            p.labels = Default::default();
         }
         assert_eq!(
             serde_json::to_value(&all).expect("json"),
             serde_json::to_value(&none).expect("json")
         );
+    }
+
+    #[test]
+    fn neighbouring_pods_with_equal_labels_share_one_map() {
+        let item = |name: &str, app: &str| json!({"metadata": {"name": name, "namespace": "n", "labels": {"app": app}}});
+        let page = serde_json::to_vec(&json!({"items": [
+            item("a-1", "a"), item("a-2", "a"), item("b-1", "b"), item("a-3", "a")]}))
+        .expect("json");
+        let mut out = Vec::new();
+        parse_page(&page, &mut |_| {}, pod::<AllLabels>, &mut out).expect("page");
+        // A second page continues the same list: sharing crosses page boundaries.
+        let next = serde_json::to_vec(&json!({"items": [item("b-2", "b")]})).expect("json");
+        parse_page(&next, &mut |_| {}, pod::<AllLabels>, &mut out).expect("page");
+        let apps: Vec<&str> = out.iter().map(|p| p.labels["app"].as_str()).collect();
+        assert_eq!(apps, ["a", "a", "b", "a", "b"]);
+        assert!(std::sync::Arc::ptr_eq(&out[0].labels, &out[1].labels));
+        assert!(std::sync::Arc::ptr_eq(&out[0].labels, &out[3].labels));
+        assert!(std::sync::Arc::ptr_eq(&out[2].labels, &out[4].labels));
+        assert!(!std::sync::Arc::ptr_eq(&out[0].labels, &out[2].labels));
     }
 
     #[test]

@@ -165,7 +165,7 @@ pub(crate) fn cluster() -> Snapshot {
     ];
     for p in &mut s.pods {
         if p.name.starts_with("nginx-") {
-            p.labels = labels(&[("app", "nginx")]);
+            p.labels = labels(&[("app", "nginx")]).into();
         }
     }
     s
@@ -563,7 +563,7 @@ fn a_pdb_allowing_no_disruption_blocks_its_running_pods() {
     s.pdbs.push(pdb("nginx", app_selector(), 0));
     with_pod(&mut s, "nginx-6b7f-9", P1, |p| {
         p.phase = "Pending".into();
-        p.labels = labels(&[("app", "nginx")]);
+        p.labels = labels(&[("app", "nginx")]).into();
     });
     let p = run(&s, &PlanOptions::default());
     let p1 = node(&p, P1);

@@ -658,7 +658,7 @@ pub(crate) fn placement_workshop() -> Snapshot {
         .iter()
         .find(|n| n.pool.kind == PoolKind::NodeGroup)
         .map(|n| n.name.clone());
-    bare.placement = Some(Placement::default());
+    bare.placement = Some(Box::default());
     s.pods.push(bare);
     s
 }
@@ -726,7 +726,7 @@ fn workshop_verdicts() {
         [Code::PlaceStranded],
         "cordoned node still fits; no pool replaces it"
     );
-    assert_eq!(legacy.fits_nodes, ["legacy-worker-1"]);
+    assert_eq!(*legacy.fits_nodes, ["legacy-worker-1"]);
 
     let agent = find(&vs, "monitoring", "agent");
     assert_eq!(agent.codes, [Code::PlaceWildcardToleration]);
@@ -934,4 +934,42 @@ fn toleration_remedy_uses_equal_for_valued_taints() {
         parsed["tolerations"][0]["value"], "gpu",
         "the remedy is valid YAML"
     );
+}
+
+#[test]
+fn findings_alone_come_in_verdict_order_and_equal_placements_share_node_lists() {
+    let mut s = placement_workshop();
+    // Copies of existing workloads under new names: same placement, judged once.
+    let copies: Vec<Workload> = s
+        .workloads
+        .iter()
+        .filter(|w| w.owner.is_none())
+        .map(|w| {
+            let mut c = w.clone();
+            c.name = format!("{}-copy", w.name);
+            c
+        })
+        .collect();
+    s.workloads.extend(copies);
+    let config: PlacementConfig = serde_json::from_value(serde_json::json!({
+        "policies": [{"namespace": "default", "pool": "nodepool/default"}]
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let vs = verdicts(&s, &config);
+    let from_verdicts: Vec<Finding> = vs.iter().flat_map(|v| v.findings.clone()).collect();
+    assert!(!from_verdicts.is_empty());
+    assert_eq!(placement_findings(&s, &v("1.25"), &config), from_verdicts);
+    let mut shared = 0;
+    for v in vs.iter().filter(|v| v.name.ends_with("-copy")) {
+        let original = find(&vs, &v.namespace, v.name.trim_end_matches("-copy"));
+        assert_eq!(v.fits_nodes, original.fits_nodes);
+        assert_eq!(v.fits_pools, original.fits_pools);
+        assert_eq!(v.codes, original.codes);
+        shared += usize::from(std::sync::Arc::ptr_eq(&v.fits_nodes, &original.fits_nodes));
+    }
+    assert!(shared > 0);
+    // Sorted, as the JSON promises.
+    for v in &vs {
+        assert!(v.fits_nodes.windows(2).all(|w| w[0] <= w[1]), "{}", v.name);
+    }
 }
