@@ -307,6 +307,27 @@ fn pod_key(ns: &str, name: &str) -> u64 {
     h
 }
 
+/// A list read in a pass: the store's resourceVersion, the count of the pass's pod writes and
+/// the kind's fingerprint when read.
+struct CachedList {
+    rv: u64,
+    pod_writes: u64,
+    fingerprint: (usize, u64),
+    list: Arc<Vec<Value>>,
+}
+
+/// Changes whenever an object of the kind does: every write gives the object the store's
+/// next resourceVersion (so the highest one rises), a removal lowers the count.
+fn fingerprint(st: &SimState, kind: Kind) -> (usize, u64) {
+    let max = st
+        .store
+        .scan(kind, None, None)
+        .map(|(_, o)| o.index.resource_version)
+        .max()
+        .unwrap_or(0);
+    (st.store.count(kind), max)
+}
+
 /// One pass of the world over summaries of the pods (kept current as the pass writes), so
 /// the 150,000 pods are scanned once per pass and parsed only when they changed.
 pub(crate) struct Pass<'a> {
@@ -319,10 +340,9 @@ pub(crate) struct Pass<'a> {
     pod_index: HashMap<u64, usize>,
     pod_collisions: HashMap<(String, String), usize>,
     pub next_due: Option<Timestamp>,
-    /// Lists of the other kinds, with the resourceVersion and the count of this pass's pod
-    /// writes when read: a list stays valid while every write since was one of those pod
-    /// writes (5,000 nodes and 2,000 ReplicaSets are read by several controllers).
-    lists: HashMap<Kind, (u64, u64, Arc<Vec<Value>>)>,
+    /// Lists of the other kinds (5,000 nodes and 2,000 ReplicaSets are read by several
+    /// controllers), kept while valid: see `list`.
+    lists: HashMap<Kind, CachedList>,
     /// Pod writes this pass made through its own helpers.
     pod_writes: u64,
 }
@@ -383,17 +403,30 @@ impl<'a> Pass<'a> {
         self.pods.push(Some(p));
     }
 
-    /// All objects of a (non-pod) kind, re-read only when something other than this pass's
-    /// own pod writes changed the store since the last read.
+    /// All objects of a (non-pod) kind, re-read only when objects of that kind changed since
+    /// the last read: not when every write since was one of this pass's own pod writes, nor
+    /// when the kind's fingerprint is the same (status writes to other kinds).
     pub fn list(&mut self, kind: Kind) -> Arc<Vec<Value>> {
         let rv = self.st.store.resource_version();
-        if let Some((at, writes, list)) = self.lists.get(&kind)
-            && rv - at == self.pod_writes - writes
-        {
-            return list.clone();
+        let pod_writes = self.pod_writes;
+        if let Some(c) = self.lists.get_mut(&kind) {
+            if rv - c.rv == pod_writes - c.pod_writes {
+                return c.list.clone();
+            }
+            if fingerprint(self.st, kind) == c.fingerprint {
+                c.rv = rv;
+                c.pod_writes = pod_writes;
+                return c.list.clone();
+            }
         }
         let list = Arc::new(self.st.store.list(kind, None));
-        self.lists.insert(kind, (rv, self.pod_writes, list.clone()));
+        let cached = CachedList {
+            rv,
+            pod_writes,
+            fingerprint: fingerprint(self.st, kind),
+            list: list.clone(),
+        };
+        self.lists.insert(kind, cached);
         list
     }
 
@@ -410,12 +443,12 @@ impl<'a> Pass<'a> {
         self.pods.iter().flatten().map(|p| &**p)
     }
 
-    pub fn pod(&self, ns: &str, name: &str) -> Option<&PodSum> {
-        self.pods[self.index_of(ns, name)?].as_deref()
+    pub fn pod_arcs(&self) -> impl Iterator<Item = &Arc<PodSum>> {
+        self.pods.iter().flatten()
     }
 
-    pub fn pod_arc(&self, ns: &str, name: &str) -> Option<Arc<PodSum>> {
-        self.pods[self.index_of(ns, name)?].clone()
+    pub fn pod(&self, ns: &str, name: &str) -> Option<&PodSum> {
+        self.pods[self.index_of(ns, name)?].as_deref()
     }
 
     /// The full object of a pod (parsed from the store).
@@ -631,5 +664,60 @@ pub async fn run(shared: Shared) {
         if took > tick {
             tokio::time::sleep(took).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn settled() -> SimState {
+        let src = crate::scenario::ScenarioSource {
+            generate: Some("nodes=6,pods=60,deployments=3,pools=2".into()),
+            seed: 5,
+            ..Default::default()
+        };
+        let sc = crate::scenario::load(&src).unwrap_or_else(|e| panic!("{e}"));
+        crate::server::build_state(sc, None).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_pass_rereads_a_list_only_when_its_kind_changed() {
+        let mut st = settled();
+        let mut pass = Pass::new(&mut st, false);
+        let nodes = pass.list(Kind::Node);
+        let first = objects::name(&nodes[0]).to_string();
+        let deps = pass.list(Kind::Deployment);
+        let dep = &deps[0];
+        pass.st
+            .store
+            .update(
+                Kind::Deployment,
+                objects::namespace(dep),
+                objects::name(dep),
+                &mut |d| d["metadata"]["annotations"] = json!({"touched": "yes"}),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            Arc::ptr_eq(&nodes, &pass.list(Kind::Node)),
+            "a write to another kind keeps the list"
+        );
+        assert_eq!(
+            pass.list(Kind::Deployment)[0]["metadata"]["annotations"]["touched"],
+            "yes"
+        );
+        pass.st
+            .store
+            .update(Kind::Node, "", &first, &mut |n| {
+                n["metadata"]["labels"]["touched"] = json!("yes")
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let after = pass.list(Kind::Node);
+        assert_eq!(after[0]["metadata"]["labels"]["touched"], "yes");
+        assert!(pass.st.store.remove(Kind::Node, "", &first).is_some());
+        let after = pass.list(Kind::Node);
+        assert_eq!(after.len(), nodes.len() - 1, "a removal is seen");
+        assert!(after.iter().all(|n| objects::name(n) != first));
     }
 }
