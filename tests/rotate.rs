@@ -1438,3 +1438,45 @@ fn without_eks_node_group_nodes_are_left_drained_and_named_so() {
     ]);
     assert_eq!(run.code, 3, "{run:?}");
 }
+
+#[test]
+fn a_node_group_update_that_eks_fails_stops_the_run_and_a_second_run_finishes() {
+    // coredns has 2 replicas and a PDB requiring both: EKS cannot evict either, and after its
+    // pod-eviction timeout (15 simulated minutes) the update fails with PodEvictionFailure.
+    let blocking = COREDNS_PDB.replace("minAvailable: 1", "minAvailable: 2");
+    let sim = Sim::start(SimSpec {
+        builtin: Some("workshop"),
+        manifests: &[("coredns-pdb.yaml", &blocking)],
+        ..Default::default()
+    });
+    let args = ["rotate", "--pool", "mng-system", "--yes", "-o", "json"];
+    let run = sim.kup_eks(&args);
+    assert_eq!(run.code, 4, "{run:?}");
+    let failed = events(&run).pop().unwrap();
+    assert_eq!(failed["event"], "failed", "{run:?}");
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(reason.contains("PodEvictionFailure"), "{reason}");
+    assert!(reason.contains("node group mng-system failed"), "{reason}");
+    assert_eq!(sim.stats()["pdb_violations"], 0);
+    assert_eq!(sim.stats()["pods_lost"], 0);
+
+    // Relaxed, the next run starts a new update and finishes.
+    let code = http(
+        &sim,
+        "PATCH",
+        "/apis/policy/v1/namespaces/kube-system/poddisruptionbudgets/coredns",
+        "application/merge-patch+json",
+        r#"{"spec":{"minAvailable":1}}"#,
+    );
+    assert_eq!(code, 200);
+    let run = sim.kup_eks(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(eks_calls(&sim, "UpdateNodegroupVersion"), 2);
+    for (name, kubelet, pool) in nodes(&sim) {
+        if pool == "mng-system" {
+            assert!(kubelet.starts_with("v1.25."), "{name} {kubelet}");
+        }
+    }
+    assert_eq!(sim.stats()["pdb_violations"], 0);
+    assert_eq!(sim.stats()["pods_lost"], 0);
+}
