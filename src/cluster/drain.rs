@@ -336,31 +336,29 @@ pub async fn pods_matching(
     selector: &str,
 ) -> Result<Vec<PodModel>, ClusterError> {
     let params = ListParams::default().labels(selector);
-    let api: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
-    let list = with_retry(
-        conn,
-        Call {
-            verb: "list",
-            resource: "pods",
-        },
-        || api.list(&params),
-    )
-    .await?;
-    Ok(list.items.into_iter().map(convert::pod).collect())
+    list_pods(conn, Api::namespaced(conn.client.clone(), ns), &params).await
 }
 
 /// Pods bound to `node` now, as the plan sees pods (the executor re-checks them before calling
 /// the node drained: pods can land on it after the plan was made).
 pub async fn pods_on_node(conn: &Connection, node: &str) -> Result<Vec<PodModel>, ClusterError> {
     let params = ListParams::default().fields(&format!("spec.nodeName={node}"));
-    let api: Api<Pod> = Api::all(conn.client.clone());
+    list_pods(conn, Api::all(conn.client.clone()), &params).await
+}
+
+/// One (small, selected) pod list, retried, compact.
+async fn list_pods(
+    conn: &Connection,
+    api: Api<Pod>,
+    params: &ListParams,
+) -> Result<Vec<PodModel>, ClusterError> {
     let list = with_retry(
         conn,
         Call {
             verb: "list",
             resource: "pods",
         },
-        || api.list(&params),
+        || api.list(params),
     )
     .await?;
     Ok(list.items.into_iter().map(convert::pod).collect())
