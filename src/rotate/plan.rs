@@ -1107,16 +1107,7 @@ impl<'a> Context<'a> {
         workload: Option<&WorkloadRef>,
         out: &mut Vec<Blocker>,
     ) {
-        let blocker = |reason, blocking, flag, pdbs: Vec<String>, message: String| Blocker {
-            reason,
-            node: node.to_string(),
-            pods: vec![pod_ref.clone()],
-            pdbs,
-            workload: workload.cloned(),
-            blocking,
-            override_flag: flag,
-            message,
-        };
+        let blocker = pod_blocker(node, pod_ref, workload);
         let pdbs = self.pdbs_of(p);
         let names: Vec<String> = pdbs
             .iter()
@@ -1156,6 +1147,24 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Builds the blockers of one pod on `node`: (reason, blocking, override flag, PDBs, message).
+fn pod_blocker<'b>(
+    node: &'b str,
+    pod_ref: &'b PodRef,
+    workload: Option<&'b WorkloadRef>,
+) -> impl Fn(BlockReason, bool, Option<&'static str>, Vec<String>, String) -> Blocker + 'b {
+    move |reason, blocking, flag, pdbs, message| Blocker {
+        reason,
+        node: node.to_string(),
+        pods: vec![pod_ref.clone()],
+        pdbs,
+        workload: workload.cloned(),
+        blocking,
+        override_flag: flag,
+        message,
+    }
+}
+
 /// The blockers a pod raises by itself (no controller, emptyDir, do-not-disrupt), with no need
 /// for the rest of the snapshot: the executor re-applies them to pods that reached a node after
 /// the plan was made.
@@ -1168,16 +1177,7 @@ fn local_blockers(
     opts: &PlanOptions,
     out: &mut Vec<Blocker>,
 ) {
-    let blocker = |reason, blocking, flag, pdbs: Vec<String>, message: String| Blocker {
-        reason,
-        node: node.to_string(),
-        pods: vec![pod_ref.clone()],
-        pdbs,
-        workload: workload.cloned(),
-        blocking,
-        override_flag: flag,
-        message,
-    };
+    let blocker = pod_blocker(node, pod_ref, workload);
     // A controller that no longer exists (its ReplicaSet deleted) recreates nothing either.
     let gone = missing_owner.map(|o| format!(" ({} {} no longer exists)", o.kind, o.name));
     if p.owner.is_none() || gone.is_some() {

@@ -464,22 +464,26 @@ fn update_json(u: &NodegroupUpdate) -> Value {
     })
 }
 
+/// A request's JSON body (`{}` when empty), or 400 SerializationException.
+fn request_body(body: &[u8]) -> Result<Value, EksError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        EksError::new(
+            400,
+            "SerializationException",
+            format!("invalid JSON body: {e}"),
+        )
+    })
+}
+
 fn update_nodegroup_version(st: &mut SimState, name: &str, body: &[u8]) -> Result<Value, EksError> {
     let cluster = st.cluster.clone();
     let Some(g) = st.node_groups.iter().find(|g| g.name == name).cloned() else {
         return Err(nodegroup_not_found(&cluster.name, name));
     };
-    let req: Value = if body.is_empty() {
-        json!({})
-    } else {
-        serde_json::from_slice(body).map_err(|e| {
-            EksError::new(
-                400,
-                "SerializationException",
-                format!("invalid JSON body: {e}"),
-            )
-        })?
-    };
+    let req = request_body(body)?;
     let text = |k: &str| req.get(k).and_then(Value::as_str).map(str::to_string);
     let cp_minor = control_plane_minor(&cluster.git_version);
     let version = text("version").unwrap_or_else(|| format!("1.{cp_minor}"));
@@ -623,17 +627,7 @@ fn describe_update(st: &SimState, id: &str, q: &[(String, String)]) -> Result<Va
 }
 
 fn list_insights(st: &SimState, body: &[u8]) -> Result<Value, EksError> {
-    let req: Value = if body.is_empty() {
-        json!({})
-    } else {
-        serde_json::from_slice(body).map_err(|e| {
-            EksError::new(
-                400,
-                "SerializationException",
-                format!("invalid JSON body: {e}"),
-            )
-        })?
-    };
+    let req = request_body(body)?;
     let strings = |k: &str| -> Vec<String> {
         req.pointer(&format!("/filter/{k}"))
             .and_then(Value::as_array)
