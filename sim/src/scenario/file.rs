@@ -65,6 +65,8 @@ struct ClusterSpec {
     region: Option<String>,
     platform_version: Option<String>,
     account_id: Option<Scalar>,
+    /// Where the sim clock starts (RFC 3339), so dates and ages are the same on any day.
+    now: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -336,6 +338,22 @@ fn expand_file(
     now: Timestamp,
 ) -> Result<Scenario, ScenarioError> {
     let err = |m: String| ScenarioError::file(name, m);
+    // `--now` wins over the file's pin; either one dates every object the file makes.
+    let pinned = match (&src.now, &f.cluster.now) {
+        (Some(t), _) => Some(*t),
+        (None, Some(s)) => Some(s.value.parse::<Timestamp>().map_err(|e| {
+            at(
+                name,
+                s,
+                format!(
+                    "cluster.now {:?} is not an RFC 3339 time like 2023-12-01T00:00:00Z: {e}",
+                    s.value
+                ),
+            )
+        })?),
+        (None, None) => None,
+    };
+    let now = pinned.unwrap_or(now);
     let git_version = f
         .cluster
         .version
@@ -851,6 +869,7 @@ fn expand_file(
         objects,
         seed: src.seed,
         eks,
+        now: pinned,
     })
 }
 

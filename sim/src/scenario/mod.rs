@@ -158,6 +158,9 @@ pub struct Scenario {
     pub seed: u64,
     /// The simulated EKS API's settings (eviction timeout, insights, version table).
     pub eks: EksSettings,
+    /// Where the sim clock starts (`cluster.now`, `--now`, or the generator's date); `None`:
+    /// the real time, so support dates and ages then depend on the day the sim runs.
+    pub now: Option<jiff::Timestamp>,
 }
 
 /// Where a scenario comes from (the command line of kup-sim, or kup demo / tests).
@@ -174,6 +177,8 @@ pub struct ScenarioSource {
     pub seed: u64,
     /// `--kube-version`: the control plane's gitVersion when the scenario gives none.
     pub kube_version: Option<String>,
+    /// `--now`: where the sim clock starts; overrides the scenario's `cluster.now`.
+    pub now: Option<jiff::Timestamp>,
 }
 
 pub(crate) mod expand;
@@ -198,6 +203,10 @@ pub const BUILTIN_NAMES: &[&str] = &[
 
 /// The control plane used when neither the scenario nor `--kube-version` gives one.
 pub const DEFAULT_GIT_VERSION: &str = "v1.25.16-eks-3025e55";
+
+/// Where the clock of a `--generate`d cluster starts (unless `--now` says otherwise): a
+/// generated cluster is a benchmark input and must look the same on any day.
+pub const GENERATED_NOW: &str = "2025-06-02T00:00:00Z";
 
 /// The YAML text of a built-in scenario (embedded in the binary).
 pub fn builtin(name: &str) -> Option<&'static str> {
@@ -330,8 +339,19 @@ impl Generated {
 /// streams them with [`Generated::for_each`] after loading `objects` (the node groups of the
 /// generated cluster are already in `Scenario::node_groups`). Use this for big clusters.
 pub fn load_deferred(src: &ScenarioSource) -> Result<(Scenario, Option<Generated>), ScenarioError> {
-    let now = jiff::Timestamp::now();
-    let mut scenario = load_base(src, now)?;
+    // A generated cluster is pinned even when its scenario file is not.
+    let default_now = match &src.generate {
+        Some(_) => GENERATED_NOW
+            .parse()
+            .unwrap_or_else(|_| jiff::Timestamp::now()),
+        None => jiff::Timestamp::now(),
+    };
+    let mut scenario = load_base(src, default_now)?;
+    if src.generate.is_some() {
+        scenario.now.get_or_insert(default_now);
+    }
+    // Generated objects are dated from the same "now" the clock starts at.
+    let now = scenario.now.unwrap_or(default_now);
     let generated = match &src.generate {
         None => None,
         Some(spec) => {
@@ -376,6 +396,7 @@ fn load_base(src: &ScenarioSource, now: jiff::Timestamp) -> Result<Scenario, Sce
             objects: Vec::new(),
             seed: src.seed,
             eks: EksSettings::default(),
+            now: src.now,
         }
     };
     if let Some(dir) = &src.manifests {
