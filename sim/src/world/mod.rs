@@ -23,6 +23,8 @@ mod nodes;
 pub mod objects;
 pub mod schedule;
 
+pub use nodegroups::group_nodes;
+
 pub use disruption::{PdbSpec, PdbStatus, compute_pdb_status};
 pub use eviction::evict;
 
