@@ -362,6 +362,8 @@ pub struct Store {
     clock: Option<Clock>,
     tx: broadcast::Sender<Change>,
     history: VecDeque<HistEntry>,
+    /// Inside `dry_run`: writes compute their result but store nothing.
+    dry: bool,
 }
 
 /// The map key: `ns/name` (namespaced) or `name`: sorts like the real server's etcd keys.
@@ -397,6 +399,7 @@ impl Store {
             clock: None,
             tx,
             history: VecDeque::new(),
+            dry: false,
         }
     }
     /// Use the sim clock for timestamps (creationTimestamp, deletionTimestamp); without it,
@@ -412,6 +415,17 @@ impl Store {
         self.clock
             .as_ref()
             .map_or_else(jiff::Timestamp::now, Clock::now)
+    }
+    /// Run writes as a `dryRun=All` request does: validated and answered with the object as it
+    /// would be (a new object without resourceVersion, a changed one with its current one), with
+    /// nothing stored, no resourceVersion spent, no watch event and no uid or name drawn.
+    pub fn dry_run<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let (was, uid_counter) = (self.dry, self.uid_counter);
+        self.dry = true;
+        let out = f(self);
+        self.dry = was;
+        self.uid_counter = uid_counter;
+        out
     }
     /// Current global resourceVersion.
     pub fn resource_version(&self) -> u64 {
@@ -684,7 +698,7 @@ impl Store {
             meta.insert("deletionTimestamp".into(), Value::String(stamp(grace)));
             meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
             let obj = self.commit(kind, key.clone(), obj, ChangeType::Modified)?;
-            if grace == 0 && idx.finalizers == 0 {
+            if grace == 0 && idx.finalizers == 0 && !self.dry {
                 return Ok(self.remove_key(kind, &key).unwrap_or(obj));
             }
             return Ok(obj);
@@ -806,7 +820,7 @@ impl Store {
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             let bound = idx.node_name.as_deref().is_some_and(|n| !n.is_empty());
-            if kind != Kind::Pod || grace == 0 || !bound {
+            if (kind != Kind::Pod || grace == 0 || !bound) && !self.dry {
                 return Ok(self.remove_key(kind, &key).unwrap_or(obj));
             }
         }
@@ -821,6 +835,17 @@ impl Store {
         mut obj: Value,
         change: ChangeType,
     ) -> Result<Value, ApiError> {
+        if self.dry {
+            let meta = meta_mut(&mut obj);
+            match self.objects[kind.index()].get(&key) {
+                Some(old) => {
+                    let rv = old.index.resource_version.to_string();
+                    meta.insert("resourceVersion".into(), Value::String(rv))
+                }
+                None => meta.remove("resourceVersion"),
+            };
+            return split_body(obj).map(|(_, obj)| obj);
+        }
         self.rv += 1;
         let rv = self.rv;
         meta_mut(&mut obj).insert("resourceVersion".into(), Value::String(rv.to_string()));
@@ -840,6 +865,11 @@ impl Store {
     }
 
     fn remove_key(&mut self, kind: Kind, key: &str) -> Option<Value> {
+        if self.dry {
+            return self.objects[kind.index()]
+                .get(key)
+                .map(|s| s.to_value(kind));
+        }
         let stored = self.objects[kind.index()].remove(key)?;
         self.rv += 1;
         let rv = self.rv;

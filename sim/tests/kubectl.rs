@@ -623,3 +623,70 @@ async fn server_side_ages_match_kubectls_own() {
     }
     c.stop().await;
 }
+
+/// `kubectl drain --dry-run=server` sends the cordon PATCH with `dryRun=All` and each eviction
+/// with `deleteOptions.dryRun: [All]`: kup-sim answers as the real server does and changes
+/// nothing (no write counted, node schedulable, pods in place, no Karpenter launch).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_dry_run_drain_changes_nothing() {
+    let c = Cluster::start("workshop").await;
+    c.wait_for(
+        &["-n", "default", "get", "pod"],
+        "3 Running nginx pods",
+        |t| running_nginx(t) == 3,
+    );
+    let before = c.sim.as_ref().expect("sim").stats();
+    // Name, node, resourceVersion and deletionTimestamp of every pod: a write would change one.
+    let pods_args = [
+        "get",
+        "pods",
+        "-A",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.metadata.resourceVersion} {.metadata.deletionTimestamp}{\"\\n\"}{end}",
+    ];
+    let pods_before = c.ok(&pods_args);
+    assert_eq!(pods_before.lines().count(), 11, "{pods_before}");
+    let out = c.run(&[
+        "drain",
+        APP_NODE,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--dry-run=server",
+    ]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "drain --dry-run=server failed:\n{all}"
+    );
+    assert!(
+        all.contains(&format!("node/{APP_NODE} cordoned (server dry run)")),
+        "{all}"
+    );
+    assert_eq!(
+        all.matches("evicting pod default/nginx-").count(),
+        3,
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("node/{APP_NODE} drained (server dry run)")),
+        "{all}"
+    );
+    let after = c.sim.as_ref().expect("sim").stats();
+    assert_eq!(after["writes"], before["writes"], "{after}");
+    assert!(
+        after["dry_run_writes"].as_u64() >= Some(4),
+        "the cordon and 3 evictions were dry runs: {after}"
+    );
+    assert_eq!(after["evictions"], before["evictions"], "{after}");
+    assert_eq!(after["nodes_launched"], before["nodes_launched"], "{after}");
+    let spec = c.ok(&[
+        "get",
+        "node",
+        APP_NODE,
+        "-o",
+        "jsonpath={.spec.unschedulable}",
+    ]);
+    assert_eq!(spec, "", "the node is still schedulable");
+    assert_eq!(c.ok(&pods_args), pods_before);
+    c.stop().await;
+}

@@ -10,7 +10,7 @@ mod watch;
 
 use crate::http::{App, Reply, finish, header_str};
 use crate::resources::{Kind, ResourceInfo, lookup};
-use crate::store::{ApiError, DeleteOpts, Stored};
+use crate::store::{ApiError, DeleteOpts, Store, Stored};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use axum::response::Response;
 use base64::Engine as _;
@@ -301,14 +301,22 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
         Route::Resource(r) => verb_of(&parts.method, r, &query),
         _ => None,
     };
+    let dry_values = query_values(parts.uri.query().unwrap_or(""), "dryRun");
     let is_write = !matches!(parts.method, Method::GET | Method::HEAD);
+    let dry_asked = is_write && dry_run_asked(&parts.method, &dry_values, body);
     {
         let resource = match (&route, verb) {
             (Route::Resource(r), Some(v)) => Some((v.as_str(), r.resource())),
             _ => None,
         };
-        app.lock_counters()
-            .count(is_write, resource.as_ref().map(|(v, r)| (*v, r.as_str())));
+        let mut counters = app.lock_counters();
+        counters.count(
+            is_write && !dry_asked,
+            resource.as_ref().map(|(v, r)| (*v, r.as_str())),
+        );
+        if dry_asked {
+            counters.dry_run_writes += 1;
+        }
     }
     // `/version` is public upstream too.
     if !matches!(route, Route::Version) {
@@ -391,7 +399,7 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
                 let as_table = table::wants_table(&accept);
                 return watch::serve(app.clone(), r, &query, gzip, cut_after, as_table);
             }
-            Some(v) => dispatch(&app, &r, v, &query, &parts.headers, body),
+            Some(v) => dispatch(&app, &r, v, &query, &dry_values, &parts.headers, body),
         },
     };
     let reply = reply.unwrap_or_else(|e| Reply::error(&e));
@@ -432,12 +440,14 @@ fn dispatch(
     r: &ResourceRoute,
     verb: Verb,
     query: &HashMap<String, String>,
+    dry_values: &[String],
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Reply, ApiError> {
     let kind = r.kind();
     let av = r.api_version();
     let name = r.name.clone().unwrap_or_default();
+    let dry = dry_run(verb, r.sub.as_deref(), dry_values, body)?;
     match (verb, r.sub.as_deref()) {
         (Verb::Get, Some("scale")) => {
             let st = app.lock_state();
@@ -475,7 +485,7 @@ fn dispatch(
             if st.store.get_stored(kind, r.ns(), &name).is_none() {
                 return Err(ApiError::not_found(kind, &name));
             }
-            crate::world::evict(&mut st, r.ns(), &name, &ev)?;
+            crate::world::evict(&mut st, r.ns(), &name, &ev, dry)?;
             Ok(Reply::json(201, &success_status(201)))
         }
         (Verb::Create, Some("binding")) => {
@@ -512,8 +522,10 @@ fn dispatch(
                     &format!("pod {name} is already assigned to node"),
                 ));
             }
-            st.store.update(kind, r.ns(), &name, &mut |p| {
-                p["spec"]["nodeName"] = json!(node)
+            write(&mut st.store, dry, |s| {
+                s.update(kind, r.ns(), &name, &mut |p| {
+                    p["spec"]["nodeName"] = json!(node)
+                })
             })?;
             Ok(Reply::json(201, &success_status(201)))
         }
@@ -521,7 +533,7 @@ fn dispatch(
             let mut obj = parse_object(kind, headers, body)?;
             check_object(r, &mut obj, None)?;
             let mut st = app.lock_state();
-            let out = st.store.create(kind, obj)?;
+            let out = write(&mut st.store, dry, |s| s.create(kind, obj))?;
             drop(st);
             Ok(Reply::json_bytes(201, value_json(kind, &out, &av)))
         }
@@ -534,7 +546,7 @@ fn dispatch(
                 .get(kind, r.ns(), &name)
                 .ok_or_else(|| ApiError::not_found(kind, &name))?;
             let merged = merge_for_subresource(&current, obj, sub)?;
-            let out = st.store.replace(kind, merged)?;
+            let out = write(&mut st.store, dry, |s| s.replace(kind, merged))?;
             drop(st);
             Ok(reply_for(kind, &out, &av, sub))
         }
@@ -579,7 +591,7 @@ fn dispatch(
                 // Server-side apply of a missing object creates it.
                 let mut obj = p;
                 check_object(r, &mut obj, Some(&name))?;
-                let out = st.store.create(kind, obj)?;
+                let out = write(&mut st.store, dry, |s| s.create(kind, obj))?;
                 drop(st);
                 return Ok(Reply::json_bytes(201, value_json(kind, &out, &av)));
             }
@@ -608,14 +620,14 @@ fn dispatch(
                 }
             }
             let merged = merge_for_subresource(&current, doc, sub)?;
-            let out = st.store.replace(kind, merged)?;
+            let out = write(&mut st.store, dry, |s| s.replace(kind, merged))?;
             drop(st);
             Ok(reply_for(kind, &out, &av, sub))
         }
         (Verb::Delete, _) => {
             let opts = delete_opts(kind, query, body)?;
             let mut st = app.lock_state();
-            let out = st.store.delete(kind, r.ns(), &name, &opts)?;
+            let out = write(&mut st.store, dry, |s| s.delete(kind, r.ns(), &name, &opts))?;
             drop(st);
             Ok(Reply::json_bytes(200, value_json(kind, &out, &av)))
         }
@@ -631,12 +643,12 @@ fn dispatch(
                 .filter(|(_, s)| ls.matches(&s.index) && fs.matches(&s.index))
                 .map(|(_, s)| (s.index.namespace.clone(), s.index.name.clone()))
                 .collect();
-            let mut items = Vec::new();
-            for (ns, n) in targets {
-                if let Ok(v) = st.store.delete(kind, &ns, &n, &opts) {
-                    items.push(v);
-                }
-            }
+            let items: Vec<Value> = write(&mut st.store, dry, |s| {
+                targets
+                    .iter()
+                    .filter_map(|(ns, n)| s.delete(kind, ns, n, &opts).ok())
+                    .collect()
+            });
             let rv = st.store.resource_version();
             drop(st);
             Ok(Reply::json(
@@ -647,6 +659,111 @@ fn dispatch(
         }
         (Verb::Watch, _) => Err(method_not_allowed()),
     }
+}
+
+/// Run a store write for real, or as a dry run.
+fn write<T>(store: &mut Store, dry: bool, f: impl FnOnce(&mut Store) -> T) -> T {
+    if dry { store.dry_run(f) } else { f(store) }
+}
+
+/// Every value of a query parameter (`dryRun` may repeat).
+fn query_values(raw: &str, key: &str) -> Vec<String> {
+    raw.split('&')
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k) == key).then(|| percent_decode(v))
+        })
+        .collect()
+}
+
+/// `dryRun` of a DELETE body (DeleteOptions) or an eviction body (its deleteOptions).
+fn body_dry_run(body: &[u8]) -> Option<Vec<String>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let d = v
+        .get("dryRun")
+        .or_else(|| v.pointer("/deleteOptions/dryRun"))?;
+    Some(
+        d.as_array()?
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_string())
+            .collect(),
+    )
+}
+
+/// Does this write ask for a dry run at all (valid or not)? Such requests change nothing, so
+/// `/sim/stats` counts them apart from `writes`.
+fn dry_run_asked(method: &Method, query: &[String], body: &[u8]) -> bool {
+    !query.is_empty()
+        || (matches!(*method, Method::DELETE | Method::POST)
+            && body_dry_run(body).is_some_and(|d| !d.is_empty()))
+}
+
+/// Go's `%#v` of a []string, as the real server quotes a bad dryRun.
+fn go_strings(v: &[String]) -> String {
+    let items: Vec<String> = v
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap_or_default())
+        .collect();
+    format!("[]string{{{}}}", items.join(", "))
+}
+
+/// 422 for a dryRun other than `All`, as ValidateDryRun says it.
+fn check_dry_values(options_kind: &str, values: &[String]) -> Result<bool, ApiError> {
+    if values.iter().any(|v| v != "All") {
+        let why = format!(
+            "Unsupported value: {}: supported values: \"All\"",
+            go_strings(values)
+        );
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            format!("{options_kind}.meta.k8s.io \"\" is invalid: dryRun: {why}"),
+        )
+        .with_details(
+            json!({"group": "meta.k8s.io", "kind": options_kind, "causes": [
+            {"reason": "FieldValueNotSupported", "message": why, "field": "dryRun"}]}),
+        ));
+    }
+    Ok(!values.is_empty())
+}
+
+/// Whether a write is a dry run: `dryRun=All` in the query (Create/Update/Patch/DeleteOptions),
+/// or in a DELETE's DeleteOptions body, or in an eviction's deleteOptions (which must then agree
+/// with the query's, as the eviction handler's propagateDryRun requires).
+fn dry_run(verb: Verb, sub: Option<&str>, query: &[String], body: &[u8]) -> Result<bool, ApiError> {
+    let options_kind = match verb {
+        Verb::Create => "CreateOptions",
+        Verb::Update => "UpdateOptions",
+        Verb::Patch => "PatchOptions",
+        Verb::Delete | Verb::DeleteCollection => "DeleteOptions",
+        Verb::Get | Verb::List | Verb::Watch => return Ok(false),
+    };
+    let in_query = check_dry_values(options_kind, query)?;
+    let in_body = match (verb, sub) {
+        (Verb::Delete | Verb::DeleteCollection, _) | (Verb::Create, Some("eviction")) => {
+            body_dry_run(body).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    if in_body.is_empty() {
+        return Ok(in_query);
+    }
+    let in_body_ok = check_dry_values("DeleteOptions", &in_body)?;
+    if verb == Verb::Create && in_query && query != in_body.as_slice() {
+        return Err(ApiError::new(
+            500,
+            "InternalError",
+            format!(
+                "Internal error occurred: Non-matching dry-run options in request and content: [{}] and [{}]",
+                query.join(" "),
+                in_body.join(" ")
+            ),
+        ));
+    }
+    Ok(in_body_ok)
 }
 
 fn reply_for(kind: Kind, out: &Value, av: &str, sub: Option<&str>) -> Reply {

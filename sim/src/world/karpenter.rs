@@ -813,7 +813,7 @@ pub(crate) fn terminate(pass: &mut Pass) {
             if *deleting {
                 continue;
             }
-            if super::evict(pass.st, ns, pod, &Value::Null).is_err() {
+            if super::evict(pass.st, ns, pod, &Value::Null, false).is_err() {
                 blocked = true;
             } else {
                 evicted_any = true;

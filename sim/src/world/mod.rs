@@ -8,7 +8,7 @@
 //!   before the listener opens: it brings the cluster to steady state at once (no delays).
 //! - `run(shared)` is spawned by the server and loops until the process ends; it must do no
 //!   work while nothing changed and no timer is due (the 150,000-pod cluster stays idle).
-//! - `evict(&mut SimState, ns, name, &eviction_json)` is what `POST .../pods/NAME/eviction`
+//! - `evict(&mut SimState, ns, name, &eviction_json, dry_run)` is what `POST .../pods/NAME/eviction`
 //!   calls; Ok means 201 Success.
 //! - `step(&mut SimState)` runs one pass of every controller at the current sim time (tests
 //!   drive the world with it instead of sleeping).

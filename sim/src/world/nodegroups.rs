@@ -242,7 +242,7 @@ fn drain(pass: &mut Pass, d: &mut Drain, timeout: SignedDuration, force: bool) -
         }
         let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction",
             "metadata": {"name": name, "namespace": ns}});
-        match super::evict(pass.st, ns, name, &eviction) {
+        match super::evict(pass.st, ns, name, &eviction, false) {
             Ok(()) => pass.refresh_pod(ns, name),
             Err(e) if e.code == 404 => pass.refresh_pod(ns, name),
             Err(_) => blocked.push((ns.clone(), name.clone())),
