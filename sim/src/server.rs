@@ -338,7 +338,10 @@ fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> Reply {
         ("PUT", "/sim/faults") => match crate::faults::parse_config(body) {
             Ok(cfg) => {
                 let v = serde_json::to_value(&cfg).unwrap_or_default();
-                app.shared.lock().unwrap_or_else(|e| e.into_inner()).faults = cfg;
+                let mut st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
+                st.faults = cfg;
+                // A kubelet may have come back (stuck_kubelet_nodes): let the world look.
+                st.eks.wake = true;
                 ok(v)
             }
             Err(e) => err(400, "BadRequest", e),
