@@ -1,17 +1,23 @@
 //! kup-sim: a simulated EKS cluster that speaks the real Kubernetes REST API.
 //!
-//! Module ownership while the crate is being built:
-//! - `store`, `resources`, `state`, `stats`, `server`, `api/`, `faults`, `main.rs`: the HTTP side.
-//! - `world/`, `clock`: the behaviour.
-//! - `scenario/`: the input.
-//! - `eks/`: the EKS REST-JSON API (`world/nodegroups.rs` rolls its node groups).
+//! Layers, each using only the ones below it:
+//! - `server`: starts a sim and is the one HTTP front: reads each request and hands it to the
+//!   `/sim/*` endpoints, `eks/` or `api/`.
+//! - `api/` (the Kubernetes REST API) and `eks/` (the EKS REST-JSON API): neither uses the
+//!   other nor the server.
+//! - `http` (the per-server context, replies and their encoding), `world/` (the behaviour:
+//!   scheduler, controllers, kubelet, Karpenter, node group rolls), `faults`.
+//! - `state` (`SimState`, with `eks_state` for the EKS side), `store`, `stats`, `clock`,
+//!   `resources`, `scenario/` (the input).
 //!
 //! Start one with [`start`]; it returns a [`SimHandle`] with the URL and a kubeconfig.
 
 pub mod api;
 pub mod clock;
 pub mod eks;
+pub mod eks_state;
 pub mod faults;
+pub mod http;
 pub mod resources;
 pub mod scenario;
 pub mod server;

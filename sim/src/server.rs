@@ -1,19 +1,23 @@
 //! Starting and stopping a sim: load the scenario, fill the store, settle the world, listen.
-//! Also the `/sim/*` endpoints (no auth, no faults, not counted):
+//! The HTTP front: every request is read here and goes to the `/sim/*` endpoints, the EKS
+//! REST-JSON API (`eks/`) or the Kubernetes REST API (`api/`), which know nothing of each other.
+//! The `/sim/*` endpoints (no auth, no faults, not counted):
 //! - `GET /sim/stats`: request counters + safety counters (see `stats.rs`).
 //! - `POST /sim/stats/reset`: zero the request counters (`writes`, `bytes_sent` too).
 //! - `GET /sim/time`: `{"now": RFC 3339 sim time, "speed": f64}`.
 //! - `GET /sim/faults`, `PUT /sim/faults`: the fault configuration (`faults.rs` gives the body).
 
-use crate::api::{self, App};
 use crate::clock::Clock;
 use crate::faults::FaultRng;
+use crate::http::{App, Reply, encode, finish, header_str};
 use crate::resources::{Kind, lookup_kind};
 use crate::scenario::{self, ScenarioSource};
 use crate::state::{Shared, SimState};
 use crate::stats::Counters;
-use crate::store::Store;
-use axum::http::Method;
+use crate::store::{ApiError, Store};
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::response::Response;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -99,7 +103,7 @@ pub fn build_state(
             return Err(e);
         }
     }
-    let eks = crate::eks::EksState::new(sc.eks, clock.now());
+    let eks = crate::eks_state::EksState::new(sc.eks, clock.now());
     let mut state = SimState {
         store,
         clock,
@@ -171,7 +175,7 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
         shutdown: shutdown_rx.clone(),
     });
     let world = tokio::spawn(crate::world::run(shared.clone()));
-    let router = api::router(app.clone());
+    let router = router(app.clone());
     let mut stop = shutdown_rx;
     let server = tokio::spawn(async move {
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -257,12 +261,66 @@ fn stats_json(app: &App) -> Value {
     counters.to_json(&safety)
 }
 
-/// `/sim/*`.
-pub(crate) fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> api::Reply {
-    let ok = |v: Value| api::Reply::json(200, &v);
-    let err = |code: u16, reason: &str, msg: String| {
-        api::Reply::error(&crate::store::ApiError::new(code, reason, msg))
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 << 20;
+
+fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new()
+        .fallback(handle)
+        .layer(axum::middleware::map_response_with_state(
+            app.clone(),
+            sim_date,
+        ))
+        .with_state(app)
+}
+
+/// Every response carries the sim clock's time in `Date` (hyper only adds its own when none is
+/// set), so clients that take "now" from the server see ages in sim time, as kubectl's
+/// server-side tables do.
+async fn sim_date(State(app): State<Arc<App>>, mut res: Response) -> Response {
+    let now = app.lock_state().clock.now();
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
+    {
+        res.headers_mut().insert(header::DATE, v);
+    }
+    res
+}
+
+/// Read the request, then hand it to whichever API owns the path.
+async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let gzip = header_str(&parts.headers, header::ACCEPT_ENCODING).contains("gzip");
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = ApiError::bad_request("request body too large or unreadable");
+            return finish(&app, Reply::error(&e), gzip);
+        }
     };
+    let path = parts.uri.path();
+    if path == "/sim" || path.starts_with("/sim/") {
+        return encode(
+            &app,
+            sim_endpoint(&app, &parts.method, path, &body),
+            gzip,
+            false,
+        );
+    }
+    // The EKS REST API shares the port; it has its own auth (SigV4, unchecked) and faults.
+    if crate::eks::owns(path) {
+        let query = parts.uri.query().unwrap_or("");
+        let reply = crate::eks::handle(&app, &parts.method, path, query, &parts.headers, &body);
+        return finish(&app, reply, gzip);
+    }
+    crate::api::handle(app.clone(), parts, &body, gzip).await
+}
+
+/// `/sim/*`.
+fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> Reply {
+    let ok = |v: Value| Reply::json(200, &v);
+    let err =
+        |code: u16, reason: &str, msg: String| Reply::error(&ApiError::new(code, reason, msg));
     match (method.as_str(), path.trim_end_matches('/')) {
         ("GET", "/sim/stats") => ok(stats_json(app)),
         ("POST", "/sim/stats/reset") => {
@@ -280,7 +338,10 @@ pub(crate) fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) 
         ("PUT", "/sim/faults") => match crate::faults::parse_config(body) {
             Ok(cfg) => {
                 let v = serde_json::to_value(&cfg).unwrap_or_default();
-                app.shared.lock().unwrap_or_else(|e| e.into_inner()).faults = cfg;
+                let mut st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
+                st.faults = cfg;
+                // A kubelet may have come back (stuck_kubelet_nodes): let the world look.
+                st.eks.wake = true;
                 ok(v)
             }
             Err(e) => err(400, "BadRequest", e),

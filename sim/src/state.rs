@@ -16,7 +16,7 @@ pub struct SimState {
     pub safety: SafetyStats,
     pub seed: u64,
     /// The simulated EKS API's own state: node group status, updates, insights settings.
-    pub eks: crate::eks::EksState,
+    pub eks: crate::eks_state::EksState,
 }
 
 pub type Shared = std::sync::Arc<std::sync::Mutex<SimState>>;

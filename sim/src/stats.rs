@@ -50,8 +50,10 @@ pub struct Counters {
     pub requests: RequestStats,
     /// EKS API requests, every one (refused and faulted ones too).
     pub eks: EksStats,
-    /// Requests with a method other than GET/HEAD (`/sim/*` excluded).
+    /// Requests with a method other than GET/HEAD (`/sim/*` excluded), dry runs excepted.
     pub writes: u64,
+    /// Writes that asked for `dryRun` (they change nothing).
+    pub dry_run_writes: u64,
     /// Response body bytes sent (after compression; watch events included).
     pub bytes_sent: u64,
 }
@@ -104,6 +106,7 @@ impl Counters {
             serde_json::to_value(&self.eks).unwrap_or_default(),
         );
         doc.insert("writes".into(), self.writes.into());
+        doc.insert("dry_run_writes".into(), self.dry_run_writes.into());
         doc.insert("bytes_sent".into(), self.bytes_sent.into());
         serde_json::Value::Object(doc)
     }

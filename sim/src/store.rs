@@ -321,7 +321,69 @@ impl Stored {
     }
 }
 
+/// Fields of the karpenter.sh CRDs (v1.0.9) that only one served version's schema has. Objects
+/// are held as the storage version (v1) holds them, so writes lose the v1beta1-only ones; reads
+/// at v1beta1 lose the v1-only ones (the real server prunes by the schema of each version).
+const V1BETA1_ONLY: &[(Kind, &[&str])] = &[
+    (
+        Kind::NodePool,
+        &[
+            "/spec/disruption/expireAfter",
+            "/spec/template/spec/kubelet",
+            "/spec/template/spec/resources",
+            "/spec/template/spec/nodeClassRef/apiVersion",
+        ],
+    ),
+    (
+        Kind::NodeClaim,
+        &["/spec/kubelet", "/spec/nodeClassRef/apiVersion"],
+    ),
+];
+const V1_ONLY: &[(Kind, &[&str])] = &[
+    (
+        Kind::NodePool,
+        &[
+            "/spec/template/spec/expireAfter",
+            "/spec/template/spec/terminationGracePeriod",
+            "/spec/template/spec/nodeClassRef/group",
+        ],
+    ),
+    (
+        Kind::NodeClaim,
+        &[
+            "/spec/expireAfter",
+            "/spec/terminationGracePeriod",
+            "/spec/nodeClassRef/group",
+            "/status/lastPodEventTime",
+        ],
+    ),
+];
+
+fn prune(obj: &mut Value, kind: Kind, table: &[(Kind, &[&str])]) {
+    for (_, paths) in table.iter().filter(|(k, _)| *k == kind) {
+        for path in *paths {
+            let (parent, field) = path.rsplit_once('/').unwrap_or(("", path));
+            if let Some(m) = obj.pointer_mut(parent).and_then(Value::as_object_mut) {
+                m.remove(field);
+            }
+        }
+    }
+}
+
 fn wrap_body(body: &[u8], kind: Kind, api_version: &str) -> Vec<u8> {
+    if api_version == "karpenter.sh/v1beta1" && matches!(kind, Kind::NodePool | Kind::NodeClaim) {
+        // Few objects: parse, prune what the v1beta1 schema lacks, write again.
+        if let Ok(mut v) = serde_json::from_slice::<Value>(body) {
+            prune(&mut v, kind, V1_ONLY);
+            if let Ok(b) = serde_json::to_vec(&v) {
+                return wrap_plain(&b, kind, api_version);
+            }
+        }
+    }
+    wrap_plain(body, kind, api_version)
+}
+
+fn wrap_plain(body: &[u8], kind: Kind, api_version: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 64);
     let head = if kind.is_custom() {
         format!(
@@ -362,6 +424,8 @@ pub struct Store {
     clock: Option<Clock>,
     tx: broadcast::Sender<Change>,
     history: VecDeque<HistEntry>,
+    /// Inside `dry_run`: writes compute their result but store nothing.
+    dry: bool,
 }
 
 /// The map key: `ns/name` (namespaced) or `name`: sorts like the real server's etcd keys.
@@ -397,6 +461,7 @@ impl Store {
             clock: None,
             tx,
             history: VecDeque::new(),
+            dry: false,
         }
     }
     /// Use the sim clock for timestamps (creationTimestamp, deletionTimestamp); without it,
@@ -412,6 +477,17 @@ impl Store {
         self.clock
             .as_ref()
             .map_or_else(jiff::Timestamp::now, Clock::now)
+    }
+    /// Run writes as a `dryRun=All` request does: validated and answered with the object as it
+    /// would be (a new object without resourceVersion, a changed one with its current one), with
+    /// nothing stored, no resourceVersion spent, no watch event and no uid or name drawn.
+    pub fn dry_run<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let (was, uid_counter) = (self.dry, self.uid_counter);
+        self.dry = true;
+        let out = f(self);
+        self.dry = was;
+        self.uid_counter = uid_counter;
+        out
     }
     /// Current global resourceVersion.
     pub fn resource_version(&self) -> u64 {
@@ -684,7 +760,7 @@ impl Store {
             meta.insert("deletionTimestamp".into(), Value::String(stamp(grace)));
             meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
             let obj = self.commit(kind, key.clone(), obj, ChangeType::Modified)?;
-            if grace == 0 && idx.finalizers == 0 {
+            if grace == 0 && idx.finalizers == 0 && !self.dry {
                 return Ok(self.remove_key(kind, &key).unwrap_or(obj));
             }
             return Ok(obj);
@@ -786,6 +862,13 @@ impl Store {
     ) -> Result<Value, ApiError> {
         normalize_scope(kind, &mut obj);
         apply_defaults(kind, &mut obj, false);
+        if kind == Kind::DaemonSet {
+            // PrepareForUpdate: a template change moves the template generation on; else it
+            // stays what it was, whatever the update says.
+            let old_gen = ds_template_generation(old).unwrap_or(1);
+            let changed = old.pointer("/spec/template") != obj.pointer("/spec/template");
+            set_ds_template_generation(&mut obj, old_gen + u64::from(changed));
+        }
         validate(kind, &obj)?;
         let (ns, name) = ns_name(&obj);
         // spec changes bump generation (status and metadata writes don't).
@@ -806,7 +889,7 @@ impl Store {
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             let bound = idx.node_name.as_deref().is_some_and(|n| !n.is_empty());
-            if kind != Kind::Pod || grace == 0 || !bound {
+            if (kind != Kind::Pod || grace == 0 || !bound) && !self.dry {
                 return Ok(self.remove_key(kind, &key).unwrap_or(obj));
             }
         }
@@ -821,6 +904,17 @@ impl Store {
         mut obj: Value,
         change: ChangeType,
     ) -> Result<Value, ApiError> {
+        if self.dry {
+            let meta = meta_mut(&mut obj);
+            match self.objects[kind.index()].get(&key) {
+                Some(old) => {
+                    let rv = old.index.resource_version.to_string();
+                    meta.insert("resourceVersion".into(), Value::String(rv))
+                }
+                None => meta.remove("resourceVersion"),
+            };
+            return split_body(obj).map(|(_, obj)| obj);
+        }
         self.rv += 1;
         let rv = self.rv;
         meta_mut(&mut obj).insert("resourceVersion".into(), Value::String(rv.to_string()));
@@ -840,6 +934,11 @@ impl Store {
     }
 
     fn remove_key(&mut self, kind: Kind, key: &str) -> Option<Value> {
+        if self.dry {
+            return self.objects[kind.index()]
+                .get(key)
+                .map(|s| s.to_value(kind));
+        }
         let stored = self.objects[kind.index()].remove(key)?;
         self.rv += 1;
         let rv = self.rv;
@@ -968,6 +1067,30 @@ fn normalize_scope(kind: Kind, obj: &mut Value) {
 fn set_default(map: &mut Map<String, Value>, key: &str, v: Value) {
     if map.get(key).is_none_or(Value::is_null) {
         map.insert(key.into(), v);
+    }
+}
+
+/// The DaemonSet annotation a real server derives from spec.templateGeneration.
+pub const DS_TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+fn ds_template_generation(obj: &Value) -> Option<u64> {
+    obj.get("metadata")?
+        .get("annotations")?
+        .get(DS_TEMPLATE_GENERATION)?
+        .as_str()?
+        .parse()
+        .ok()
+}
+
+fn set_ds_template_generation(obj: &mut Value, generation: u64) {
+    if let Some(meta) = obj_at(obj, "metadata") {
+        let ann = meta.entry("annotations").or_insert_with(|| json!({}));
+        if !ann.is_object() {
+            *ann = json!({});
+        }
+        if let Some(ann) = ann.as_object_mut() {
+            ann.insert(DS_TEMPLATE_GENERATION.into(), json!(generation.to_string()));
+        }
     }
 }
 
@@ -1104,6 +1227,17 @@ fn apply_defaults(kind: Kind, obj: &mut Value, creating: bool) {
             }
         }
         Kind::DaemonSet => {
+            // The template generation (internal spec.templateGeneration, served as this
+            // annotation): 1 on create unless given; write_existing moves it.
+            if creating {
+                let given = obj
+                    .pointer("/metadata/annotations/deprecated.daemonset.template.generation")
+                    .and_then(Value::as_str)
+                    .and_then(|g| g.parse::<u64>().ok())
+                    .filter(|g| *g >= 1)
+                    .unwrap_or(1);
+                set_ds_template_generation(obj, given);
+            }
             if let Some(spec) = obj_at(obj, "spec") {
                 set_default(
                     spec,
@@ -1156,12 +1290,18 @@ fn apply_defaults(kind: Kind, obj: &mut Value, creating: bool) {
             obj_at(obj, "spec");
             obj_at(obj, "status");
         }
-        Kind::Provisioner
-        | Kind::NodePool
-        | Kind::NodeClaim
-        | Kind::Job
-        | Kind::CronJob
-        | Kind::Lease => {}
+        Kind::NodePool | Kind::NodeClaim => {
+            prune(obj, kind, V1BETA1_ONLY);
+            // The v1 schema's default, applied when the stored object is read.
+            if kind == Kind::NodePool
+                && let Some(tspec) = obj
+                    .pointer_mut("/spec/template/spec")
+                    .and_then(Value::as_object_mut)
+            {
+                tspec.entry("expireAfter").or_insert_with(|| json!("720h"));
+            }
+        }
+        Kind::Provisioner | Kind::Job | Kind::CronJob | Kind::Lease => {}
     }
 }
 
@@ -1196,6 +1336,34 @@ fn validate(kind: Kind, obj: &Value) -> Result<(), ApiError> {
             format!("Invalid value: \"{name}\": {DNS1123_SUBDOMAIN_MSG}"),
             "metadata.name".into(),
         ));
+    }
+    for r in obj
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        // ValidateOwnerReferences: the path has no index.
+        for (field, what) in [
+            ("apiVersion", "version"),
+            ("kind", "kind"),
+            ("name", "name"),
+            ("uid", "uid"),
+        ] {
+            let v = r.get(field).and_then(Value::as_str).unwrap_or("");
+            let empty = if field == "apiVersion" {
+                v.rsplit('/').next().unwrap_or("").is_empty()
+            } else {
+                v.is_empty()
+            };
+            if empty {
+                causes.push((
+                    "FieldValueInvalid".into(),
+                    format!("Invalid value: {v:?}: {what} must not be empty"),
+                    format!("metadata.ownerReferences.{field}"),
+                ));
+            }
+        }
     }
     if kind == Kind::Pod {
         let n = obj

@@ -523,3 +523,170 @@ async fn karpenter_objects_and_nodepool_drain() {
         c.stop().await;
     }
 }
+
+/// kup-sim formats AGE itself (`api::table::human_duration`) instead of sharing kup's
+/// `src/output/duration.rs`: it plays the API server, which formats the cells of server-side
+/// Tables, while kup formats ages client-side. This proves kup-sim's copy matches the real
+/// kubectl's `duration.HumanDuration`: kubectl prints the same namespaces once from kup-sim's
+/// Table and once computing each age itself (`--server-print=false`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_ages_match_kubectls_own() {
+    // Representative ages for each branch of HumanDuration (seconds, m+s, minutes, h+m, hours,
+    // d+h, days, y+d, years).
+    let ages: [(&str, i64); 14] = [
+        ("5s", 5),
+        ("95s", 95),
+        ("2m30s", 150),
+        ("7m", 7 * 60),
+        ("45m", 45 * 60),
+        ("150m", 150 * 60),
+        ("4h20m", 4 * 3600 + 20 * 60),
+        ("5h", 5 * 3600),
+        ("30h", 30 * 3600),
+        ("3d4h", (3 * 24 + 4) * 3600),
+        ("9d", 9 * 86400),
+        ("400d", 400 * 86400),
+        ("3y20d", (3 * 365 + 20) * 86400),
+        ("10y", 10 * 365 * 86400),
+    ];
+    // kubectl measures ages against the real clock: creation times are real now minus each
+    // age (whole seconds), and the sim clock runs at real speed.
+    let t0 = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).expect("now");
+    let mut yaml = String::from("timing: {speed: 1}\nobjects:\n");
+    for (label, secs) in ages {
+        let created = t0 - jiff::SignedDuration::from_secs(secs);
+        yaml.push_str(&format!(
+            "  - {{apiVersion: v1, kind: Namespace, metadata: {{name: age-{}, creationTimestamp: \"{}\"}}}}\n",
+            label.to_lowercase(),
+            kup_sim::store::format_time(created)
+        ));
+    }
+    let source = ScenarioSource {
+        text: Some(("ages".to_string(), yaml)),
+        ..Default::default()
+    };
+    let c = Cluster::start_source(source, kubectl_path()).await;
+    {
+        // Should the sim clock start elsewhere than real now, bring it to real now: a table's
+        // ages are sim now minus the creation time.
+        let sim = c.sim.as_ref().expect("sim");
+        let st = sim.shared.lock().expect("state");
+        let behind = jiff::Timestamp::now().duration_since(st.clock.now());
+        assert!(
+            behind > -jiff::SignedDuration::from_secs(2),
+            "the sim clock runs ahead of real time: {behind}"
+        );
+        if behind > jiff::SignedDuration::ZERO {
+            st.clock
+                .advance(Duration::from_secs_f64(behind.as_secs_f64()));
+        }
+    }
+    let server = c.ok(&["get", "namespaces"]);
+    let client = c.ok(&["get", "namespaces", "--server-print=false"]);
+    // kubectl ran somewhere in [t0, now]: each age may have grown by that much.
+    let slack = jiff::Timestamp::now().duration_since(t0).as_secs() + 1;
+    assert_eq!(header(&server), ["NAME", "STATUS", "AGE"], "{server}");
+    assert_eq!(
+        header(&client),
+        ["NAME", "AGE"],
+        "kubectl printed client-side: {client}"
+    );
+    let age_of = |table: &str, name: &str, col: usize| -> String {
+        rows(table)
+            .iter()
+            .find(|r| r[0] == name)
+            .and_then(|r| r.get(col))
+            .unwrap_or_else(|| panic!("no {name} in:\n{table}"))
+            .to_string()
+    };
+    for (label, secs) in ages {
+        let name = format!("age-{}", label.to_lowercase());
+        let possible: Vec<String> = (secs..=secs + slack)
+            .map(kup_sim::api::table::human_duration)
+            .collect();
+        assert!(
+            possible.iter().any(|p| p == label),
+            "the sim formats {secs}s as {possible:?}, not {label}"
+        );
+        let (by_sim, by_kubectl) = (age_of(&server, &name, 2), age_of(&client, &name, 1));
+        assert!(
+            possible.contains(&by_kubectl),
+            "kubectl's own AGE for {secs}s is {by_kubectl}; kup-sim's format gives {possible:?}"
+        );
+        assert!(
+            possible.contains(&by_sim),
+            "kup-sim's table says {by_sim} for {secs}s (expected one of {possible:?})"
+        );
+        if possible.iter().all(|p| p == label) {
+            assert_eq!(by_sim, by_kubectl, "{name}:\n{server}\n{client}");
+        }
+    }
+    c.stop().await;
+}
+
+/// `kubectl drain --dry-run=server` sends the cordon PATCH with `dryRun=All` and each eviction
+/// with `deleteOptions.dryRun: [All]`: kup-sim answers as the real server does and changes
+/// nothing (no write counted, node schedulable, pods in place, no Karpenter launch).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_dry_run_drain_changes_nothing() {
+    let c = Cluster::start("workshop").await;
+    c.wait_for(
+        &["-n", "default", "get", "pod"],
+        "3 Running nginx pods",
+        |t| running_nginx(t) == 3,
+    );
+    let before = c.sim.as_ref().expect("sim").stats();
+    // Name, node, resourceVersion and deletionTimestamp of every pod: a write would change one.
+    let pods_args = [
+        "get",
+        "pods",
+        "-A",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.metadata.resourceVersion} {.metadata.deletionTimestamp}{\"\\n\"}{end}",
+    ];
+    let pods_before = c.ok(&pods_args);
+    assert_eq!(pods_before.lines().count(), 11, "{pods_before}");
+    let out = c.run(&[
+        "drain",
+        APP_NODE,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--dry-run=server",
+    ]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "drain --dry-run=server failed:\n{all}"
+    );
+    assert!(
+        all.contains(&format!("node/{APP_NODE} cordoned (server dry run)")),
+        "{all}"
+    );
+    assert_eq!(
+        all.matches("evicting pod default/nginx-").count(),
+        3,
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("node/{APP_NODE} drained (server dry run)")),
+        "{all}"
+    );
+    let after = c.sim.as_ref().expect("sim").stats();
+    assert_eq!(after["writes"], before["writes"], "{after}");
+    assert!(
+        after["dry_run_writes"].as_u64() >= Some(4),
+        "the cordon and 3 evictions were dry runs: {after}"
+    );
+    assert_eq!(after["evictions"], before["evictions"], "{after}");
+    assert_eq!(after["nodes_launched"], before["nodes_launched"], "{after}");
+    let spec = c.ok(&[
+        "get",
+        "node",
+        APP_NODE,
+        "-o",
+        "jsonpath={.spec.unschedulable}",
+    ]);
+    assert_eq!(spec, "", "the node is still schedulable");
+    assert_eq!(c.ok(&pods_args), pods_before);
+    c.stop().await;
+}

@@ -241,7 +241,7 @@ fn pdb_blocks_eviction_with_the_exact_429_and_rs_replaces_evicted_pods() {
         .to_string();
     let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": victim, "namespace": "shop"}});
 
-    let err = world::evict(&mut st, "shop", &victim, &eviction)
+    let err = world::evict(&mut st, "shop", &victim, &eviction, false)
         .err()
         .unwrap_or_else(|| panic!("not blocked"));
     assert_eq!(
@@ -265,13 +265,13 @@ fn pdb_blocks_eviction_with_the_exact_429_and_rs_replaces_evicted_pods() {
             p["spec"]["minAvailable"] = json!(2)
         })
         .unwrap_or_else(|e| panic!("{e}"));
-    let err = world::evict(&mut st, "shop", &victim, &eviction)
+    let err = world::evict(&mut st, "shop", &victim, &eviction, false)
         .err()
         .unwrap_or_else(|| panic!("not blocked"));
     assert_eq!((err.code, err.retry_after), (429, Some(10)));
     world::step(&mut st);
 
-    world::evict(&mut st, "shop", &victim, &eviction)
+    world::evict(&mut st, "shop", &victim, &eviction, false)
         .unwrap_or_else(|e| panic!("eviction refused: {e}"));
     assert_eq!(st.safety.evictions, 1);
     let p = st.store.get(Kind::Pod, "shop", &victim).unwrap_or_default();
@@ -314,7 +314,7 @@ fn pdb_blocks_eviction_with_the_exact_429_and_rs_replaces_evicted_pods() {
     let other = other
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let err = world::evict(&mut st, "shop", &other, &json!({}))
+    let err = world::evict(&mut st, "shop", &other, &json!({}), false)
         .err()
         .unwrap_or_else(|| panic!("not blocked"));
     assert_eq!(
@@ -383,7 +383,7 @@ fn two_pdbs_give_500_and_pending_pods_skip_every_check() {
          preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
     );
     let pending = ps[0]["metadata"]["name"].as_str().unwrap_or("").to_string();
-    world::evict(&mut st, "shop", &pending, &json!({}))
+    world::evict(&mut st, "shop", &pending, &json!({}), false)
         .unwrap_or_else(|e| panic!("pending pod eviction refused: {e}"));
     assert!(
         st.store.get(Kind::Pod, "shop", &pending).is_none(),
@@ -411,7 +411,7 @@ fn two_pdbs_give_500_and_pending_pods_skip_every_check() {
         .as_str()
         .unwrap_or("")
         .to_string();
-    let err = world::evict(&mut st, "shop", &running, &json!({}))
+    let err = world::evict(&mut st, "shop", &running, &json!({}), false)
         .err()
         .unwrap_or_else(|| panic!("not refused"));
     assert_eq!((err.code, err.reason.as_str()), (500, ""));
@@ -420,7 +420,7 @@ fn two_pdbs_give_500_and_pending_pods_skip_every_check() {
         "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
     );
     assert!(err.details.is_none());
-    let err = world::evict(&mut st, "shop", "nginx-does-not-exist", &json!({}))
+    let err = world::evict(&mut st, "shop", "nginx-does-not-exist", &json!({}), false)
         .err()
         .unwrap_or_else(|| panic!("found"));
     assert_eq!(
@@ -891,7 +891,7 @@ fn big_generated_cluster_settles_without_churn() {
     let pod = pod.unwrap_or_default();
     let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
     let t = std::time::Instant::now();
-    let r = world::evict(&mut st, "team-0", &name, &json!({}));
+    let r = world::evict(&mut st, "team-0", &name, &json!({}), false);
     eprintln!("evict: {:?} {:?}", t.elapsed(), r.err());
     let t = std::time::Instant::now();
     world::step(&mut st);

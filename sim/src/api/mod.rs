@@ -1,5 +1,5 @@
-//! The Kubernetes REST API over HTTP: one fallback handler parses the path, checks auth,
-//! applies faults, counts the request and dispatches to the verb.
+//! The Kubernetes REST API: `handle` parses the path, checks auth, applies faults, counts the
+//! request and dispatches to the verb. The HTTP front (`server`) reads the request and calls it.
 
 pub mod discovery;
 pub mod patch;
@@ -8,130 +8,21 @@ pub mod selectors;
 pub mod table;
 mod watch;
 
-use crate::faults::FaultRng;
+use crate::http::{App, Reply, finish, header_str};
 use crate::resources::{Kind, ResourceInfo, lookup};
-use crate::state::Shared;
-use crate::stats::Counters;
-use crate::store::{ApiError, DeleteOpts, Stored};
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use crate::store::{ApiError, DeleteOpts, Store, Stored};
+use axum::http::{HeaderMap, Method, header, request::Parts};
 use axum::response::Response;
 use base64::Engine as _;
 use selectors::{FieldSelector, LabelSelector};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// Largest request body accepted.
-const MAX_BODY: usize = 64 << 20;
-/// Responses at least this big are gzipped when the client accepts it.
-const GZIP_MIN: usize = 1024;
 /// The user the read-only token authenticates as.
 pub const READONLY_USER: &str = "system:serviceaccount:kup:readonly";
 /// The user the no-access token authenticates as (no RBAC bindings at all).
 pub const NOACCESS_USER: &str = "system:serviceaccount:kup:noaccess";
-
-/// What every handler shares.
-pub struct App {
-    pub shared: Shared,
-    pub token: Option<String>,
-    pub readonly_token: Option<String>,
-    pub noaccess_token: Option<String>,
-    pub counters: Mutex<Counters>,
-    pub rng: Mutex<FaultRng>,
-    /// `host:port` clients reach us at (for `/api`'s serverAddressByClientCIDRs).
-    pub server_address: String,
-    /// Flips to true when the server shuts down (ends watch streams).
-    pub shutdown: tokio::sync::watch::Receiver<bool>,
-}
-
-impl App {
-    fn lock_counters(&self) -> std::sync::MutexGuard<'_, Counters> {
-        self.counters.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    fn lock_state(&self) -> std::sync::MutexGuard<'_, crate::state::SimState> {
-        self.shared.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-pub fn router(app: Arc<App>) -> axum::Router {
-    axum::Router::new()
-        .fallback(handle)
-        .layer(axum::middleware::map_response_with_state(
-            app.clone(),
-            sim_date,
-        ))
-        .with_state(app)
-}
-
-/// Every response carries the sim clock's time in `Date` (hyper only adds its own when none is
-/// set), so clients that take "now" from the server see ages in sim time, as kubectl's
-/// server-side tables do.
-async fn sim_date(State(app): State<Arc<App>>, mut res: Response) -> Response {
-    let now = app.lock_state().clock.now();
-    if let Ok(v) =
-        axum::http::HeaderValue::from_str(&now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
-    {
-        res.headers_mut().insert(header::DATE, v);
-    }
-    res
-}
-
-/// A response before encoding.
-pub struct Reply {
-    status: u16,
-    body: Vec<u8>,
-    content_type: &'static str,
-    retry_after: Option<u64>,
-    extra: Vec<(&'static str, &'static str)>,
-}
-
-impl Reply {
-    fn json_bytes(status: u16, mut body: Vec<u8>) -> Reply {
-        // Non-curl clients get compact JSON ending in a newline, as from the real server.
-        body.push(b'\n');
-        Reply {
-            status,
-            body,
-            content_type: "application/json",
-            retry_after: None,
-            extra: Vec::new(),
-        }
-    }
-    pub fn json(status: u16, v: &Value) -> Reply {
-        Reply::json_bytes(status, serde_json::to_vec(v).unwrap_or_default())
-    }
-    /// Add a response header (the EKS API's `x-amzn-ErrorType`).
-    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Reply {
-        self.extra.push((name, value));
-        self
-    }
-    pub fn error(e: &ApiError) -> Reply {
-        let mut r = Reply::json(e.code, &status_json(e));
-        r.retry_after = e.retry_after;
-        r
-    }
-}
-
-/// A Status object for an error, field order as upstream.
-pub fn status_json(e: &ApiError) -> Value {
-    let mut m = serde_json::Map::new();
-    m.insert("kind".into(), json!("Status"));
-    m.insert("apiVersion".into(), json!("v1"));
-    m.insert("metadata".into(), json!({}));
-    m.insert("status".into(), json!("Failure"));
-    m.insert("message".into(), json!(e.message));
-    if !e.reason.is_empty() {
-        m.insert("reason".into(), json!(e.reason));
-    }
-    if let Some(d) = &e.details {
-        m.insert("details".into(), d.clone());
-    }
-    m.insert("code".into(), json!(e.code));
-    Value::Object(m)
-}
 
 fn success_status(code: u16) -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code})
@@ -350,10 +241,6 @@ fn verb_of(method: &Method, r: &ResourceRoute, query: &HashMap<String, String>) 
     })
 }
 
-fn header_str(h: &HeaderMap, name: header::HeaderName) -> &str {
-    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-}
-
 enum Caller {
     Admin,
     ReadOnly,
@@ -405,99 +292,31 @@ fn forbidden(r: &ResourceRoute, verb: Verb, user: &str) -> ApiError {
     .with_details(Value::Object(details))
 }
 
-/// Encode a reply: Retry-After, gzip when asked for and worth it, byte counting.
-fn finish(app: &App, reply: Reply, gzip: bool) -> Response {
-    encode(app, reply, gzip, true)
-}
-
-fn encode(app: &App, reply: Reply, gzip: bool, count: bool) -> Response {
-    let mut body = reply.body;
-    let mut compressed = false;
-    if gzip && body.len() >= GZIP_MIN {
-        let mut enc = flate2::write::GzEncoder::new(
-            Vec::with_capacity(body.len() / 4),
-            flate2::Compression::fast(),
-        );
-        if enc.write_all(&body).is_ok()
-            && let Ok(out) = enc.finish()
-        {
-            body = out;
-            compressed = true;
-        }
-    }
-    if count {
-        app.lock_counters().bytes_sent += body.len() as u64;
-    }
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() =
-        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(reply.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, private"),
-    );
-    if compressed {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
-    if let Some(s) = reply.retry_after
-        && let Ok(v) = HeaderValue::from_str(&s.to_string())
-    {
-        h.insert(header::RETRY_AFTER, v);
-    }
-    for (k, v) in reply.extra {
-        h.insert(k, HeaderValue::from_static(v));
-    }
-    resp
-}
-
-async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let gzip = header_str(&parts.headers, header::ACCEPT_ENCODING).contains("gzip");
-    let path = parts.uri.path().to_string();
+/// Serve one Kubernetes API request (the body already read).
+pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Response {
+    let path = parts.uri.path();
     let query = parse_query(parts.uri.query().unwrap_or(""));
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return finish(
-                &app,
-                Reply::error(&ApiError::bad_request(
-                    "request body too large or unreadable",
-                )),
-                gzip,
-            );
-        }
-    };
-    if path == "/sim" || path.starts_with("/sim/") {
-        return encode(
-            &app,
-            crate::server::sim_endpoint(&app, &parts.method, &path, &body),
-            gzip,
-            false,
-        );
-    }
-    // The EKS REST API shares the port; it has its own auth (SigV4, unchecked) and faults.
-    if crate::eks::owns(&path) {
-        let query = parts.uri.query().unwrap_or("");
-        let reply = crate::eks::handle(&app, &parts.method, &path, query, &parts.headers, &body);
-        return finish(&app, reply, gzip);
-    }
-    let route = parse_route(&path);
+    let route = parse_route(path);
     let verb = match &route {
         Route::Resource(r) => verb_of(&parts.method, r, &query),
         _ => None,
     };
+    let dry_values = query_values(parts.uri.query().unwrap_or(""), "dryRun");
     let is_write = !matches!(parts.method, Method::GET | Method::HEAD);
+    let dry_asked = is_write && dry_run_asked(&parts.method, &dry_values, body);
     {
         let resource = match (&route, verb) {
             (Route::Resource(r), Some(v)) => Some((v.as_str(), r.resource())),
             _ => None,
         };
-        app.lock_counters()
-            .count(is_write, resource.as_ref().map(|(v, r)| (*v, r.as_str())));
+        let mut counters = app.lock_counters();
+        counters.count(
+            is_write && !dry_asked,
+            resource.as_ref().map(|(v, r)| (*v, r.as_str())),
+        );
+        if dry_asked {
+            counters.dry_run_writes += 1;
+        }
     }
     // `/version` is public upstream too.
     if !matches!(route, Route::Version) {
@@ -580,7 +399,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 let as_table = table::wants_table(&accept);
                 return watch::serve(app.clone(), r, &query, gzip, cut_after, as_table);
             }
-            Some(v) => dispatch(&app, &r, v, &query, &parts.headers, &body),
+            Some(v) => dispatch(&app, &r, v, &query, &dry_values, &parts.headers, body),
         },
     };
     let reply = reply.unwrap_or_else(|e| Reply::error(&e));
@@ -590,8 +409,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
 fn aggregated_reply(v: Value) -> Reply {
     let mut r = Reply::json(200, &v);
     r.content_type = discovery::AGGREGATED_CONTENT_TYPE;
-    r.extra.push(("vary", "Accept"));
-    r
+    r.with_header("vary", "Accept")
 }
 
 fn parse_body(kind: Kind, body: &[u8]) -> Result<Value, ApiError> {
@@ -622,12 +440,14 @@ fn dispatch(
     r: &ResourceRoute,
     verb: Verb,
     query: &HashMap<String, String>,
+    dry_values: &[String],
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Reply, ApiError> {
     let kind = r.kind();
     let av = r.api_version();
     let name = r.name.clone().unwrap_or_default();
+    let dry = dry_run(verb, r.sub.as_deref(), dry_values, body)?;
     match (verb, r.sub.as_deref()) {
         (Verb::Get, Some("scale")) => {
             let st = app.lock_state();
@@ -665,7 +485,7 @@ fn dispatch(
             if st.store.get_stored(kind, r.ns(), &name).is_none() {
                 return Err(ApiError::not_found(kind, &name));
             }
-            crate::world::evict(&mut st, r.ns(), &name, &ev)?;
+            crate::world::evict(&mut st, r.ns(), &name, &ev, dry)?;
             Ok(Reply::json(201, &success_status(201)))
         }
         (Verb::Create, Some("binding")) => {
@@ -702,8 +522,10 @@ fn dispatch(
                     &format!("pod {name} is already assigned to node"),
                 ));
             }
-            st.store.update(kind, r.ns(), &name, &mut |p| {
-                p["spec"]["nodeName"] = json!(node)
+            write(&mut st.store, dry, |s| {
+                s.update(kind, r.ns(), &name, &mut |p| {
+                    p["spec"]["nodeName"] = json!(node)
+                })
             })?;
             Ok(Reply::json(201, &success_status(201)))
         }
@@ -711,7 +533,7 @@ fn dispatch(
             let mut obj = parse_object(kind, headers, body)?;
             check_object(r, &mut obj, None)?;
             let mut st = app.lock_state();
-            let out = st.store.create(kind, obj)?;
+            let out = write(&mut st.store, dry, |s| s.create(kind, obj))?;
             drop(st);
             Ok(Reply::json_bytes(201, value_json(kind, &out, &av)))
         }
@@ -724,7 +546,7 @@ fn dispatch(
                 .get(kind, r.ns(), &name)
                 .ok_or_else(|| ApiError::not_found(kind, &name))?;
             let merged = merge_for_subresource(&current, obj, sub)?;
-            let out = st.store.replace(kind, merged)?;
+            let out = write(&mut st.store, dry, |s| s.replace(kind, merged))?;
             drop(st);
             Ok(reply_for(kind, &out, &av, sub))
         }
@@ -769,7 +591,7 @@ fn dispatch(
                 // Server-side apply of a missing object creates it.
                 let mut obj = p;
                 check_object(r, &mut obj, Some(&name))?;
-                let out = st.store.create(kind, obj)?;
+                let out = write(&mut st.store, dry, |s| s.create(kind, obj))?;
                 drop(st);
                 return Ok(Reply::json_bytes(201, value_json(kind, &out, &av)));
             }
@@ -798,14 +620,14 @@ fn dispatch(
                 }
             }
             let merged = merge_for_subresource(&current, doc, sub)?;
-            let out = st.store.replace(kind, merged)?;
+            let out = write(&mut st.store, dry, |s| s.replace(kind, merged))?;
             drop(st);
             Ok(reply_for(kind, &out, &av, sub))
         }
         (Verb::Delete, _) => {
             let opts = delete_opts(kind, query, body)?;
             let mut st = app.lock_state();
-            let out = st.store.delete(kind, r.ns(), &name, &opts)?;
+            let out = write(&mut st.store, dry, |s| s.delete(kind, r.ns(), &name, &opts))?;
             drop(st);
             Ok(Reply::json_bytes(200, value_json(kind, &out, &av)))
         }
@@ -821,12 +643,12 @@ fn dispatch(
                 .filter(|(_, s)| ls.matches(&s.index) && fs.matches(&s.index))
                 .map(|(_, s)| (s.index.namespace.clone(), s.index.name.clone()))
                 .collect();
-            let mut items = Vec::new();
-            for (ns, n) in targets {
-                if let Ok(v) = st.store.delete(kind, &ns, &n, &opts) {
-                    items.push(v);
-                }
-            }
+            let items: Vec<Value> = write(&mut st.store, dry, |s| {
+                targets
+                    .iter()
+                    .filter_map(|(ns, n)| s.delete(kind, ns, n, &opts).ok())
+                    .collect()
+            });
             let rv = st.store.resource_version();
             drop(st);
             Ok(Reply::json(
@@ -837,6 +659,111 @@ fn dispatch(
         }
         (Verb::Watch, _) => Err(method_not_allowed()),
     }
+}
+
+/// Run a store write for real, or as a dry run.
+fn write<T>(store: &mut Store, dry: bool, f: impl FnOnce(&mut Store) -> T) -> T {
+    if dry { store.dry_run(f) } else { f(store) }
+}
+
+/// Every value of a query parameter (`dryRun` may repeat).
+fn query_values(raw: &str, key: &str) -> Vec<String> {
+    raw.split('&')
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k) == key).then(|| percent_decode(v))
+        })
+        .collect()
+}
+
+/// `dryRun` of a DELETE body (DeleteOptions) or an eviction body (its deleteOptions).
+fn body_dry_run(body: &[u8]) -> Option<Vec<String>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let d = v
+        .get("dryRun")
+        .or_else(|| v.pointer("/deleteOptions/dryRun"))?;
+    Some(
+        d.as_array()?
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_string())
+            .collect(),
+    )
+}
+
+/// Does this write ask for a dry run at all (valid or not)? Such requests change nothing, so
+/// `/sim/stats` counts them apart from `writes`.
+fn dry_run_asked(method: &Method, query: &[String], body: &[u8]) -> bool {
+    !query.is_empty()
+        || (matches!(*method, Method::DELETE | Method::POST)
+            && body_dry_run(body).is_some_and(|d| !d.is_empty()))
+}
+
+/// Go's `%#v` of a []string, as the real server quotes a bad dryRun.
+fn go_strings(v: &[String]) -> String {
+    let items: Vec<String> = v
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap_or_default())
+        .collect();
+    format!("[]string{{{}}}", items.join(", "))
+}
+
+/// 422 for a dryRun other than `All`, as ValidateDryRun says it.
+fn check_dry_values(options_kind: &str, values: &[String]) -> Result<bool, ApiError> {
+    if values.iter().any(|v| v != "All") {
+        let why = format!(
+            "Unsupported value: {}: supported values: \"All\"",
+            go_strings(values)
+        );
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            format!("{options_kind}.meta.k8s.io \"\" is invalid: dryRun: {why}"),
+        )
+        .with_details(
+            json!({"group": "meta.k8s.io", "kind": options_kind, "causes": [
+            {"reason": "FieldValueNotSupported", "message": why, "field": "dryRun"}]}),
+        ));
+    }
+    Ok(!values.is_empty())
+}
+
+/// Whether a write is a dry run: `dryRun=All` in the query (Create/Update/Patch/DeleteOptions),
+/// or in a DELETE's DeleteOptions body, or in an eviction's deleteOptions (which must then agree
+/// with the query's, as the eviction handler's propagateDryRun requires).
+fn dry_run(verb: Verb, sub: Option<&str>, query: &[String], body: &[u8]) -> Result<bool, ApiError> {
+    let options_kind = match verb {
+        Verb::Create => "CreateOptions",
+        Verb::Update => "UpdateOptions",
+        Verb::Patch => "PatchOptions",
+        Verb::Delete | Verb::DeleteCollection => "DeleteOptions",
+        Verb::Get | Verb::List | Verb::Watch => return Ok(false),
+    };
+    let in_query = check_dry_values(options_kind, query)?;
+    let in_body = match (verb, sub) {
+        (Verb::Delete | Verb::DeleteCollection, _) | (Verb::Create, Some("eviction")) => {
+            body_dry_run(body).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    if in_body.is_empty() {
+        return Ok(in_query);
+    }
+    let in_body_ok = check_dry_values("DeleteOptions", &in_body)?;
+    if verb == Verb::Create && in_query && query != in_body.as_slice() {
+        return Err(ApiError::new(
+            500,
+            "InternalError",
+            format!(
+                "Internal error occurred: Non-matching dry-run options in request and content: [{}] and [{}]",
+                query.join(" "),
+                in_body.join(" ")
+            ),
+        ));
+    }
+    Ok(in_body_ok)
 }
 
 fn reply_for(kind: Kind, out: &Value, av: &str, sub: Option<&str>) -> Reply {

@@ -4,7 +4,8 @@
 //! (as a real "too old resource version"), the watch-cut fault, or server shutdown.
 
 use super::selectors::{FieldSelector, LabelSelector};
-use super::{App, Reply, ResourceRoute, finish, value_json};
+use super::{ResourceRoute, value_json};
+use crate::http::{App, Reply, finish};
 use crate::resources::Kind;
 use crate::store::{ApiError, Change, ChangeType, ObjIndex};
 use axum::body::Body;
@@ -204,7 +205,8 @@ fn start(
                 }
                 Err(e) => {
                     // Upstream answers 200 with one ERROR event carrying the 410 Status.
-                    let status = serde_json::to_vec(&super::status_json(&e)).unwrap_or_default();
+                    let status =
+                        serde_json::to_vec(&crate::http::status_json(&e)).unwrap_or_default();
                     first.push(event("ERROR", &status));
                     let (tx, rx) = tokio::sync::broadcast::channel(1);
                     drop(tx);

@@ -1,7 +1,7 @@
 //! Upgrade insights (ListInsights / DescribeInsight), computed from the sim's live state as
 //! EKS computes them, then the scenario's `insights:` applied (same name: replaced).
 
-use super::state::uuid_like;
+use super::uuid_like;
 use crate::resources::Kind;
 use crate::state::SimState;
 use serde_json::{Value, json};

@@ -8,19 +8,14 @@
 //! `FaultConfig::eks_fail_next` forces throttling/server errors; the k8s fault rates don't apply.
 
 pub mod insights;
-pub mod state;
 pub mod versions;
 
-pub use state::EksState;
-
-use crate::api::App;
-use crate::api::Reply;
-use crate::resources::Kind;
+use crate::eks_state::{NodegroupUpdate, Phase, UpdateStatus};
+use crate::http::{App, Reply};
 use crate::state::SimState;
 use axum::http::{HeaderMap, Method, header};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
-use state::{NodegroupUpdate, Phase, UpdateStatus};
 
 /// The access key id that is denied everything (so clients can test a 403).
 pub const NOACCESS_KEY_ID: &str = "AKIANOACCESS";
@@ -380,30 +375,16 @@ fn eks_effect(k8s: &str) -> &'static str {
     }
 }
 
-/// Live (not deleting) nodes of a node group.
-pub fn group_nodes(st: &SimState, group: &str) -> Vec<Value> {
-    st.store
-        .list(Kind::Node, None)
-        .into_iter()
-        .filter(|n| {
-            n.pointer("/metadata/labels/eks.amazonaws.com~1nodegroup")
-                .and_then(Value::as_str)
-                == Some(group)
-        })
-        .filter(|n| n.pointer("/metadata/deletionTimestamp").is_none())
-        .collect()
-}
-
 fn nodegroup_json(st: &mut SimState, name: &str) -> Result<Value, EksError> {
     let cluster = st.cluster.clone();
     let Some(g) = st.node_groups.iter().find(|g| g.name == name).cloned() else {
         return Err(nodegroup_not_found(&cluster.name, name));
     };
     let now = st.clock.now();
-    let size = group_nodes(st, name).len() as u32;
+    let size = crate::world::group_nodes(st, name).len() as u32;
     let updating = st.eks.active_update(name).is_some();
     let gs = st.eks.group(name, now).clone();
-    let uid = state::uuid_like(
+    let uid = uuid_like(
         crate::world::objects::fnv64(&format!("{}/{}", cluster.name, name)),
         0,
     );
@@ -558,7 +539,8 @@ fn update_nodegroup_version(st: &mut SimState, name: &str, body: &[u8]) -> Resul
     };
     let now = st.clock.now();
     let seed = st.seed;
-    let id = st.eks.next_id(seed);
+    st.eks.serial += 1;
+    let id = uuid_like(seed, st.eks.serial);
     let u = NodegroupUpdate {
         id,
         nodegroup: name.to_string(),
@@ -724,4 +706,19 @@ fn describe_cluster_versions(st: &SimState, q: &[(String, String)]) -> Result<Va
     let (start, size) = paging(first(q, "nextToken"), query_max(q)?)?;
     let (items, next) = page(&list, start, size);
     Ok(with_next(json!({"clusterVersions": items}), next))
+}
+
+/// A uuid-shaped id, reproducible for a seed and a counter:
+/// `8-4-4-4-12` hex digits (deterministic, version-4 shaped).
+pub fn uuid_like(seed: u64, n: u64) -> String {
+    let a = crate::world::objects::splitmix(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let b = crate::world::objects::splitmix(a ^ n);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48 & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
 }

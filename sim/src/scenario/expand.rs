@@ -439,7 +439,12 @@ pub(crate) fn nodepool(
             json!({"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class}),
         );
     } else {
-        tspec.insert("nodeClassRef".into(), json!({"apiVersion": "karpenter.k8s.aws/v1beta1", "kind": "EC2NodeClass", "name": node_class}));
+        // As a cluster whose CRDs store v1 holds it: the v1beta1-only nodeClassRef.apiVersion
+        // is pruned.
+        tspec.insert(
+            "nodeClassRef".into(),
+            json!({"kind": "EC2NodeClass", "name": node_class}),
+        );
     }
     tspec.insert("requirements".into(), json!(requirements));
     if !startup_taints.is_empty() {
@@ -456,7 +461,7 @@ pub(crate) fn nodepool(
     let disruption = if v1 {
         json!({"budgets": [{"nodes": "10%"}], "consolidateAfter": "0s", "consolidationPolicy": "WhenEmptyOrUnderutilized"})
     } else {
-        json!({"budgets": [{"nodes": "10%"}], "consolidationPolicy": "WhenUnderutilized", "expireAfter": "720h"})
+        json!({"budgets": [{"nodes": "10%"}], "consolidationPolicy": "WhenUnderutilized"})
     };
     let mut spec = serde_json::Map::new();
     spec.insert("disruption".into(), disruption);
@@ -464,7 +469,26 @@ pub(crate) fn nodepool(
         spec.insert("limits".into(), json!(limits));
     }
     spec.insert("template".into(), Value::Object(template));
-    json!({"apiVersion": api_version, "kind": "NodePool", "metadata": {"name": name}, "spec": spec})
+    json!({"apiVersion": api_version, "kind": "NodePool", "metadata": {"name": name, "uid": nodepool_uid(name)}, "spec": spec})
+}
+
+/// A NodePool's uid, fixed by its name so that its NodeClaims can name their owner.
+fn nodepool_uid(name: &str) -> String {
+    // FNV-1a, twice over, into the uuid layout.
+    let fnv = |seed: u64| {
+        name.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x8422_2325_cbf2_9ce4));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | ((b >> 48) & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
 }
 
 /// The NodeClaim Karpenter keeps for a node it launched from a NodePool.
@@ -479,7 +503,7 @@ pub(crate) fn nodeclaim(
     let node_class_ref = if v1 {
         json!({"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class})
     } else {
-        json!({"apiVersion": "karpenter.k8s.aws/v1beta1", "kind": "EC2NodeClass", "name": node_class})
+        json!({"kind": "EC2NodeClass", "name": node_class})
     };
     let (cpu, mem) = node.capacity.allocatable();
     let when = rfc3339(node.created);
@@ -494,7 +518,7 @@ pub(crate) fn nodeclaim(
             "name": claim_name,
             "labels": {"karpenter.sh/nodepool": pool, "node.kubernetes.io/instance-type": node.instance_type, "topology.kubernetes.io/zone": node.zone},
             "finalizers": ["karpenter.sh/termination"],
-            "ownerReferences": [{"apiVersion": api_version, "kind": "NodePool", "name": pool, "uid": "", "blockOwnerDeletion": true}],
+            "ownerReferences": [{"apiVersion": api_version, "kind": "NodePool", "name": pool, "uid": nodepool_uid(pool), "blockOwnerDeletion": true}],
         },
         "spec": {
             "nodeClassRef": node_class_ref,

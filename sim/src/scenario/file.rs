@@ -93,6 +93,7 @@ struct FaultSpec {
     rate_503: Option<Spanned<f64>>,
     latency: Option<HumanDuration>,
     watch_cut_after_events: Option<u64>,
+    stuck_kubelet_nodes: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -409,6 +410,7 @@ fn expand_file(
         rate_503: rate(name, &f.faults.rate_503)?,
         latency: f.faults.latency.map_or(std::time::Duration::ZERO, |h| h.0),
         watch_cut_after_events: f.faults.watch_cut_after_events,
+        stuck_kubelet_nodes: f.faults.stuck_kubelet_nodes.clone().unwrap_or_default(),
         ..Default::default()
     };
 

@@ -54,6 +54,8 @@ const KEYS: &[&str] = &[
 const MAX_NODES: usize = 20_000;
 /// DaemonSets that run on every node (like aws-node and kube-proxy).
 const DS_EVERYWHERE: usize = 2;
+/// The alphabet of Kubernetes' generated names and hashes (no vowels, no confusable digits).
+const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 /// The node label that further DaemonSets select (node `j` is in slice `j % slices`).
 pub const DS_SLICE_LABEL: &str = "kup-sim.io/ds-slice";
 
@@ -367,7 +369,12 @@ pub fn generate(
         let name = format!("ds-{d}");
         let labels = Labels::from([("k8s-app".to_string(), name.clone())]);
         let uid = rng.uuid();
-        let hash = rng.hex(10);
+        // controller-revision-hash is in the safe alphabet, as upstream's (same draws as before).
+        let hash: String = rng
+            .hex(10)
+            .bytes()
+            .map(|b| SAFE_ALPHABET[usize::from(b) % SAFE_ALPHABET.len()] as char)
+            .collect();
         let slice = (d >= DS_EVERYWHERE).then(|| (d - DS_EVERYWHERE) % slices);
         let node_selector = match slice {
             Some(s) => Labels::from([(DS_SLICE_LABEL.to_string(), s.to_string())]),
@@ -378,6 +385,7 @@ pub fn generate(
         emit(json!({
             "apiVersion": "apps/v1", "kind": "DaemonSet",
             "metadata": {"name": name, "namespace": "kube-system", "uid": uid, "generation": 1, "labels": labels,
+                         "annotations": {"deprecated.daemonset.template.generation": "1"},
                          "creationTimestamp": expand::rfc3339(node_created)},
             "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": expand::to_json(&tpl_spec)},
                      "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}, "revisionHistoryLimit": 10},

@@ -62,6 +62,11 @@ pub struct FaultConfig {
     pub eks_fail_next: u64,
     #[serde(default)]
     pub eks_fail_next_code: u16,
+    /// Nodes whose kubelet stops confirming deletions (a lost kubelet): their deleted pods stay
+    /// Terminating past the grace period until force-deleted (grace 0) through the API, or
+    /// until the node is gone (the pod GC removes them then).
+    #[serde(default)]
+    pub stuck_kubelet_nodes: Vec<String>,
 }
 
 /// The EKS side of a scenario: settings of the simulated EKS API (all optional in the file).

@@ -657,6 +657,20 @@ pub(crate) fn daemonsets(pass: &mut Pass) {
             .unwrap_or(Value::Null);
         let spec = ds_pod_spec(template.get("spec").unwrap_or(&Value::Null));
         let eligible = placement.eligible(&spec);
+        // The revision labels a real DaemonSet controller puts on its pods: without them it
+        // would take every pod for an old revision and roll it.
+        let revision = objects::template_hash(&template);
+        let template_generation = get(
+            ds,
+            &[
+                "metadata",
+                "annotations",
+                crate::store::DS_TEMPLATE_GENERATION,
+            ],
+        )
+        .and_then(Value::as_str)
+        .unwrap_or("1")
+        .to_string();
         let mut have: HashSet<String> = HashSet::new();
         let mut misplaced = Vec::new();
         let owned = by_owner
@@ -697,13 +711,19 @@ pub(crate) fn daemonsets(pass: &mut Pass) {
                     "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]
                 });
             }
-            let pod = pod_from_template(
+            let mut pod = pod_from_template(
                 &t,
                 &ns,
                 "",
                 Some(&format!("{name}-")),
                 objects::owner_ref("apps/v1", "DaemonSet", ds),
             );
+            let labels = &mut pod["metadata"]["labels"];
+            if !labels.is_object() {
+                *labels = json!({});
+            }
+            labels["controller-revision-hash"] = json!(revision);
+            labels["pod-template-generation"] = json!(template_generation);
             if let Ok(p) = create_generated(pass.st, pod, &name, &uid) {
                 pass.count_pod_writes(1);
                 pass.put_pod(p);

@@ -136,8 +136,15 @@ pub fn decide(pod: &Value, pdbs: &[&Value]) -> Decision {
     Decision::DecrementThenDelete(0)
 }
 
-/// POST .../pods/NAME/eviction. Ok means 201 Success.
-pub fn evict(state: &mut SimState, ns: &str, name: &str, eviction: &Value) -> Result<(), ApiError> {
+/// POST .../pods/NAME/eviction. Ok means 201 Success. `dry_run`: every check, no change
+/// (the real handler checks the PDB but neither decrements it nor deletes the pod).
+pub fn evict(
+    state: &mut SimState,
+    ns: &str,
+    name: &str,
+    eviction: &Value,
+    dry_run: bool,
+) -> Result<(), ApiError> {
     let Some(pod) = state.store.get(Kind::Pod, ns, name) else {
         return Err(api_error(
             404,
@@ -173,11 +180,12 @@ pub fn evict(state: &mut SimState, ns: &str, name: &str, eviction: &Value) -> Re
     let refs: Vec<&Value> = pdbs.iter().collect();
     match decide(&pod, &refs) {
         Decision::Refuse(parts) => {
-            if parts.code == 429 {
+            if parts.code == 429 && !dry_run {
                 state.safety.evictions_blocked += 1;
             }
             Err(parts.into())
         }
+        _ if dry_run => Ok(()),
         Decision::Delete => delete_evicted(state, &pod, opts),
         Decision::DecrementThenDelete(i) => {
             let now = objects::ts(state.clock.now());

@@ -802,18 +802,38 @@ pub(crate) fn terminate(pass: &mut Pass) {
                 super::nodes::push_taint(n, taint.clone())
             });
         }
+        // As Karpenter's drain: terminal pods and pods stuck terminating (a minute past their
+        // deletionTimestamp, e.g. on a lost kubelet) no longer hold the node.
+        let deadlines = super::with_mem(pass.st, |m| m.delete_deadline.clone());
+        let now = pass.now;
+        let stuck_at = |uid: &str| {
+            deadlines
+                .get(uid)
+                .map(|d| *d + jiff::SignedDuration::from_secs(60))
+        };
         let on_node: Vec<(String, String, bool)> = pass
             .pods()
             .filter(|p| p.node == name && p.f.owner_kind != "DaemonSet" && !p.f.mirror)
+            .filter(|p| !matches!(p.phase.as_str(), "Succeeded" | "Failed"))
+            .filter(|p| !(p.deleting && stuck_at(&p.uid).is_some_and(|t| t < now)))
             .map(|p| (p.ns.clone(), p.name.clone(), p.deleting))
             .collect();
+        let wake: Vec<jiff::Timestamp> = pass
+            .pods()
+            .filter(|p| p.node == name && p.deleting)
+            .filter_map(|p| stuck_at(&p.uid))
+            .filter(|t| *t >= now)
+            .collect();
+        for t in wake {
+            pass.due(t);
+        }
         let mut blocked = false;
         let mut evicted_any = false;
         for (ns, pod, deleting) in &on_node {
             if *deleting {
                 continue;
             }
-            if super::evict(pass.st, ns, pod, &Value::Null).is_err() {
+            if super::evict(pass.st, ns, pod, &Value::Null, false).is_err() {
                 blocked = true;
             } else {
                 evicted_any = true;

@@ -1,6 +1,7 @@
 //! The kubelets of all nodes: start bound pods (Running + Ready after the pod start delay),
-//! confirm deletions once the grace period has passed, and (as the pod GC) remove pods
-//! whose node is gone.
+//! confirm deletions once the grace period has passed (a pod with finalizers then stays,
+//! terminated, until they are gone), and (as the pod GC) remove pods whose node is gone.
+//! The kubelets of `faults.stuck_kubelet_nodes` confirm nothing: their pods stay Terminating.
 
 use super::objects::{self, get, s};
 use super::{Pass, with_mem};
@@ -20,6 +21,8 @@ pub(crate) fn run(pass: &mut Pass) {
         })
         .collect();
     let start_delay = pass.st.timing.pod_start_delay;
+    let stuck: std::collections::HashSet<String> =
+        pass.st.faults.stuck_kubelet_nodes.iter().cloned().collect();
     let mut remove = Vec::new();
     let mut start = Vec::new();
     let mut terminating = Vec::new();
@@ -27,10 +30,11 @@ pub(crate) fn run(pass: &mut Pass) {
         let key = (p.ns.clone(), p.name.clone());
         let on_node = !p.node.is_empty() && node_ip.contains_key(&p.node);
         if p.deleting {
-            if !on_node || p.f.deletion_grace <= 0 {
+            let lost = on_node && stuck.contains(&p.node);
+            if !lost && (!on_node || p.f.deletion_grace <= 0) {
                 remove.push(key);
-            } else {
-                terminating.push((key, p.uid.clone(), p.f.deletion_grace));
+            } else if p.f.deletion_grace > 0 {
+                terminating.push((key, p.uid.clone(), p.f.deletion_grace, lost));
             }
         } else if !p.node.is_empty() && !on_node {
             remove.push(key);
@@ -50,13 +54,17 @@ pub(crate) fn run(pass: &mut Pass) {
         }
     }
     let now = pass.now;
-    for (key, uid, grace) in terminating {
+    for (key, uid, grace, lost) in terminating {
+        // The deadline counts from when the deletion was first seen, lost kubelet or not: one
+        // that comes back late confirms at once.
         let deadline = with_mem(pass.st, |m| {
             *m.delete_deadline
                 .entry(uid)
                 .or_insert(now + jiff::SignedDuration::from_secs(grace))
         });
-        if pass.instant || deadline <= now {
+        if lost {
+            // A lost kubelet: the deletion waits for a force delete or the kubelet's return.
+        } else if pass.instant || deadline <= now {
             remove.push(key);
         } else {
             pass.due(deadline);
@@ -75,6 +83,43 @@ pub(crate) fn run(pass: &mut Pass) {
             pass.update_pod(&ns, &name, &mut |p| mark_running(p, &host_ip, at));
         }
     }
+}
+
+/// What the kubelet reports for a pod it has stopped: every container terminated (exit 0),
+/// not ready, and the terminal phase (Succeeded) a deleted pod's kubelet gives it.
+pub(crate) fn mark_terminated(p: &mut Value, at: Timestamp) {
+    let t = objects::ts(at);
+    if let Some(statuses) = p
+        .pointer_mut("/status/containerStatuses")
+        .and_then(Value::as_array_mut)
+    {
+        for c in statuses {
+            let started = get(c, &["state", "running", "startedAt"]).cloned();
+            c["state"] = json!({"terminated": {"exitCode": 0, "reason": "Completed",
+                "startedAt": started, "finishedAt": t}});
+            c["ready"] = json!(false);
+            c["started"] = json!(false);
+        }
+    }
+    if let Some(conds) = p
+        .pointer_mut("/status/conditions")
+        .and_then(Value::as_array_mut)
+    {
+        for c in conds {
+            if matches!(
+                s(c, &["type"]),
+                "Ready" | "ContainersReady" | "PodReadyToStartContainers"
+            ) && s(c, &["status"]) == "True"
+            {
+                c["status"] = json!("False");
+                c["lastTransitionTime"] = json!(t);
+                if s(c, &["type"]) != "PodReadyToStartContainers" {
+                    c["reason"] = json!("PodCompleted");
+                }
+            }
+        }
+    }
+    p["status"]["phase"] = json!("Succeeded");
 }
 
 pub fn internal_ip(node: &Value) -> Option<&str> {

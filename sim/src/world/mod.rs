@@ -8,7 +8,7 @@
 //!   before the listener opens: it brings the cluster to steady state at once (no delays).
 //! - `run(shared)` is spawned by the server and loops until the process ends; it must do no
 //!   work while nothing changed and no timer is due (the 150,000-pod cluster stays idle).
-//! - `evict(&mut SimState, ns, name, &eviction_json)` is what `POST .../pods/NAME/eviction`
+//! - `evict(&mut SimState, ns, name, &eviction_json, dry_run)` is what `POST .../pods/NAME/eviction`
 //!   calls; Ok means 201 Success.
 //! - `step(&mut SimState)` runs one pass of every controller at the current sim time (tests
 //!   drive the world with it instead of sleeping).
@@ -22,6 +22,8 @@ mod nodegroups;
 mod nodes;
 pub mod objects;
 pub mod schedule;
+
+pub use nodegroups::group_nodes;
 
 pub use disruption::{PdbSpec, PdbStatus, compute_pdb_status};
 pub use eviction::evict;
@@ -530,8 +532,19 @@ impl<'a> Pass<'a> {
         Ok(out)
     }
 
-    /// The kubelet (or the pod GC) confirms a pod is gone.
+    /// The kubelet (or the pod GC) confirms a pod is gone. A pod with finalizers is not removed
+    /// (as on a real server, even by a grace-0 delete): its kubelet reports it terminated and
+    /// deletes it with grace 0, and the store removes it when the last finalizer goes.
     pub fn remove_pod(&mut self, ns: &str, name: &str) {
+        let finalizers = self
+            .st
+            .store
+            .get_stored(Kind::Pod, ns, name)
+            .map_or(0, |s| s.index.finalizers);
+        if finalizers > 0 {
+            self.confirm_with_finalizers(ns, name);
+            return;
+        }
         if let Some(old) = self.st.store.remove(Kind::Pod, ns, name) {
             self.pod_writes += 1;
             let uid = objects::uid(&old).to_string();
@@ -546,6 +559,47 @@ impl<'a> Pass<'a> {
             });
         }
         self.forget_pod(ns, name);
+    }
+
+    /// The kubelet's last word on a stopped pod that finalizers keep: terminated status, then
+    /// a grace-0 delete. Once only: afterwards the pod's grace is 0 and nothing changes.
+    fn confirm_with_finalizers(&mut self, ns: &str, name: &str) {
+        let Some(old) = self.st.store.get(Kind::Pod, ns, name) else {
+            return;
+        };
+        let confirmed = old
+            .pointer("/metadata/deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            == Some(0);
+        // Only a pod whose containers ran has anything to report.
+        let ran = old.pointer("/status/containerStatuses").is_some();
+        let terminal = matches!(
+            objects::s(&old, &["status", "phase"]),
+            "Succeeded" | "Failed"
+        );
+        if ran && !terminal {
+            let now = self.now;
+            self.update_pod(ns, name, &mut |p| kubelet::mark_terminated(p, now));
+        }
+        if confirmed {
+            return;
+        }
+        let rv = self.st.store.resource_version();
+        let opts = DeleteOpts {
+            grace_period_seconds: Some(0),
+            uid: None,
+        };
+        if self.st.store.delete(Kind::Pod, ns, name, &opts).is_ok()
+            && self.st.store.resource_version() != rv
+        {
+            self.pod_writes += 1;
+            self.refresh_pod(ns, name);
+        }
+        // A bare pod that vanishes later is counted lost then (see pod_sums).
+        let uid = objects::uid(&old).to_string();
+        with_mem(self.st, |m| {
+            m.delete_deadline.remove(&uid);
+        });
     }
 
     pub fn delete_pod(&mut self, ns: &str, name: &str, grace: Option<i64>) {

@@ -8,10 +8,11 @@
 
 use super::objects::{self, get};
 use super::{Pass, nodes};
-use crate::eks::state::{Drain, NodegroupUpdate, Phase, UpdateStatus};
+use crate::eks_state::{Drain, NodegroupUpdate, Phase, UpdateStatus};
 use crate::resources::Kind;
 use crate::scenario::ManagedNodeGroup;
 use crate::scenario::expand::{self, Capacity, NodeParams, PoolLink};
+use crate::state::SimState;
 use crate::store::DeleteOpts;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -67,7 +68,7 @@ fn step(pass: &mut Pass, u: &mut NodegroupUpdate) {
         u.errors.push(json!({"errorCode": "Unknown", "errorMessage": format!("Node group {} no longer exists", u.nodegroup), "resourceIds": []}));
         return;
     };
-    let nodes = crate::eks::group_nodes(pass.st, &group.name);
+    let nodes = group_nodes(pass.st, &group.name);
     let old: Vec<String> = nodes
         .iter()
         .filter(|n| kubelet(n) != u.kubelet_version)
@@ -93,7 +94,7 @@ fn step(pass: &mut Pass, u: &mut NodegroupUpdate) {
         };
     }
     complete_launches(pass, u, &group);
-    let live = crate::eks::group_nodes(pass.st, &group.name);
+    let live = group_nodes(pass.st, &group.name);
     let new_ready = live
         .iter()
         .filter(|n| kubelet(n) == u.kubelet_version)
@@ -134,7 +135,7 @@ fn step(pass: &mut Pass, u: &mut NodegroupUpdate) {
             if !drain_all(pass, u) {
                 return;
             }
-            let old_left = crate::eks::group_nodes(pass.st, &group.name)
+            let old_left = group_nodes(pass.st, &group.name)
                 .iter()
                 .any(|n| kubelet(n) != u.kubelet_version);
             if !old_left && u.draining.is_empty() && u.launches.is_empty() {
@@ -164,9 +165,7 @@ fn step(pass: &mut Pass, u: &mut NodegroupUpdate) {
             if !drain_all(pass, u) {
                 return;
             }
-            if u.draining.is_empty()
-                && crate::eks::group_nodes(pass.st, &group.name).len() <= target
-            {
+            if u.draining.is_empty() && group_nodes(pass.st, &group.name).len() <= target {
                 u.phase = Phase::Done;
             }
         }
@@ -243,7 +242,7 @@ fn drain(pass: &mut Pass, d: &mut Drain, timeout: SignedDuration, force: bool) -
         }
         let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction",
             "metadata": {"name": name, "namespace": ns}});
-        match super::evict(pass.st, ns, name, &eviction) {
+        match super::evict(pass.st, ns, name, &eviction, false) {
             Ok(()) => pass.refresh_pod(ns, name),
             Err(e) if e.code == 404 => pass.refresh_pod(ns, name),
             Err(_) => blocked.push((ns.clone(), name.clone())),
@@ -393,4 +392,18 @@ fn node_object(
     ));
     node["metadata"]["labels"][GROUP_LABEL] = json!(group.name);
     node
+}
+
+/// Live (not deleting) nodes of a node group.
+pub fn group_nodes(st: &SimState, group: &str) -> Vec<Value> {
+    st.store
+        .list(Kind::Node, None)
+        .into_iter()
+        .filter(|n| {
+            n.pointer("/metadata/labels/eks.amazonaws.com~1nodegroup")
+                .and_then(Value::as_str)
+                == Some(group)
+        })
+        .filter(|n| n.pointer("/metadata/deletionTimestamp").is_none())
+        .collect()
 }

@@ -1,5 +1,7 @@
 //! What the simulated EKS API remembers beside the Kubernetes objects: node group status,
 //! node group updates (and the progress of their rolls), the scenario's EKS settings.
+//! Part of `SimState`: the EKS API (`eks/`) starts updates, the world (`world/nodegroups.rs`)
+//! rolls them.
 
 use crate::scenario::EksSettings;
 use jiff::Timestamp;
@@ -126,24 +128,4 @@ impl EksState {
             .iter()
             .find(|u| u.nodegroup == nodegroup && u.status == UpdateStatus::InProgress)
     }
-
-    /// A uuid-shaped id, reproducible for a given seed.
-    pub fn next_id(&mut self, seed: u64) -> String {
-        self.serial += 1;
-        uuid_like(seed, self.serial)
-    }
-}
-
-/// `8-4-4-4-12` hex digits from a seed and a counter (deterministic, version-4 shaped).
-pub fn uuid_like(seed: u64, n: u64) -> String {
-    let a = crate::world::objects::splitmix(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let b = crate::world::objects::splitmix(a ^ n);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | (b >> 48 & 0x3fff),
-        b & 0xffff_ffff_ffff
-    )
 }
