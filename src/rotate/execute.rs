@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::event::RotateEvent;
-use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
+use super::marker::{self, Marker, Phase, ROTATION_ANNOTATION, WORKLOADS_ANNOTATION};
 use super::plan::{
     BlockReason, Blocker, Mode, NodeGroupStep, PlannedNode, PodRef, ReplaceAction, RotatePlan,
     WorkloadRef, late_blockers, late_pods, leaving,
@@ -229,6 +229,22 @@ pub async fn execute(
     Outcome::Done { nodes: done }
 }
 
+/// The controller of a pod whose replicas kup can count (Deployment, StatefulSet, ReplicaSet).
+fn replicated_workload(p: &crate::model::Pod) -> Option<WorkloadRef> {
+    let o = p.owner.as_ref()?;
+    let kind = WorkloadKind::from_kind(&o.kind).filter(|k| {
+        matches!(
+            k,
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::ReplicaSet
+        )
+    })?;
+    Some(WorkloadRef {
+        kind,
+        namespace: p.namespace.clone(),
+        name: o.name.clone(),
+    })
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -242,6 +258,9 @@ struct Progress {
     moved: usize,
     /// Controllers of pods that reached the node after the plan: waited for like the planned.
     late: BTreeSet<WorkloadRef>,
+    /// Workloads an earlier run recorded moving off the node: verified against their desired
+    /// replicas even when their pods are long gone.
+    recorded: Vec<WorkloadRef>,
 }
 
 /// The first pause between polls; each wait then grows by half up to `ExecOptions::poll`, so
@@ -397,6 +416,16 @@ impl Runner<'_> {
                 started: Instant::now(),
                 moved: 0,
                 late: BTreeSet::new(),
+                // A resumed node: the workloads the earlier run moved (or was moving) off it.
+                recorded: match &n.resume {
+                    Some(_) => fresh
+                        .iter()
+                        .find(|x| x.name == n.name)
+                        .and_then(|x| x.kup_annotations.get(WORKLOADS_ANNOTATION))
+                        .map(|text| marker::parse_workloads(text))
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                },
             })
             .collect();
 
@@ -417,7 +446,13 @@ impl Runner<'_> {
             if phase >= Phase::Deleted {
                 continue;
             }
-            drain::cordon(self.conn, &n.name, &self.marker(p, phase))
+            // What an earlier run moved off the node stays recorded with what this one will.
+            let workloads = marker::format_workloads(
+                p.recorded
+                    .iter()
+                    .chain(n.pods.iter().filter_map(|x| x.workload.as_ref())),
+            );
+            drain::cordon(self.conn, &n.name, &self.marker(p, phase), &workloads)
                 .await
                 .map_err(|e| Stop::api(&n.name, p.phase, e))?;
             p.phase = Some(phase);
@@ -509,7 +544,8 @@ impl Runner<'_> {
         }
         let mut verified = Vec::new();
         for (n, p) in nodes.iter().zip(&progress) {
-            verified.push(self.wait_workloads(n, p.phase, &p.late).await?);
+            let also: BTreeSet<WorkloadRef> = p.late.iter().chain(&p.recorded).cloned().collect();
+            verified.push(self.wait_workloads(n, p.phase, &also).await?);
         }
         let deleted: Vec<&PlannedNode> = nodes
             .iter()
@@ -678,7 +714,7 @@ impl Runner<'_> {
             if left.is_empty() {
                 // Pods already terminating (an earlier run's evictions, say) have not left
                 // yet: the node is drained only once they are gone.
-                let leaving: Vec<(PodRef, String)> = now
+                let going: Vec<(PodRef, String)> = now
                     .iter()
                     .filter(|p| leaving(p))
                     .map(|p| {
@@ -689,10 +725,22 @@ impl Runner<'_> {
                         (pod, p.uid.clone())
                     })
                     .collect();
-                if leaving.is_empty() {
+                if going.is_empty() {
                     return Ok((moved, late));
                 }
-                last = Some(self.wait_gone(n, leaving, |_| {}).await?);
+                // Their workloads are verified like the evicted ones, against their desired
+                // replicas: they have dipped already, so what they have now proves nothing.
+                for p in now.iter().filter(|p| leaving(p)) {
+                    let Some(w) = replicated_workload(p) else {
+                        continue;
+                    };
+                    if !self.baselines.borrow().contains_key(&w) {
+                        let b = self.baseline(&w, &n.name, false).await?;
+                        self.baselines.borrow_mut().insert(w.clone(), b);
+                    }
+                    late.insert(w);
+                }
+                last = Some(self.wait_gone(n, going, |_| {}).await?);
                 continue;
             }
             if Instant::now() >= deadline {
@@ -715,26 +763,13 @@ impl Runner<'_> {
             // Their controllers, to verify they come back (replica counts kup can read).
             let found: Vec<WorkloadRef> = now
                 .iter()
-                .filter_map(|p| {
-                    let o = p.owner.as_ref()?;
-                    let kind = WorkloadKind::from_kind(&o.kind).filter(|k| {
-                        matches!(
-                            k,
-                            WorkloadKind::Deployment
-                                | WorkloadKind::StatefulSet
-                                | WorkloadKind::ReplicaSet
-                        )
-                    })?;
-                    (is_late(&p.namespace, &p.name)
+                .filter(|p| {
+                    is_late(&p.namespace, &p.name)
                         && left
                             .iter()
-                            .any(|(l, _)| l.namespace == p.namespace && l.name == p.name))
-                    .then(|| WorkloadRef {
-                        kind,
-                        namespace: p.namespace.clone(),
-                        name: o.name.clone(),
-                    })
+                            .any(|(l, _)| l.namespace == p.namespace && l.name == p.name)
                 })
+                .filter_map(replicated_workload)
                 .collect();
             for w in found {
                 if !self.baselines.borrow().contains_key(&w) {
@@ -784,7 +819,10 @@ impl Runner<'_> {
             .borrow_mut()
             .extend(evicted.iter().map(|e| e.uid.clone()));
         let moved = evicted.len();
-        let waiting = evicted.iter().map(|e| (e.pod.clone(), e.uid.clone())).collect();
+        let waiting = evicted
+            .iter()
+            .map(|e| (e.pod.clone(), e.uid.clone()))
+            .collect();
         let now = self
             .wait_gone(n, waiting, |uid| {
                 if let Some(e) = evicted.iter().find(|e| e.uid == uid) {
@@ -850,7 +888,10 @@ impl Runner<'_> {
                     pod: pods.first().cloned(),
                     pdb: None,
                     reason: format!(
-                        "{} pod(s) still on node {} after --timeout {}s, {state}: {}; a pod                          that still exists has not left. Look at its finalizers (`kubectl get                          pod -n NS NAME -o jsonpath='{{.metadata.finalizers}}'`) and at the                          node's kubelet; run again once they are gone",
+                        "{} pod(s) still on node {} after --timeout {}s, {state}: {}; a pod that \
+                         still exists has not left. Look at its finalizers (`kubectl get pod -n \
+                         NS NAME -o jsonpath='{{.metadata.finalizers}}'`) and at the node's \
+                         kubelet; run again once they are gone",
                         pods.len(),
                         n.name,
                         self.opts.timeout.as_secs(),
@@ -1189,6 +1230,7 @@ impl Runner<'_> {
                 started,
                 moved: 0,
                 late: BTreeSet::new(),
+                recorded: Vec::new(),
             })
             .collect();
         self.baselines_before(&g.nodes, &progress).await?;
