@@ -61,6 +61,8 @@ struct ScenarioFile {
 struct ClusterSpec {
     /// gitVersion of the control plane.
     version: Option<String>,
+    /// What `/version` serves instead, verbatim (may be unreadable on purpose).
+    served_version: Option<String>,
     name: Option<String>,
     region: Option<String>,
     platform_version: Option<String>,
@@ -380,6 +382,7 @@ fn expand_file(
             .account_id
             .map(|s| s.0)
             .unwrap_or(defaults.account_id),
+        served_version: f.cluster.served_version,
     };
     let d = Timing::default();
     let speed = match &f.timing.speed {

@@ -18,6 +18,10 @@ pub struct ClusterInfo {
     pub platform_version: String,
     /// 12-digit AWS account id used in ARNs.
     pub account_id: String,
+    /// What `/version` serves instead of `git_version`, verbatim (a client's handling of a
+    /// version it cannot read); the rest of the simulation keeps `git_version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_version: Option<String>,
 }
 
 /// Delays in *simulated* time; the sim clock runs `speed` times faster than real time.
@@ -301,6 +305,7 @@ impl ClusterInfo {
             region: "us-east-1".to_string(),
             platform_version: "eks.1".to_string(),
             account_id: "111122223333".to_string(),
+            served_version: None,
         }
     }
 }
