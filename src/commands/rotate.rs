@@ -21,21 +21,11 @@ const RESUME_HINT: &str = "run the same `kup rotate` again: it continues from th
 markers on the nodes; or undo the cordons with `kup rotate --abort`";
 
 pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Result<i32, KupError> {
-    let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
-    let timeout = duration_flag("--timeout", &args.timeout)?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     // Refuse before reading anything: without --yes a human must be there to say yes.
     if args.step && !args.dry_run && !interactive {
         return Err(KupError::Usage(
             "--step asks before each node and needs a terminal; without one, use --batch 1 --yes"
-                .to_string(),
-        ));
-    }
-    // `--grace-period 0` means force deletion to the API server (kubectl refuses it too).
-    if args.grace_period == Some(0) {
-        return Err(KupError::Usage(
-            "--grace-period 0 would force-delete pods without waiting for them to stop; use \
-             at least 1 (or leave it out for each pod's own grace period)"
                 .to_string(),
         ));
     }
@@ -71,7 +61,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
 
-    let target = target_of(&snapshot, args.target.target.as_deref())?;
+    let target = target_of(&snapshot, args.target.target.as_ref())?;
     let selector_nodes = match &ctx.selector {
         Some(sel) => Some(cluster::node_names(&conn, sel).await?.into_iter().collect()),
         None => None,
@@ -80,7 +70,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         nodes: args.nodes.clone(),
         pool: args.pool.clone(),
         selector_nodes,
-        batch: args.batch,
+        batch: args.batch.get(),
         max_unavailable: args.max_unavailable,
         force: args.force,
         delete_emptydir_data: args.delete_emptydir_data,
@@ -202,9 +192,9 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
     });
     let exec = ExecOptions {
         run_id: run_id.to_string(),
-        drain_timeout,
+        drain_timeout: args.drain_timeout,
         grace_period: args.grace_period.map(i64::from),
-        timeout,
+        timeout: args.timeout,
         resume_hint: RESUME_HINT.to_string(),
         poll: Duration::from_millis(300),
         step: args.step.then_some(ask_node as fn(&str) -> bool),
@@ -293,21 +283,6 @@ fn stopping_blockers(plan: &RotatePlan) -> Vec<String> {
         .filter(|b| b.blocking && b.reason != BlockReason::PdbAllowsNone)
         .map(|b| format!("{} ({}): {}", b.node, b.reason, b.message))
         .collect()
-}
-
-/// Longer waits than this are surely a typo, and `Instant + Duration` must not overflow.
-const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
-
-fn duration_flag(flag: &str, value: &str) -> Result<Duration, KupError> {
-    match cluster::parse_request_timeout(value) {
-        Ok(Some(d)) if d <= MAX_WAIT => Ok(d),
-        Ok(Some(_)) => Err(KupError::Usage(format!(
-            "invalid {flag} \"{value}\": at most 7 days (168h)"
-        ))),
-        _ => Err(KupError::Usage(format!(
-            "invalid {flag} \"{value}\": use a duration like 30s, 5m or 1h (not 0)"
-        ))),
-    }
 }
 
 /// `r-20261124-060512`: sortable, and free of `/` (the marker's separator).

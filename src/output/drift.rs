@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn tiny_widths_do_not_panic() {
         let r = drift_report(&workshop(), &v("1.25.16"));
-        let c = crate::report::check_report(&workshop(), &v("1.27"), Vec::new());
+        let c = crate::report::checked(&workshop(), &v("1.27"));
         for width in [0, 1, 10, 40] {
             let style = Style {
                 color: true,

@@ -66,6 +66,21 @@ pub fn markdown_escape(s: &str) -> String {
         .replace('\n', "<br>")
 }
 
+/// The README's table of codes (between `<!-- codes:begin -->` and `<!-- codes:end -->`).
+pub fn codes_markdown_table() -> String {
+    let mut out = String::from("| Code | Severity | Title | Description |\n|---|---|---|---|\n");
+    for c in crate::checks::catalogue() {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.id,
+            c.severity,
+            markdown_escape(c.title),
+            markdown_escape(c.description)
+        ));
+    }
+    out
+}
+
 /// A Markdown table (GitHub flavour) from a header and rows of plain text.
 pub(crate) fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
@@ -216,6 +231,14 @@ mod tests {
     fn markdown_escapes_pipes_and_newlines() {
         assert_eq!(markdown_escape("a|b\nc"), "a\\|b<br>c");
         assert_eq!(markdown_escape(r"x\|"), r"x\\\|");
+    }
+
+    #[test]
+    fn markdown_table_lists_every_code() {
+        let t = codes_markdown_table();
+        assert_eq!(t.lines().count(), crate::checks::catalogue().len() + 2);
+        assert!(t.contains("| `KUP-SKEW-004` | error | control-plane upgrade blocked by nodes |"));
+        insta::assert_snapshot!(t);
     }
 
     #[test]

@@ -385,7 +385,7 @@ mod tests {
     #[test]
     fn nothing_to_rotate() {
         let opts = PlanOptions {
-            pool: Some("nodepool/default".into()),
+            pool: "nodepool/default".parse().ok(),
             ..PlanOptions::default()
         };
         let out = render_rotate_plan(&workshop_plan(&opts, false), Format::Table, &plain());

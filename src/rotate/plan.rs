@@ -25,8 +25,8 @@ use crate::checks::placement::{
     fits_pool, is_wildcard, labels_fit, requirement_matches, steady_taints, tolerates, untolerated,
 };
 use crate::model::{
-    Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolKind, PoolRef, Snapshot, Taint, Workload,
-    WorkloadKind,
+    Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolFilter, PoolKind, PoolRef, Snapshot, Taint,
+    Workload, WorkloadKind,
 };
 use crate::version::{Version, minor_skew};
 
@@ -119,7 +119,7 @@ pub struct PlanOptions {
     /// Explicit NODE names; empty means every lagging node.
     pub nodes: Vec<String>,
     /// `--pool NAME` (any kind) or `KIND/NAME` (`nodepool`, `provisioner`, `nodegroup`).
-    pub pool: Option<String>,
+    pub pool: Option<PoolFilter>,
     /// Nodes matching `-l` (the shell lists them with a label-selector query); None without
     /// `-l`. Narrows like `--pool`: a current node it matches is not rotated. Keep the full node
     /// list in the snapshot: the nodes left running decide where evicted pods can go.
@@ -173,11 +173,6 @@ impl Default for PlanOptions {
 pub enum PlanError {
     #[error("no such node: {}; `kubectl get nodes` lists them", .0.join(", "))]
     UnknownNodes(Vec<String>),
-    #[error(
-        "invalid --pool {0:?}: expected NAME or KIND/NAME with KIND one of nodepool, \
-         provisioner, nodegroup"
-    )]
-    BadPool(String),
     #[error("no pool {0:?}: no node and no NodePool, Provisioner or node group has that name")]
     UnknownPool(String),
     #[error("--batch must be at least 1")]
@@ -405,43 +400,6 @@ impl RotatePlan {
     }
 }
 
-/// `--pool NAME` or `KIND/NAME`.
-struct PoolFilter {
-    kind: Option<PoolKind>,
-    name: String,
-}
-
-impl PoolFilter {
-    fn parse(s: &str) -> Result<PoolFilter, PlanError> {
-        let bad = || PlanError::BadPool(s.to_string());
-        let (kind, name) = match s.split_once('/') {
-            Some((k, n)) => {
-                let kind = match k.to_ascii_lowercase().as_str() {
-                    "nodepool" | "nodepools" => PoolKind::NodePool,
-                    "provisioner" | "provisioners" => PoolKind::Provisioner,
-                    "nodegroup" | "nodegroups" => PoolKind::NodeGroup,
-                    _ => return Err(bad()),
-                };
-                (Some(kind), n)
-            }
-            None => (None, s),
-        };
-        if name.is_empty() || name.contains('/') {
-            return Err(bad());
-        }
-        Ok(PoolFilter {
-            kind,
-            name: name.to_string(),
-        })
-    }
-
-    fn matches(&self, pool: &PoolRef) -> bool {
-        pool.kind != PoolKind::None
-            && pool.name == self.name
-            && self.kind.is_none_or(|k| k == pool.kind)
-    }
-}
-
 /// Plans the rotation of `snapshot`'s nodes to `target`.
 pub fn plan(
     snapshot: &Snapshot,
@@ -460,7 +418,7 @@ pub fn plan(
     if !unknown.is_empty() {
         return Err(PlanError::UnknownNodes(unknown));
     }
-    let pool_filter = opts.pool.as_deref().map(PoolFilter::parse).transpose()?;
+    let pool_filter = opts.pool.as_ref();
     if let Some(f) = &pool_filter
         && !snapshot.nodes.iter().any(|n| f.matches(&n.pool))
         && !snapshot.pools.iter().any(|p| f.matches(&p.pool))
@@ -475,7 +433,7 @@ pub fn plan(
     let mut chosen: Vec<Chosen> = Vec::new();
     for node in &snapshot.nodes {
         let is_named = named.contains(node.name.as_str());
-        let in_pool = pool_filter.as_ref().is_none_or(|f| f.matches(&node.pool))
+        let in_pool = pool_filter.is_none_or(|f| f.matches(&node.pool))
             && opts
                 .selector_nodes
                 .as_ref()
@@ -495,10 +453,8 @@ pub fn plan(
             } else if is_named {
                 skipped.push(skip(
                     node,
-                    match (&pool_filter, &opts.pool) {
-                        (Some(f), Some(name)) if !f.matches(&node.pool) => {
-                            format!("not in pool {name}")
-                        }
+                    match pool_filter {
+                        Some(f) if !f.matches(&node.pool) => format!("not in pool {f}"),
                         _ => "does not match the -l selector".to_string(),
                     },
                 ));
@@ -716,8 +672,10 @@ impl<'a> Context<'a> {
         opts: &'a PlanOptions,
     ) -> Self {
         // EKS moves a node group only to the cluster's own version, and only in replace mode.
-        let at_control_plane = crate::version::control_plane_version(&snapshot.control_plane)
-            .is_ok_and(|cp| cp.minor_str() == target.minor_str());
+        let at_control_plane = snapshot
+            .control_plane
+            .version()
+            .is_some_and(|cp| cp.minor_str() == target.minor_str());
         let updating = if opts.mode == Mode::Replace && at_control_plane {
             opts.eks_node_groups
                 .iter()
@@ -823,7 +781,7 @@ impl<'a> Context<'a> {
                 message: format!(
                     "delete the node: Karpenter's finalizer terminates the instance and {} \
                      launches a replacement at {target} for the evicted pods",
-                    crate::output::pool_label(&node.pool)
+                    node.pool
                 ),
             },
             (Mode::Replace, PoolKind::NodeGroup)

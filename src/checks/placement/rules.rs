@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Labels, Placement, Pool, PoolKind, Requirement, Taint, Toleration};
+use crate::model::{Labels, Placement, Pool, Requirement, Taint, Toleration};
 
 /// k8s.io/api core/v1 `Toleration.ToleratesTaint`: a non-empty effect must equal the taint's;
 /// a non-empty key must equal the taint's (an empty key only makes sense with Exists, which the
@@ -137,21 +137,11 @@ pub(crate) fn well_known(key: &str) -> bool {
         || key.starts_with("topology.k8s.aws/")
 }
 
-/// The label naming a node's pool, which every node of that pool carries.
-pub fn identity_label(kind: PoolKind) -> Option<&'static str> {
-    match kind {
-        PoolKind::NodePool => Some("karpenter.sh/nodepool"),
-        PoolKind::Provisioner => Some("karpenter.sh/provisioner-name"),
-        PoolKind::NodeGroup => Some("eks.amazonaws.com/nodegroup"),
-        PoolKind::None => None,
-    }
-}
-
 /// The labels every node of the pool carries: its labels, pinned requirements (already in
 /// `labels`) and its identity label.
 pub fn pool_labels(pool: &Pool) -> Labels {
     let mut labels = pool.labels.clone();
-    if let Some(key) = identity_label(pool.pool.kind) {
+    if let Some(key) = pool.pool.kind.identity_label() {
         labels
             .entry(key.to_string())
             .or_insert_with(|| pool.pool.name.clone());
