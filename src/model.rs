@@ -10,6 +10,10 @@ use std::sync::Arc;
 
 pub type Labels = BTreeMap<String, String>;
 
+/// The node annotation holding `kup rotate`'s marker (`rotate::Marker`): written by the
+/// cluster code, read by the planner.
+pub const ROTATION_ANNOTATION: &str = "kup.dev/rotation";
+
 /// Everything kup read from one cluster, at one moment.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::checks::{Finding, Severity, node_groups_not_at, sort_findings};
 use crate::eks::EksSection;
 use crate::model::{Node, PoolRef, Snapshot};
-use crate::output::human_duration;
 use crate::version::{NodeVerdict, Version, minor_skew, node_verdict, upgrade_path};
 
 pub const API_VERSION: &str = "kup/v1";
@@ -64,12 +63,12 @@ pub struct ControlPlaneInfo {
     pub platform: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A node's age on the server's clock. Documents show it as `{seconds, human}`; the human
+/// form is kubectl's AGE, which `output` owns (its `Serialize` and `human()` live in
+/// `output/duration.rs`, so the report does not reach into the renderer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Age {
     pub seconds: i64,
-    /// kubectl's AGE (`45s`, `5m`, `3h12m`, `4d`, `2y`).
-    pub human: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -224,10 +223,7 @@ fn drift_rows(
             let age = match (snapshot.taken_at, node.created) {
                 (Some(now), Some(created)) => {
                     let seconds = now.as_second() - created.as_second();
-                    Some(Age {
-                        seconds,
-                        human: human_duration(seconds),
-                    })
+                    Some(Age { seconds })
                 }
                 _ => None,
             };
@@ -524,10 +520,7 @@ mod tests {
         assert_eq!(legacy.status, "NotReady,SchedulingDisabled");
         assert_eq!(legacy.skew, Some(-2));
         assert_eq!(legacy.verdict, Verdict::Behind);
-        assert_eq!(
-            legacy.age.as_ref().map(|a| a.human.as_str()),
-            Some("2y205d")
-        );
+        assert_eq!(legacy.age.map(|a| a.human()).as_deref(), Some("2y205d"));
         let p1 = rows
             .iter()
             .find(|n| n.name.starts_with("ip-192-168-101-21"))
@@ -535,7 +528,7 @@ mod tests {
         let Some(p1) = p1 else { panic!("p1 missing") };
         // 2 daemonset pods + 2 nginx.
         assert_eq!(p1.pods, 4);
-        assert_eq!(p1.age.as_ref().map(|a| a.human.as_str()), Some("3h12m"));
+        assert_eq!(p1.age.map(|a| a.human()).as_deref(), Some("3h12m"));
         let p2 = rows
             .iter()
             .find(|n| n.name.starts_with("ip-192-168-102-9"))
@@ -547,7 +540,7 @@ mod tests {
             .find(|n| n.name.starts_with("ip-192-168-150-11"))
             .copied();
         assert_eq!(
-            np.and_then(|n| n.age.clone()).map(|a| (a.seconds, a.human)),
+            np.and_then(|n| n.age).map(|a| (a.seconds, a.human())),
             Some((150, "2m30s".into()))
         );
         assert_eq!(np.map(|n| n.skew), Some(Some(0)));

@@ -16,7 +16,7 @@ use crate::model::{
 };
 use crate::version::Version;
 pub use rules::{
-    affinity_matches, blocks_scheduling, is_wildcard, labels_fit, pool_labels_fit,
+    affinity_matches, blocks_scheduling, is_wildcard, labels_fit, pdb_selects, pool_labels_fit,
     requirement_matches, requirement_matches_value, selector_matches, term_matches, tolerates,
     untolerated,
 };

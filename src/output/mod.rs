@@ -17,7 +17,6 @@ pub use rotate::render_rotate_plan;
 pub use workloads::render_workloads;
 
 use crate::checks::Severity;
-use crate::model::{PoolKind, PoolRef};
 use crate::report::Verdict;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -193,17 +192,6 @@ pub(crate) fn verdict_color(v: Verdict) -> Option<Color> {
         Verdict::BeyondPolicy | Verdict::NewerThanApiServer => Some(Color::Red),
         Verdict::Unknown => Some(Color::DarkGrey),
     }
-}
-
-/// `nodepool/default`, `provisioner/default`, `nodegroup/mng-1`, `<none>`.
-pub fn pool_label(pool: &PoolRef) -> String {
-    let kind = match pool.kind {
-        PoolKind::NodePool => "nodepool",
-        PoolKind::Provisioner => "provisioner",
-        PoolKind::NodeGroup => "nodegroup",
-        PoolKind::None => return "<none>".to_string(),
-    };
-    format!("{kind}/{}", pool.name)
 }
 
 /// `-1`, `0`, `+1` for the SKEW column; `?` when unknown.

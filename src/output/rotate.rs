@@ -3,8 +3,7 @@
 use comfy_table::{Cell, Color};
 
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, pool_label,
-    to_json, to_yaml,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, to_json, to_yaml,
 };
 use crate::rotate::{Blocker, PlannedNode, ReplaceAction, RotatePlan};
 
@@ -162,7 +161,7 @@ fn table(plan: &RotatePlan, wide: bool, style: &Style) -> String {
                 let mut cells = vec![
                     Cell::new(batch),
                     Cell::new(&n.name),
-                    Cell::new(pool_label(&n.pool)),
+                    Cell::new(n.pool.to_string()),
                     Cell::new(&n.kubelet),
                     Cell::new(resume(n)),
                     Cell::new(n.pods.len()),
@@ -238,7 +237,7 @@ fn markdown(plan: &RotatePlan) -> String {
                 vec![
                     batch,
                     format!("`{}`", n.name),
-                    pool_label(&n.pool),
+                    n.pool.to_string(),
                     n.kubelet.clone(),
                     resume(n),
                     n.pods.len().to_string(),

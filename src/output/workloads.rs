@@ -3,8 +3,8 @@
 use comfy_table::{Cell, Color};
 
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, pool_label,
-    render_findings, severity_color, to_json, to_yaml,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, render_findings,
+    severity_color, to_json, to_yaml,
 };
 use crate::checks::WorkloadVerdict;
 use crate::model::{PoolKind, PoolRef};
@@ -32,7 +32,7 @@ pub fn render_workloads(report: &WorkloadsReport, format: Format, style: &Style)
 fn pool(p: &PoolRef) -> String {
     match p.kind {
         PoolKind::None => "no pool".to_string(),
-        _ => pool_label(p),
+        _ => p.to_string(),
     }
 }
 

@@ -7,8 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// The annotation holding the marker.
-pub const ROTATION_ANNOTATION: &str = "kup.dev/rotation";
+pub use crate::model::ROTATION_ANNOTATION;
 
 /// How far a node's rotation got. Ordered: each phase implies the previous ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

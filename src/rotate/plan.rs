@@ -22,7 +22,7 @@ use serde::{Serialize, Serializer};
 
 use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
 use crate::checks::placement::{
-    fits_pool, is_wildcard, labels_fit, requirement_matches, steady_taints, tolerates, untolerated,
+    fits_pool, is_wildcard, labels_fit, pdb_selects, steady_taints, tolerates, untolerated,
 };
 use crate::model::{
     Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolFilter, PoolKind, PoolRef, Snapshot, Taint,
@@ -1256,20 +1256,6 @@ pub fn late_blockers(
     }
     ctx.workload_blockers(node, by_workload, &mut blockers);
     blockers
-}
-
-/// Whether `pdb` selects `pod`. policy/v1: an empty selector selects every pod of the
-/// namespace; none, none.
-pub fn pdb_selects(pdb: &Pdb, pod: &Pod) -> bool {
-    pdb.namespace == pod.namespace
-        && pdb.selector.as_ref().is_some_and(|s| {
-            s.match_labels
-                .iter()
-                .all(|(k, v)| pod.labels.get(k) == Some(v))
-                && s.match_expressions
-                    .iter()
-                    .all(|r| requirement_matches(r, &pod.labels))
-        })
 }
 
 /// kubectl drain's filter: not mirror pods, not DaemonSet pods, not already terminating, not

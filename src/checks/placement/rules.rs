@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Labels, Placement, Pool, Requirement, Taint, Toleration};
+use crate::model::{Labels, Pdb, Placement, Pod, Pool, Requirement, Taint, Toleration};
 
 /// k8s.io/api core/v1 `Toleration.ToleratesTaint`: a non-empty effect must equal the taint's;
 /// a non-empty key must equal the taint's (an empty key only makes sense with Exists, which the
@@ -94,6 +94,20 @@ pub fn requirement_matches_value(req: &Requirement, value: Option<&str>) -> bool
 
 pub fn requirement_matches(req: &Requirement, labels: &Labels) -> bool {
     requirement_matches_value(req, labels.get(&req.key).map(String::as_str))
+}
+
+/// Whether `pdb` selects `pod`. policy/v1: an empty selector selects every pod of the
+/// namespace; none, none.
+pub fn pdb_selects(pdb: &Pdb, pod: &Pod) -> bool {
+    pdb.namespace == pod.namespace
+        && pdb.selector.as_ref().is_some_and(|s| {
+            s.match_labels
+                .iter()
+                .all(|(k, v)| pod.labels.get(k) == Some(v))
+                && s.match_expressions
+                    .iter()
+                    .all(|r| requirement_matches(r, &pod.labels))
+        })
 }
 
 /// One node-selector term: the AND of its expressions. Upstream: "an empty term matches no
