@@ -5,6 +5,7 @@ mod check;
 mod drift;
 mod duration;
 mod rotate;
+mod rotate_run;
 mod workloads;
 
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
@@ -14,6 +15,7 @@ pub use check::{render_check, render_findings};
 pub use drift::render_drift;
 pub use duration::human_duration;
 pub use rotate::render_rotate_plan;
+pub use rotate_run::{Progress, event_line, plan_not_run, run_summary, undo_note};
 pub use workloads::render_workloads;
 
 use crate::checks::Severity;

@@ -152,6 +152,25 @@ pub struct EksNodeGroup {
     pub status: String,
 }
 
+impl EksNodeGroup {
+    /// The node groups EKS can move: ACTIVE ones, or UPDATING (that update is followed).
+    /// Groups on a custom AMI are left out: EKS does not version them, their launch template
+    /// does.
+    pub fn movable(groups: &[crate::eks::NodeGroup]) -> Vec<EksNodeGroup> {
+        groups
+            .iter()
+            .filter(|g| matches!(g.status.as_str(), "ACTIVE" | "UPDATING"))
+            .filter(|g| g.ami_type.as_deref() != Some("CUSTOM"))
+            .map(|g| EksNodeGroup {
+                max_unavailable: g.max_unavailable_nodes(),
+                name: g.name.clone(),
+                version: g.version.clone(),
+                status: g.status.clone(),
+            })
+            .collect()
+    }
+}
+
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
@@ -218,6 +237,14 @@ impl BlockReason {
             BlockReason::Stranded => "stranded",
         }
     }
+
+    /// The stop policy, the one answer the executor, the text plan and the JSON plan share:
+    /// whether a blocker of this reason stops the run before it changes anything (unless a
+    /// flag allows it). A PDB that allows no disruption now does not: its evictions are
+    /// retried (429) until `--drain-timeout`, and only then does the run stop, on that node.
+    pub fn stops_run(self) -> bool {
+        self != BlockReason::PdbAllowsNone
+    }
 }
 
 impl fmt::Display for BlockReason {
@@ -269,7 +296,8 @@ pub struct Blocker {
     /// The PDBs involved (`NS/NAME`), for PDB reasons.
     pub pdbs: Vec<String>,
     pub workload: Option<WorkloadRef>,
-    /// True when the drain will stop here; false when a flag allows it (a warning).
+    /// True when it stops the run before anything changes (`BlockReason::stops_run`); false
+    /// when a flag allows it, or when it is waited for (a PDB allowing no disruption now).
     pub blocking: bool,
     /// The flag that allows it, if any (`--force`, `--delete-emptydir-data`).
     #[serde(rename = "override")]
@@ -359,6 +387,8 @@ pub struct PlanSummary {
     pub blocking: usize,
     /// Blockers a flag allows (listed, not stopping).
     pub allowed: usize,
+    /// Blockers waited for while the run goes on (a PDB allowing no disruption now).
+    pub waits: usize,
     /// Nodes left out because their kubelet is already at the target.
     pub up_to_date: usize,
     pub by_reason: BTreeMap<BlockReason, usize>,
@@ -394,21 +424,45 @@ impl RotatePlan {
         self.nodes().flat_map(|n| &n.blockers)
     }
 
-    /// No blocker stops it (blockers a flag allows do not count).
+    /// The blockers that stop the run before it changes anything.
+    pub fn stopping_blockers(&self) -> impl Iterator<Item = &Blocker> {
+        self.blockers().filter(|b| b.blocking)
+    }
+
+    /// No blocker stops it (blockers a flag allows, or that are waited for, do not count).
     pub fn is_clear(&self) -> bool {
         self.summary.blocking == 0
     }
 }
 
-/// Plans the rotation of `snapshot`'s nodes to `target`.
-pub fn plan(
+/// The nodes a run takes (by name, `--pool`, `-l`, lag and markers), and those it leaves out.
+struct Selection<'a> {
+    chosen: Vec<Chosen<'a>>,
+    skipped: Vec<SkippedNode>,
+    /// Left out because their kubelet is at the target already.
+    up_to_date: usize,
+}
+
+/// Whether the plan would hold nodes of a managed node group, which EKS may move in replace
+/// mode: the shell reads the node groups (an EKS call) only then, and before planning, so that
+/// there is one plan.
+pub fn needs_node_groups(
     snapshot: &Snapshot,
     target: &Version,
     opts: &PlanOptions,
-) -> Result<RotatePlan, PlanError> {
-    if opts.batch == 0 {
-        return Err(PlanError::ZeroBatch);
-    }
+) -> Result<bool, PlanError> {
+    Ok(opts.mode == Mode::Replace
+        && select(snapshot, target, opts)?
+            .chosen
+            .iter()
+            .any(|c| c.node.pool.kind == PoolKind::NodeGroup))
+}
+
+fn select<'a>(
+    snapshot: &'a Snapshot,
+    target: &Version,
+    opts: &PlanOptions,
+) -> Result<Selection<'a>, PlanError> {
     let unknown: Vec<String> = opts
         .nodes
         .iter()
@@ -531,6 +585,27 @@ pub fn plan(
             notes,
         });
     }
+    Ok(Selection {
+        chosen,
+        skipped,
+        up_to_date,
+    })
+}
+
+/// Plans the rotation of `snapshot`'s nodes to `target`.
+pub fn plan(
+    snapshot: &Snapshot,
+    target: &Version,
+    opts: &PlanOptions,
+) -> Result<RotatePlan, PlanError> {
+    if opts.batch == 0 {
+        return Err(PlanError::ZeroBatch);
+    }
+    let Selection {
+        mut chosen,
+        mut skipped,
+        up_to_date,
+    } = select(snapshot, target, opts)?;
     chosen.sort_by(|a, b| {
         // Further phase first; then unmarked nodes.
         let phase = |c: &Chosen| std::cmp::Reverse(c.resume.as_ref().map(|m| m.phase));
@@ -567,8 +642,10 @@ pub fn plan(
     for b in every.iter().flat_map(|n| &n.blockers) {
         if b.blocking {
             summary.blocking += 1;
-        } else {
+        } else if b.override_flag.is_some() {
             summary.allowed += 1;
+        } else {
+            summary.waits += 1;
         }
         *summary.by_reason.entry(b.reason).or_default() += 1;
     }
@@ -1117,7 +1194,7 @@ fn pod_blocker<'b>(
         pods: vec![pod_ref.clone()],
         pdbs,
         workload: workload.cloned(),
-        blocking,
+        blocking: blocking && reason.stops_run(),
         override_flag: flag,
         message,
     }

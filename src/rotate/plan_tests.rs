@@ -562,8 +562,12 @@ fn a_pdb_allowing_no_disruption_blocks_its_running_pods() {
     let p = run(&s, &PlanOptions::default());
     let p1 = node(&p, P1);
     // One blocker naming the two Running nginx pods; the Pending one is evicted without
-    // asking the PDB.
-    assert_eq!(reasons(p1), [(BlockReason::PdbAllowsNone, true)]);
+    // asking the PDB. It is waited for (429s retried until --drain-timeout), so it does not
+    // stop the run, and the plan says so.
+    assert_eq!(reasons(p1), [(BlockReason::PdbAllowsNone, false)]);
+    assert!(p.is_clear());
+    assert_eq!((p.summary.blocking, p.summary.waits), (0, 2));
+    assert_eq!(p.stopping_blockers().count(), 0);
     let pods: Vec<String> = p1.blockers[0].pods.iter().map(|x| x.name.clone()).collect();
     assert_eq!(pods, ["nginx-6b7f-0", "nginx-6b7f-1"]);
     assert_eq!(p1.blockers[0].pdbs, ["default/nginx"]);
