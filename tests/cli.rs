@@ -173,19 +173,27 @@ fn check_gates_on_fail_on() {
 #[test]
 fn bad_flags_exit_2() {
     let sim = Sim::builtin("workshop");
+    let requests = || sim.stats()["requests"]["total"].as_u64().unwrap();
+    let before = requests();
     for args in [
         &["drift", "-o", "xml"][..],
         &["drift", "--request-timeout", "5x"],
         &["drift", "--target", "1.x"],
+        &["check", "--target", "1.x"],
         &["drift", "-l", "a b=c"],
         &["check", "--fail-on", "sometimes"],
         &["drift", "--color", "purple"],
         &["drift", "-n", "Not_A_Namespace"],
+        &["rotate", "--dry-run", "--batch", "0"],
+        &["rotate", "--dry-run", "--pool", "fleet/default"],
+        &["rotate", "--dry-run", "--timeout", "0"],
     ] {
         let run = sim.kup(args);
         assert_eq!(run.code, 2, "{args:?}: {run:?}");
         assert!(!run.stderr.is_empty(), "{args:?} explains itself");
     }
+    // Typed before connecting: not one request reached the cluster.
+    assert_eq!(requests(), before);
 }
 
 #[test]
