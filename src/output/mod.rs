@@ -1,5 +1,6 @@
-//! Rendering reports as tables (kubectl-like), JSON, YAML or Markdown. Pure: returns strings;
-//! the caller decides colour and width (TTY detection belongs to the shell).
+//! Rendering reports as tables (kubectl-like), JSON, YAML or Markdown. Returns strings (only
+//! `Progress` draws, on stderr, while a rotation runs); the caller decides colour and width
+//! (TTY detection belongs to the shell). It renders what the core made and decides nothing.
 
 mod check;
 mod drift;
