@@ -3,8 +3,12 @@
 //! environment variable.
 
 use crate::checks::FailOn;
+use crate::model::PoolFilter;
 use crate::output::Format;
+use crate::version::Version;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::num::NonZeroUsize;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -65,9 +69,10 @@ pub struct GlobalArgs {
         global = true,
         env = "KUP_REQUEST_TIMEOUT",
         value_name = "DURATION",
-        default_value = "30s"
+        default_value = "30s",
+        value_parser = RequestTimeout::parse
     )]
-    pub request_timeout: String,
+    pub request_timeout: RequestTimeout,
 
     /// kup's config file (suppressions and placement policies); default `.kup.yaml` if present.
     #[arg(long, global = true, env = "KUP_CONFIG", value_name = "PATH")]
@@ -129,7 +134,7 @@ pub enum Command {
 pub struct TargetArgs {
     /// The Kubernetes version you are upgrading to (default: the control plane's own), e.g. `1.26`.
     #[arg(long, env = "KUP_TARGET", value_name = "VERSION")]
-    pub target: Option<String>,
+    pub target: Option<Version>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -159,10 +164,10 @@ pub struct RotateArgs {
     pub target: TargetArgs,
     /// Only nodes of this pool: NAME or KIND/NAME (nodepool, provisioner, nodegroup).
     #[arg(long, env = "KUP_POOL", value_name = "POOL")]
-    pub pool: Option<String>,
+    pub pool: Option<PoolFilter>,
     /// Nodes disrupted at once.
-    #[arg(long, env = "KUP_BATCH", value_name = "N", default_value_t = 1)]
-    pub batch: usize,
+    #[arg(long, env = "KUP_BATCH", value_name = "N", default_value = "1")]
+    pub batch: NonZeroUsize,
     /// At most this many nodes (or this share of all nodes) unavailable at once.
     #[arg(long, env = "KUP_MAX_UNAVAILABLE", value_name = "N|P%")]
     pub max_unavailable: Option<crate::rotate::MaxUnavailable>,
@@ -189,20 +194,22 @@ pub struct RotateArgs {
         long,
         env = "KUP_DRAIN_TIMEOUT",
         value_name = "DURATION",
-        default_value = "5m"
+        default_value = "5m",
+        value_parser = parse_wait
     )]
-    pub drain_timeout: String,
+    pub drain_timeout: Duration,
     /// Grace period for evicted pods, in seconds (default: each pod's own).
-    #[arg(long, env = "KUP_GRACE_PERIOD", value_name = "SECONDS")]
+    #[arg(long, env = "KUP_GRACE_PERIOD", value_name = "SECONDS", value_parser = parse_grace_period)]
     pub grace_period: Option<u32>,
     /// How long to wait for evicted pods to go and for replacements and workloads to be Ready.
     #[arg(
         long,
         env = "KUP_TIMEOUT",
         value_name = "DURATION",
-        default_value = "15m"
+        default_value = "15m",
+        value_parser = parse_wait
     )]
-    pub timeout: String,
+    pub timeout: Duration,
     /// Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers.
     #[arg(long, env = "KUP_ABORT", conflicts_with_all = ["dry_run", "nodes"])]
     pub abort: bool,
@@ -230,9 +237,150 @@ pub struct DemoArgs {
     pub keep: bool,
 }
 
+/// `--request-timeout`: None for `0` (no timeout), like kubectl.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestTimeout(pub Option<Duration>);
+
+impl RequestTimeout {
+    fn parse(s: &str) -> Result<RequestTimeout, String> {
+        parse_duration(s)
+            .map(RequestTimeout)
+            .ok_or_else(|| "use a duration like 30s, 2m or 0".to_string())
+    }
+}
+
+/// Longer waits than this are surely a typo, and `Instant + Duration` must not overflow.
+const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `--timeout`, `--drain-timeout`: a duration above zero, at most 7 days.
+fn parse_wait(s: &str) -> Result<Duration, String> {
+    match parse_duration(s) {
+        Some(Some(d)) if d <= MAX_WAIT => Ok(d),
+        Some(Some(_)) => Err("at most 7 days (168h)".to_string()),
+        _ => Err("use a duration like 30s, 5m or 1h (not 0)".to_string()),
+    }
+}
+
+/// `--grace-period 0` means force deletion to the API server (kubectl refuses it too).
+fn parse_grace_period(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(0) => Err(
+            "0 would force-delete pods without waiting for them to stop; use at \
+                      least 1 (or leave it out for each pod's own grace period)"
+                .to_string(),
+        ),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a number of seconds")),
+    }
+}
+
+/// Parses a kubectl-style duration: `0` (None: no limit), or a number with a unit (`500ms`,
+/// `30s`, `2m`, `1h`, also compound `1m30s`). None of the outer Option: not a duration.
+pub fn parse_duration(s: &str) -> Option<Option<Duration>> {
+    let t = s.trim();
+    if t == "0" {
+        return Some(None);
+    }
+    if t.is_empty() {
+        return None;
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let part = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.checked_mul(60)?),
+            "h" => Duration::from_secs(n.checked_mul(3600)?),
+            _ => return None,
+        };
+        total = total.checked_add(part)?;
+    }
+    Some(if total.is_zero() { None } else { Some(total) })
+}
+
 impl Cli {
     /// The clap command, for completions and docs.
     pub fn command() -> clap::Command {
         <Cli as clap::CommandFactory>::command()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Some(None));
+        assert_eq!(parse_duration("30s"), Some(Some(Duration::from_secs(30))));
+        assert_eq!(parse_duration("2m"), Some(Some(Duration::from_secs(120))));
+        assert_eq!(parse_duration("1m30s"), Some(Some(Duration::from_secs(90))));
+        assert_eq!(
+            parse_duration("250ms"),
+            Some(Some(Duration::from_millis(250)))
+        );
+        for bad in ["", "30", "s", "1x", "-1s", "1.5s", "99999999999999999999s"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?} should be rejected");
+        }
+        assert!(parse_wait("0").is_err());
+        assert!(parse_wait("8760h").is_err());
+        assert_eq!(parse_wait("5m"), Ok(Duration::from_secs(300)));
+    }
+
+    /// Every flag value is typed before any command runs: a bad one is clap's usage error
+    /// (exit 2), never a request.
+    #[test]
+    fn flags_are_typed_before_anything_runs() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+        for bad in [
+            &["kup", "drift", "--target", "1.x"][..],
+            &["kup", "rotate", "--batch", "0"],
+            &["kup", "rotate", "--pool", "fleet/default"],
+            &["kup", "rotate", "--pool", "nodepool/"],
+            &["kup", "rotate", "--drain-timeout", "0"],
+            &["kup", "rotate", "--grace-period", "0"],
+            &["kup", "drift", "--request-timeout", "5x"],
+        ] {
+            let err = parse(bad).err();
+            assert_eq!(err.map(|e| e.exit_code()), Some(2), "{bad:?}");
+        }
+        let Ok(cli) = parse(&[
+            "kup",
+            "rotate",
+            "--pool",
+            "nodegroups/mng-1",
+            "--batch",
+            "3",
+        ]) else {
+            panic!("valid flags")
+        };
+        let Command::Rotate(r) = cli.command else {
+            panic!("rotate")
+        };
+        assert_eq!(r.batch.get(), 3);
+        assert_eq!(
+            r.pool.map(|p| p.to_string()).as_deref(),
+            Some("nodegroup/mng-1")
+        );
+        assert_eq!(r.timeout, Duration::from_secs(15 * 60));
+        assert_eq!(
+            cli.global.request_timeout,
+            RequestTimeout(Some(Duration::from_secs(30)))
+        );
     }
 }

@@ -183,6 +183,14 @@ pub enum EksSection {
     Skipped { reason: String },
 }
 
+impl Default for EksSection {
+    fn default() -> EksSection {
+        EksSection::Skipped {
+            reason: "not read".into(),
+        }
+    }
+}
+
 /// EKS writes taint effects in its own enum spelling.
 pub fn taint_effect(eks: &str) -> String {
     match eks {

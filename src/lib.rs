@@ -2,9 +2,9 @@
 //! nodes Karpenter provisions.
 //!
 //! A functional core with an imperative shell: `cluster` reads a compact `model::Snapshot`;
-//! `version`, `checks` and `report` compute on plain data; `output` renders; `commands` wires
-//! them together for each subcommand. `main.rs` only parses flags and maps the outcome to an
-//! exit code (see `error::exit`).
+//! `version`, `checks` (one `checks::run`), `rotate::plan` and `report` compute on plain data;
+//! `output` renders; `commands` wires them together for each subcommand (see ARCHITECTURE.md).
+//! `main.rs` only parses flags and maps the outcome to an exit code (see `error::exit`).
 
 pub mod checks;
 pub mod cli;

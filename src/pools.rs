@@ -14,15 +14,6 @@ const PER_NODE_LABELS: &[&str] = &[
     "topology.k8s.aws/zone-id",
 ];
 
-/// Taints that come and go with a node's life (cordon, not-ready, Karpenter disruption),
-/// not the pool's shape.
-fn transient(t: &Taint) -> bool {
-    t.key.starts_with("node.kubernetes.io/")
-        || t.key.starts_with("node.cloudprovider.kubernetes.io/")
-        || t.key.starts_with("karpenter.sh/")
-        || t.key.starts_with("kup.dev/")
-}
-
 /// One pool per managed node group that has nodes and no pool record yet.
 pub fn node_group_pools(nodes: &[Node], known: &[Pool]) -> Vec<Pool> {
     let mut groups: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
@@ -45,7 +36,7 @@ pub fn node_group_pools(nodes: &[Node], known: &[Pool]) -> Vec<Pool> {
             let taints: Vec<Taint> = members[0]
                 .taints
                 .iter()
-                .filter(|t| !transient(t) && members.iter().all(|m| m.taints.contains(t)))
+                .filter(|t| !t.is_transient() && members.iter().all(|m| m.taints.contains(t)))
                 .cloned()
                 .collect();
             Pool {

@@ -5,13 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::checks::{Finding, Severity, node_groups_not_at, skew_findings};
+use crate::checks::{Finding, Severity, node_groups_not_at, sort_findings};
 use crate::eks::EksSection;
 use crate::model::{Node, PoolRef, Snapshot};
-use crate::output::human_duration;
-use crate::version::{
-    NodeVerdict, Version, control_plane_version, minor_skew, node_verdict, upgrade_path,
-};
+use crate::version::{NodeVerdict, Version, minor_skew, node_verdict, upgrade_path};
 
 pub const API_VERSION: &str = "kup/v1";
 
@@ -66,12 +63,12 @@ pub struct ControlPlaneInfo {
     pub platform: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A node's age on the server's clock. Documents show it as `{seconds, human}`; the human
+/// form is kubectl's AGE, which `output` owns (its `Serialize` and `human()` live in
+/// `output/duration.rs`, so the report does not reach into the renderer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Age {
     pub seconds: i64,
-    /// kubectl's AGE (`45s`, `5m`, `3h12m`, `4d`, `2y`).
-    pub human: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -160,7 +157,7 @@ impl DriftReport {
 }
 
 fn control_plane_info(snapshot: &Snapshot) -> (ControlPlaneInfo, Option<Version>) {
-    let cp = control_plane_version(&snapshot.control_plane).ok();
+    let cp = snapshot.control_plane.version().cloned();
     let platform = &snapshot.control_plane.platform;
     (
         ControlPlaneInfo {
@@ -226,10 +223,7 @@ fn drift_rows(
             let age = match (snapshot.taken_at, node.created) {
                 (Some(now), Some(created)) => {
                     let seconds = now.as_second() - created.as_second();
-                    Some(Age {
-                        seconds,
-                        human: human_duration(seconds),
-                    })
+                    Some(Age { seconds })
                 }
                 _ => None,
             };
@@ -336,47 +330,19 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Adds the EKS section and its findings. When EKS was read, its node-group versions replace
-    /// the ones guessed from node labels (they also cover groups with no node).
-    pub fn with_eks(mut self, eks: EksSection, findings: Vec<Finding>) -> CheckReport {
-        if let EksSection::Read(info) = &eks {
-            // Only when the node groups were read: otherwise the labels' guess stands.
-            if info.node_groups.is_some() {
-                self.findings
-                    .retain(|f| f.code != crate::checks::Code::SkewNodeGroupNotAtCluster);
-                self.upgrade.blocked_by_node_groups = if self.upgrade.steps.is_empty() {
-                    Vec::new()
-                } else {
-                    info.node_groups_off_cluster_minor()
-                        .map(|g| g.name.clone())
-                        .collect()
-                };
-            }
-        }
-        self.eks = eks;
-        self.findings.extend(findings);
-        sort_findings(&mut self.findings);
-        self.summary = FindingCounts::of(&self.findings);
-        self
-    }
-
     pub fn target_differs(&self) -> bool {
         self.control_plane.version.as_deref() != Some(self.target.as_str())
     }
 }
 
-/// Sorts findings the way every report shows them: errors first, then by code and subject.
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.code.as_str().cmp(b.code.as_str()))
-            .then_with(|| a.subject.cmp(&b.subject))
-    });
-}
-
-/// `extra`: findings of other sections (placement, drain, EKS), merged and sorted with skew's.
-pub fn check_report(snapshot: &Snapshot, target: &Version, extra: Vec<Finding>) -> CheckReport {
+/// The readiness document: the snapshot's versions arranged against the target, and the
+/// findings `checks::run` made of it (sorted there).
+pub fn check_report(
+    snapshot: &Snapshot,
+    target: &Version,
+    mut findings: Vec<Finding>,
+) -> CheckReport {
+    sort_findings(&mut findings);
     let (control_plane, cp) = control_plane_info(snapshot);
     let pods = pods_per_node(snapshot);
     let target_rows = drift_rows(snapshot, &pods, cp.as_ref(), target);
@@ -398,10 +364,17 @@ pub fn check_report(snapshot: &Snapshot, target: &Version, extra: Vec<Finding>) 
             let path = upgrade_path(cp, target, kubelets.iter().map(|(n, v)| (*n, v)));
             let mut blocked_by: Vec<String> = path.blockers.into_iter().map(|b| b.name).collect();
             blocked_by.sort();
-            let blocked_by_node_groups = if path.steps.is_empty() {
-                Vec::new()
-            } else {
-                node_groups_not_at(snapshot, cp).into_keys().collect()
+            let blocked_by_node_groups = match &snapshot.eks {
+                _ if path.steps.is_empty() => Vec::new(),
+                // EKS's own versions (they also cover groups with no node) over the guess
+                // from node labels.
+                EksSection::Read(info) if info.node_groups.is_some() => info
+                    .node_groups_off_cluster_minor()
+                    .map(|g| g.name.clone())
+                    .collect(),
+                _ => node_groups_not_at(&snapshot.nodes, cp)
+                    .into_keys()
+                    .collect(),
             };
             UpgradeSteps {
                 steps: path.steps.iter().map(Version::minor_str).collect(),
@@ -411,9 +384,6 @@ pub fn check_report(snapshot: &Snapshot, target: &Version, extra: Vec<Finding>) 
         }
         None => UpgradeSteps::default(),
     };
-    let mut findings = skew_findings(snapshot, target);
-    findings.extend(extra);
-    sort_findings(&mut findings);
     CheckReport {
         api_version: API_VERSION,
         kind: "CheckReport",
@@ -424,9 +394,7 @@ pub fn check_report(snapshot: &Snapshot, target: &Version, extra: Vec<Finding>) 
             target: SkewSummary::of(target, &target_rows),
         },
         upgrade,
-        eks: EksSection::Skipped {
-            reason: "not read".into(),
-        },
+        eks: snapshot.eks.clone(),
         summary: FindingCounts::of(&findings),
         findings,
     }
@@ -449,12 +417,14 @@ pub struct WorkloadsReport {
     pub summary: FindingCounts,
 }
 
+/// `workloads`: `checks::workload_verdicts`, whose findings are the placement family of
+/// `checks::run` with the same config (a test holds them equal), taken from the verdicts so
+/// that placement is worked out once.
 pub fn workloads_report(
     snapshot: &Snapshot,
     target: &Version,
-    config: &crate::checks::PlacementConfig,
+    workloads: Vec<crate::checks::WorkloadVerdict>,
 ) -> WorkloadsReport {
-    let workloads = crate::checks::workload_verdicts(snapshot, target, config);
     let mut findings: Vec<Finding> = workloads
         .iter()
         .flat_map(|w| w.findings.iter().cloned())
@@ -472,6 +442,23 @@ pub fn workloads_report(
         workloads,
         findings,
     }
+}
+
+/// `check_report` of what `checks::run` finds with no config: skew, versions and EKS (the
+/// fixtures' placement has its own tests).
+#[cfg(test)]
+pub(crate) fn checked(snapshot: &Snapshot, target: &Version) -> CheckReport {
+    use crate::checks::{Config, Family, Run};
+    let run = Run {
+        target,
+        families: &[Family::Skew, Family::Version, Family::Eks],
+        skew_nodes: None,
+    };
+    check_report(
+        snapshot,
+        target,
+        crate::checks::run(snapshot, &Config::default(), &run),
+    )
 }
 
 #[cfg(test)]
@@ -533,10 +520,7 @@ mod tests {
         assert_eq!(legacy.status, "NotReady,SchedulingDisabled");
         assert_eq!(legacy.skew, Some(-2));
         assert_eq!(legacy.verdict, Verdict::Behind);
-        assert_eq!(
-            legacy.age.as_ref().map(|a| a.human.as_str()),
-            Some("2y205d")
-        );
+        assert_eq!(legacy.age.map(|a| a.human()).as_deref(), Some("2y205d"));
         let p1 = rows
             .iter()
             .find(|n| n.name.starts_with("ip-192-168-101-21"))
@@ -544,7 +528,7 @@ mod tests {
         let Some(p1) = p1 else { panic!("p1 missing") };
         // 2 daemonset pods + 2 nginx.
         assert_eq!(p1.pods, 4);
-        assert_eq!(p1.age.as_ref().map(|a| a.human.as_str()), Some("3h12m"));
+        assert_eq!(p1.age.map(|a| a.human()).as_deref(), Some("3h12m"));
         let p2 = rows
             .iter()
             .find(|n| n.name.starts_with("ip-192-168-102-9"))
@@ -556,7 +540,7 @@ mod tests {
             .find(|n| n.name.starts_with("ip-192-168-150-11"))
             .copied();
         assert_eq!(
-            np.and_then(|n| n.age.clone()).map(|a| (a.seconds, a.human)),
+            np.and_then(|n| n.age).map(|a| (a.seconds, a.human())),
             Some((150, "2m30s".into()))
         );
         assert_eq!(np.map(|n| n.skew), Some(Some(0)));
@@ -592,7 +576,10 @@ mod tests {
                 ..Finding::new(Code::SkewBehind, "node/aaa", "m", "r")
             },
         ];
-        let r = check_report(&workshop(), &v("1.27"), extra);
+        let s = workshop();
+        let mut findings = checked(&s, &v("1.27")).findings;
+        findings.extend(extra);
+        let r = check_report(&s, &v("1.27"), findings);
         let order: Vec<(Severity, &str, &str)> = r
             .findings
             .iter()
@@ -631,7 +618,7 @@ mod tests {
 
     #[test]
     fn check_report_json_shape() {
-        let r = check_report(&workshop(), &v("1.25.16"), Vec::new());
+        let r = checked(&workshop(), &v("1.25.16"));
         insta::assert_json_snapshot!(r);
     }
 

@@ -7,8 +7,6 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::model::ControlPlane;
-
 #[derive(Clone, Debug)]
 pub struct Version {
     pub major: u32,
@@ -194,9 +192,13 @@ impl std::str::FromStr for Version {
 
 /// The control plane's version: `gitVersion` when it parses (it has the patch), else
 /// `/version`'s major and minor.
-pub fn control_plane_version(cp: &ControlPlane) -> Result<Version, VersionError> {
-    Version::parse(&cp.git_version)
-        .or_else(|first| Version::from_major_minor(&cp.major, &cp.minor).map_err(|_| first))
+pub fn control_plane_version(
+    git_version: &str,
+    major: &str,
+    minor: &str,
+) -> Result<Version, VersionError> {
+    Version::parse(git_version)
+        .or_else(|first| Version::from_major_minor(major, minor).map_err(|_| first))
 }
 
 /// Minors from `reference` to `v`: positive when `v` is newer. Kubernetes has no 2.x; a
@@ -479,20 +481,15 @@ mod tests {
 
     #[test]
     fn control_plane_version_falls_back_to_major_minor() {
-        let mut cp = ControlPlane {
-            git_version: "v1.25.16-eks-3025e55".into(),
-            major: "1".into(),
-            minor: "25+".into(),
-            ..Default::default()
-        };
-        assert_eq!(control_plane_version(&cp).map(|v| v.patch), Ok(Some(16)));
-        cp.git_version = "weird".into();
         assert_eq!(
-            control_plane_version(&cp).map(|v| v.minor_str()),
+            control_plane_version("v1.25.16-eks-3025e55", "1", "25+").map(|v| v.patch),
+            Ok(Some(16))
+        );
+        assert_eq!(
+            control_plane_version("weird", "1", "25+").map(|v| v.minor_str()),
             Ok("1.25".into())
         );
-        cp.minor = "x".into();
-        let e = control_plane_version(&cp).unwrap_err();
+        let e = control_plane_version("weird", "1", "x").unwrap_err();
         assert_eq!(e.input, "weird");
     }
 

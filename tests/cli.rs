@@ -173,19 +173,27 @@ fn check_gates_on_fail_on() {
 #[test]
 fn bad_flags_exit_2() {
     let sim = Sim::builtin("workshop");
+    let requests = || sim.stats()["requests"]["total"].as_u64().unwrap();
+    let before = requests();
     for args in [
         &["drift", "-o", "xml"][..],
         &["drift", "--request-timeout", "5x"],
         &["drift", "--target", "1.x"],
+        &["check", "--target", "1.x"],
         &["drift", "-l", "a b=c"],
         &["check", "--fail-on", "sometimes"],
         &["drift", "--color", "purple"],
         &["drift", "-n", "Not_A_Namespace"],
+        &["rotate", "--dry-run", "--batch", "0"],
+        &["rotate", "--dry-run", "--pool", "fleet/default"],
+        &["rotate", "--dry-run", "--timeout", "0"],
     ] {
         let run = sim.kup(args);
         assert_eq!(run.code, 2, "{args:?}: {run:?}");
         assert!(!run.stderr.is_empty(), "{args:?} explains itself");
     }
+    // Typed before connecting: not one request reached the cluster.
+    assert_eq!(requests(), before);
 }
 
 #[test]
@@ -454,5 +462,45 @@ fn a_failing_credential_plugin_is_a_configuration_error_naming_the_command() {
     assert!(
         run.stderr.contains("/bin/false") && run.stderr.contains("\"eks\""),
         "{run:?}"
+    );
+}
+
+/// An unparseable `/version` is the cluster's fault: without `--target` kup cannot judge
+/// anything (exit 3); with `--target` it reports KUP-VER-001 and judges the nodes against the
+/// target, exiting by its findings.
+#[test]
+fn an_unparseable_server_version_with_a_target_is_judged_against_the_target() {
+    let workshop = kup_sim::scenario::builtin("workshop").expect("workshop");
+    // The cluster stays 1.25 for kup-sim (nodes, EKS); only /version serves the odd string,
+    // and its major/minor ("1", "x+") do not parse either.
+    let yaml = workshop.replace(
+        "  version: v1.25.16-eks-3025e55\n",
+        "  version: v1.25.16-eks-3025e55\n  servedVersion: v1.x-weird\n",
+    );
+    assert_ne!(yaml, workshop, "the workshop names its version");
+    let sim = Sim::start(common::SimSpec {
+        yaml: Some(&yaml),
+        ..Default::default()
+    });
+    let without = sim.kup(&["check"]);
+    assert_eq!(without.code, 3, "{without:?}");
+    assert!(without.stderr.contains("v1.x-weird"), "{without:?}");
+
+    let run = sim.kup(&["check", "--target", "1.27", "-o", "json"]);
+    assert_eq!(run.code, 1, "exit by findings: {run:?}");
+    let r = run.json();
+    assert_eq!(r["target"], "1.27");
+    let findings = r["findings"].as_array().expect("findings");
+    let code_of = |f: &serde_json::Value| f["code"].as_str().unwrap_or("").to_string();
+    assert!(
+        findings
+            .iter()
+            .any(|f| code_of(f) == "KUP-VER-001" && f["subject"] == "controlplane"),
+        "{findings:#?}"
+    );
+    // 1.24 kubelets are beyond policy of 1.27.
+    assert!(
+        findings.iter().any(|f| code_of(f) == "KUP-SKEW-002"),
+        "{findings:#?}"
     );
 }

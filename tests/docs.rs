@@ -55,7 +55,7 @@ fn section<'a>(text: &'a str, name: &str) -> &'a str {
 fn readme_table_of_finding_codes_is_current() {
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let table = kup::checks::codes_markdown_table();
+    let table = kup::output::codes_markdown_table();
     let current = section(&readme, "codes");
     if bless() {
         let mut updated = readme.clone();

@@ -382,3 +382,37 @@ fn throttling_is_retried_and_403_is_an_error() {
     let run = sim.kup_env(&["check", "--cluster", "eks-upgrades-workshop"], &env);
     assert_denied(&run, "environment (AWS_ACCESS_KEY_ID)");
 }
+
+/// `.kup.yaml`'s `ignore:` applies to every family, not only placement: an EKS code and a skew
+/// code named there leave `kup check`, and nothing else does.
+#[test]
+fn ignore_rules_in_the_config_drop_eks_and_skew_findings() {
+    // Three years on, so that KUP-EKS-004 (past extended support) is there to be ignored.
+    let sim = Sim::start(common::SimSpec {
+        builtin: Some("workshop"),
+        now: Some(THREE_YEARS_ON),
+        ..Default::default()
+    });
+    let before = sim.kup_eks(&["check", "-o", "json"]);
+    let before_codes = codes_of(&before.json());
+    for code in ["KUP-EKS-004", "KUP-SKEW-001"] {
+        assert!(
+            before_codes.iter().any(|c| c.starts_with(code)),
+            "{code} expected in {before_codes:?}"
+        );
+    }
+    let config = sim.dir.path().join("kup.yaml");
+    std::fs::write(
+        &config,
+        "ignore:\n  - code: KUP-EKS-004\n  - code: KUP-SKEW-001\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let after = sim.kup_eks(&["check", "-o", "json", "--config", config]);
+    let after_codes = codes_of(&after.json());
+    let expected: Vec<&String> = before_codes
+        .iter()
+        .filter(|c| !c.starts_with("KUP-EKS-004") && !c.starts_with("KUP-SKEW-001"))
+        .collect();
+    assert_eq!(after_codes.iter().collect::<Vec<_>>(), expected);
+}

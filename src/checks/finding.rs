@@ -57,6 +57,25 @@ pub enum Code {
     EksInsight,
 }
 
+/// A code's family: the part of its id after `KUP-`. A command reports the families it is
+/// about (`kup drift` skew and versions, `kup workloads` placement, `kup check` all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    Skew,
+    Version,
+    Placement,
+    Eks,
+}
+
+impl Family {
+    pub const ALL: [Family; 4] = [
+        Family::Skew,
+        Family::Version,
+        Family::Placement,
+        Family::Eks,
+    ];
+}
+
 /// One catalogue entry: everything a code means, in one place.
 #[derive(Debug)]
 pub struct CodeInfo {
@@ -260,6 +279,14 @@ impl Code {
     pub fn description(self) -> &'static str {
         self.info().description
     }
+    pub fn family(self) -> Family {
+        match self.as_str().split('-').nth(1) {
+            Some("SKEW") => Family::Skew,
+            Some("VER") => Family::Version,
+            Some("PLACE") => Family::Placement,
+            _ => Family::Eks,
+        }
+    }
 }
 
 impl fmt::Display for Code {
@@ -345,19 +372,14 @@ pub fn exceeds(findings: &[Finding], fail_on: FailOn) -> bool {
     findings.iter().any(|f| f.severity >= threshold)
 }
 
-/// The README's table of codes (between `<!-- codes:begin -->` and `<!-- codes:end -->`).
-pub fn codes_markdown_table() -> String {
-    let mut out = String::from("| Code | Severity | Title | Description |\n|---|---|---|---|\n");
-    for c in CATALOGUE {
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            c.id,
-            c.severity,
-            crate::output::markdown_escape(c.title),
-            crate::output::markdown_escape(c.description)
-        ));
-    }
-    out
+/// Sorts findings the way every report shows them: errors first, then by code and subject.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.code.as_str().cmp(b.code.as_str()))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
 }
 
 #[cfg(test)]
@@ -417,13 +439,5 @@ mod tests {
         assert!(exceeds(&err, FailOn::Warning));
         assert!(!exceeds(&err, FailOn::Never));
         assert!(!exceeds(&info, FailOn::Warning));
-    }
-
-    #[test]
-    fn markdown_table_lists_every_code() {
-        let t = codes_markdown_table();
-        assert_eq!(t.lines().count(), catalogue().len() + 2);
-        assert!(t.contains("| `KUP-SKEW-004` | error | control-plane upgrade blocked by nodes |"));
-        insta::assert_snapshot!(t);
     }
 }

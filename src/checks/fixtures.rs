@@ -197,19 +197,20 @@ pub(crate) fn workshop() -> Snapshot {
     unbound.node_name = None;
     pods.push(unbound);
     Snapshot {
-        control_plane: ControlPlane {
-            git_version: "v1.25.16-eks-3025e55".into(),
-            major: "1".into(),
-            minor: "25+".into(),
-            platform: "eks.12".into(),
-            cluster_name: Some("eks-upgrades-workshop".into()),
-        },
+        control_plane: ControlPlane::new(
+            "v1.25.16-eks-3025e55",
+            "1",
+            "25+",
+            "eks.12",
+            Some("eks-upgrades-workshop".into()),
+        ),
         nodes,
         pods,
         pdbs: Vec::new(),
         workloads: Vec::new(),
         pools: Vec::new(),
         taken_at: ts("2026-11-24T05:00:00Z"),
+        eks: Default::default(),
     }
 }
 

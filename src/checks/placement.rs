@@ -7,58 +7,22 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::checks::config::Config;
 use crate::checks::finding::{Code, Finding, Severity};
 use crate::model::{
     Labels, Node, Placement, Pool, PoolKind, PoolRef, Snapshot, Taint, Toleration, WorkloadKind,
 };
 use crate::version::Version;
 pub use rules::{
-    affinity_matches, blocks_scheduling, is_wildcard, labels_fit, pool_labels_fit,
+    affinity_matches, blocks_scheduling, is_wildcard, labels_fit, pdb_selects, pool_labels_fit,
     requirement_matches, requirement_matches_value, selector_matches, term_matches, tolerates,
     untolerated,
 };
 
 /// Workload annotation listing codes kup must not report for it: `"KUP-PLACE-003,KUP-PLACE-004"`.
 pub const IGNORE_ANNOTATION: &str = "kup.dev/ignore";
-
-/// The placement part of `.kup.yaml` (parsed by the shell; this module only applies it).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PlacementConfig {
-    #[serde(default)]
-    pub ignore: Vec<IgnoreRule>,
-    #[serde(default)]
-    pub policies: Vec<Policy>,
-}
-
-/// Drops findings matching every given field (an absent field matches anything).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct IgnoreRule {
-    pub namespace: Option<String>,
-    pub name: Option<String>,
-    pub code: Option<Code>,
-}
-
-/// "Workloads in `namespace` must land on `pool`": `pool` is `NAME` (any kind) or
-/// `nodepool/NAME`, `provisioner/NAME`, `nodegroup/NAME`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Policy {
-    pub namespace: String,
-    pub pool: String,
-}
-
-impl Policy {
-    fn names(&self, pool: &PoolRef) -> bool {
-        match self.pool.split_once('/') {
-            Some((kind, name)) => kind_word(pool.kind) == kind && pool.name == name,
-            None => pool.kind != PoolKind::None && pool.name == self.pool,
-        }
-    }
-}
 
 /// Where some of a workload's pods run now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -104,11 +68,7 @@ fn names_list<S: serde::Serializer>(names: &Arc<[String]>, s: S) -> Result<S::Ok
 
 /// Every placement finding, after suppressions, in the order of `workload_verdicts` (without
 /// building the verdicts' node lists).
-pub fn placement_findings(
-    snapshot: &Snapshot,
-    target: &Version,
-    config: &PlacementConfig,
-) -> Vec<Finding> {
+pub fn placement_findings(snapshot: &Snapshot, target: &Version, config: &Config) -> Vec<Finding> {
     let ctx = Context::new(snapshot, target);
     let mut fits = Fits::default();
     sorted_subjects(snapshot)
@@ -121,7 +81,7 @@ pub fn placement_findings(
 pub fn workload_verdicts(
     snapshot: &Snapshot,
     target: &Version,
-    config: &PlacementConfig,
+    config: &Config,
 ) -> Vec<WorkloadVerdict> {
     let ctx = Context::new(snapshot, target);
     let mut fits = Fits::default();
@@ -187,12 +147,8 @@ pub fn verdict_label(code: Code) -> &'static str {
     }
 }
 
-/// Taints that come and go with a node's lifecycle (cordon, drain, start-up, pressure): a pod
-/// that fits the node apart from them fits it in steady state. `node.kubernetes.io/unschedulable`
-/// is the cordon kup itself sets while rotating, Karpenter's `disrupted`/`disruption` taints the
-/// same during its drains: counting them would call every pod on a rotating node misplaced.
 /// A node's taints that hold in steady state: not transient, not `pool`'s startup taints (its
-/// pool, if known). Shared with `kup rotate`'s planner so both call the same workloads placeable.
+/// pool, if known; see `Taint::is_transient`). Shared with `kup rotate`'s planner so both call the same workloads placeable.
 pub fn steady_taints<'a>(
     node: &'a Node,
     pool: Option<&'a Pool>,
@@ -200,43 +156,13 @@ pub fn steady_taints<'a>(
     let startup: &[Taint] = pool.map(|p| p.startup_taints.as_slice()).unwrap_or(&[]);
     node.taints
         .iter()
-        .filter(move |t| !transient(t) && !startup.contains(t))
-}
-
-fn transient(taint: &Taint) -> bool {
-    const KEYS: &[&str] = &[
-        "node.kubernetes.io/unschedulable",
-        "node.kubernetes.io/not-ready",
-        "node.kubernetes.io/unreachable",
-        "node.kubernetes.io/memory-pressure",
-        "node.kubernetes.io/disk-pressure",
-        "node.kubernetes.io/pid-pressure",
-        "node.kubernetes.io/network-unavailable",
-        "node.kubernetes.io/out-of-service",
-        "node.cloudprovider.kubernetes.io/uninitialized",
-        "node.cloudprovider.kubernetes.io/shutdown",
-        "karpenter.sh/disrupted",
-        "karpenter.sh/disruption",
-        "karpenter.sh/unregistered",
-        "ToBeDeletedByClusterAutoscaler",
-        "DeletionCandidateOfClusterAutoscaler",
-    ];
-    KEYS.contains(&taint.key.as_str()) || taint.key.starts_with("kup.dev/")
-}
-
-fn kind_word(kind: PoolKind) -> &'static str {
-    match kind {
-        PoolKind::NodePool => "nodepool",
-        PoolKind::Provisioner => "provisioner",
-        PoolKind::NodeGroup => "nodegroup",
-        PoolKind::None => "none",
-    }
+        .filter(move |t| !t.is_transient() && !startup.contains(t))
 }
 
 fn pool_name(pool: &PoolRef) -> String {
     match pool.kind {
         PoolKind::None => "nodes of no pool".to_string(),
-        k => format!("{}/{}", kind_word(k), pool.name),
+        _ => pool.to_string(),
     }
 }
 
@@ -442,7 +368,7 @@ impl<'a> Context<'a> {
         &'s self,
         s: &Subject<'a>,
         fit: &Fit<'a>,
-        config: &PlacementConfig,
+        config: &Config,
     ) -> (Vec<Finding>, &'s [(&'a str, Option<&'a str>)]) {
         let p = s.placement;
         let pods = self
@@ -477,7 +403,7 @@ impl<'a> Context<'a> {
         (findings, pods)
     }
 
-    fn judge(&self, s: &Subject<'a>, fit: &Fit<'a>, config: &PlacementConfig) -> WorkloadVerdict {
+    fn judge(&self, s: &Subject<'a>, fit: &Fit<'a>, config: &Config) -> WorkloadVerdict {
         let (findings, pods) = self.findings(s, fit, config);
         let mut runs: BTreeMap<PoolRef, (BTreeSet<String>, usize)> = BTreeMap::new();
         let mut pending = 0;
@@ -858,7 +784,7 @@ impl<'a> Context<'a> {
         &self,
         j: &Judged,
         pods: &[(&str, Option<&str>)],
-        config: &PlacementConfig,
+        config: &Config,
     ) -> Vec<Finding> {
         let mut out = Vec::new();
         for policy in config
@@ -866,17 +792,17 @@ impl<'a> Context<'a> {
             .iter()
             .filter(|pol| pol.namespace == j.s.namespace)
         {
-            let fits_it = j.fits_pools.iter().any(|p| policy.names(&p.pool));
+            let fits_it = j.fits_pools.iter().any(|p| policy.pool.matches(&p.pool));
             let mut elsewhere: BTreeSet<String> = j
                 .fits_pools
                 .iter()
-                .filter(|p| !policy.names(&p.pool))
+                .filter(|p| !policy.pool.matches(&p.pool))
                 .map(|p| pool_name(&p.pool))
                 .collect();
             if j.s.kind != WorkloadKind::DaemonSet {
                 elsewhere.extend(
                     self.fits_nodes(j.fit)
-                        .filter(|n| !policy.names(&n.pool))
+                        .filter(|n| !policy.pool.matches(&n.pool))
                         .map(|n| pool_name(&n.pool)),
                 );
             }
@@ -884,7 +810,7 @@ impl<'a> Context<'a> {
                 .iter()
                 .filter_map(|(_, n)| {
                     let (_, node) = self.node((*n)?)?;
-                    (!policy.names(&node.pool)).then(|| node.name.clone())
+                    (!policy.pool.matches(&node.pool)).then(|| node.name.clone())
                 })
                 .collect();
             if fits_it && elsewhere.is_empty() && running_elsewhere.is_empty() {
@@ -906,7 +832,12 @@ impl<'a> Context<'a> {
                     running_elsewhere.into_iter().collect::<Vec<_>>().join(", ")
                 ));
             }
-            let remedy = match self.snapshot.pools.iter().find(|p| policy.names(&p.pool)) {
+            let remedy = match self
+                .snapshot
+                .pools
+                .iter()
+                .find(|p| policy.pool.matches(&p.pool))
+            {
                 Some(pool) => {
                     let mut yaml = selector_yaml(&selector_for(pool));
                     let missing = untolerated(&j.s.placement.tolerations, &pool.taints);
@@ -995,7 +926,7 @@ fn selector_for(pool: &Pool) -> Labels {
     if !own.is_empty() {
         return own;
     }
-    match rules::identity_label(pool.pool.kind) {
+    match pool.pool.kind.identity_label() {
         Some(key) => Labels::from([(key.to_string(), pool.pool.name.clone())]),
         None => pool.labels.clone(),
     }
@@ -1054,7 +985,7 @@ fn add_under(kind: WorkloadKind) -> &'static str {
     }
 }
 
-fn suppressed(s: &Subject, code: Code, config: &PlacementConfig) -> bool {
+fn suppressed(s: &Subject, code: Code, config: &Config) -> bool {
     let by_annotation = s
         .annotations
         .and_then(|a| a.get(IGNORE_ANNOTATION))
@@ -1063,12 +994,7 @@ fn suppressed(s: &Subject, code: Code, config: &PlacementConfig) -> bool {
                 .map(str::trim)
                 .any(|c| c == "*" || c.eq_ignore_ascii_case("all") || c.parse::<Code>() == Ok(code))
         });
-    by_annotation
-        || config.ignore.iter().any(|r| {
-            r.namespace.as_deref().is_none_or(|n| n == s.namespace)
-                && r.name.as_deref().is_none_or(|n| n == s.name)
-                && r.code.is_none_or(|c| c == code)
-        })
+    by_annotation || config.ignores(code, Some(s.namespace), Some(s.name))
 }
 
 #[cfg(test)]

@@ -4,17 +4,32 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checks::finding::{Code, Finding, Severity};
 use crate::model::{Node, PoolKind, Snapshot};
-use crate::version::{
-    NodeVerdict, Version, control_plane_version, max_kubelet_lag, node_verdict, upgrade_path,
-};
+use crate::version::{NodeVerdict, Version, max_kubelet_lag, node_verdict, upgrade_path};
 
 /// How many node names a control-plane finding spells out before "and N more".
 const NAMES_SHOWN: usize = 5;
 
+/// Every node of the snapshot, node groups guessed from their nodes' labels.
 pub fn skew_findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
+    findings(snapshot, target, None, true)
+}
+
+/// `only`: the nodes to judge (`kup check -l`), all when None. `groups_from_labels`: judge
+/// managed node groups by their nodes' labels (false when EKS said which groups lag).
+pub(crate) fn findings(
+    snapshot: &Snapshot,
+    target: &Version,
+    only: Option<&BTreeSet<String>>,
+    groups_from_labels: bool,
+) -> Vec<Finding> {
+    let nodes: Vec<&Node> = snapshot
+        .nodes
+        .iter()
+        .filter(|n| only.is_none_or(|names| names.contains(&n.name)))
+        .collect();
     let mut findings = Vec::new();
-    let cp = match control_plane_version(&snapshot.control_plane) {
-        Ok(v) => Some(v),
+    let cp = match &snapshot.control_plane.parsed {
+        Ok(v) => Some(v.clone()),
         Err(e) => {
             findings.push(Finding::new(
                 Code::VersionUnparseable,
@@ -40,8 +55,8 @@ pub fn skew_findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
         .unwrap_or("CLUSTER");
     let cp_or_target = cp.as_ref().unwrap_or(target);
 
-    let mut kubelets: Vec<(&str, Version)> = Vec::with_capacity(snapshot.nodes.len());
-    for node in &snapshot.nodes {
+    let mut kubelets: Vec<(&str, Version)> = Vec::with_capacity(nodes.len());
+    for node in nodes.iter().copied() {
         let kubelet = match Version::parse(&node.kubelet_version) {
             Ok(v) => v,
             Err(e) => {
@@ -69,8 +84,8 @@ pub fn skew_findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
 
     if let Some(cp) = &cp {
         findings.extend(control_plane_findings(cp, target, &kubelets, cluster));
-        if target.minor_str() != cp.minor_str() && target > cp {
-            findings.extend(node_group_findings(snapshot, cp, target, cluster));
+        if groups_from_labels && target.minor_str() != cp.minor_str() && target > cp {
+            findings.extend(node_group_findings(&nodes, cp, target, cluster));
         }
     }
     findings
@@ -78,9 +93,12 @@ pub fn skew_findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
 
 /// Managed node groups whose nodes run another minor than the cluster, by name, with those
 /// nodes' kubelet minors. EKS's UpdateClusterVersion refuses to start while any exists.
-pub fn node_groups_not_at(snapshot: &Snapshot, cp: &Version) -> BTreeMap<String, BTreeSet<String>> {
+pub fn node_groups_not_at<'a>(
+    nodes: impl IntoIterator<Item = &'a Node>,
+    cp: &Version,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for node in &snapshot.nodes {
+    for node in nodes {
         if node.pool.kind != PoolKind::NodeGroup {
             continue;
         }
@@ -97,12 +115,12 @@ pub fn node_groups_not_at(snapshot: &Snapshot, cp: &Version) -> BTreeMap<String,
 }
 
 fn node_group_findings(
-    snapshot: &Snapshot,
+    nodes: &[&Node],
     cp: &Version,
     target: &Version,
     cluster: &str,
 ) -> Vec<Finding> {
-    node_groups_not_at(snapshot, cp)
+    node_groups_not_at(nodes.iter().copied(), cp)
         .into_iter()
         .map(|(name, minors)| {
             let minors: Vec<String> = minors.into_iter().collect();
@@ -480,8 +498,7 @@ mod tests {
     #[test]
     fn unparseable_control_plane_is_named_and_nodes_still_checked() {
         let mut s = workshop();
-        s.control_plane.git_version = "vX".into();
-        s.control_plane.minor = "".into();
+        s.control_plane = crate::model::ControlPlane::new("vX", "1", "", "", None);
         let f = skew_findings(&s, &v("1.25"));
         assert_eq!(f[0].code, Code::VersionUnparseable);
         assert_eq!(f[0].subject, "controlplane");

@@ -328,45 +328,6 @@ fn known_contexts(kc: &Kubeconfig) -> String {
         .join(", ")
 }
 
-/// Parses kubectl-style `--request-timeout`: `0` (none), or a number with a unit
-/// (`500ms`, `30s`, `2m`, `1h`, also compound `1m30s`).
-pub fn parse_request_timeout(s: &str) -> Result<Option<Duration>, ClusterError> {
-    let bad = || ClusterError::BadTimeout(s.to_string());
-    let t = s.trim();
-    if t == "0" {
-        return Ok(None);
-    }
-    if t.is_empty() {
-        return Err(bad());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
-            "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
-            _ => return Err(bad()),
-        };
-        total = total.checked_add(part).ok_or_else(bad)?;
-    }
-    Ok(if total.is_zero() { None } else { Some(total) })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,32 +447,5 @@ mod tests {
         // --cluster keeps the ARN's region.
         let (e, _) = eks_identity(&flag, arn, "ctx", &exec);
         assert_eq!(e.unwrap().region.as_deref(), Some("us-east-1"));
-    }
-
-    #[test]
-    fn request_timeouts() {
-        assert_eq!(parse_request_timeout("0").unwrap(), None);
-        assert_eq!(
-            parse_request_timeout("30s").unwrap(),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            parse_request_timeout("2m").unwrap(),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            parse_request_timeout("1m30s").unwrap(),
-            Some(Duration::from_secs(90))
-        );
-        assert_eq!(
-            parse_request_timeout("250ms").unwrap(),
-            Some(Duration::from_millis(250))
-        );
-        for bad in ["", "30", "s", "1x", "-1s", "1.5s", "99999999999999999999s"] {
-            assert!(
-                parse_request_timeout(bad).is_err(),
-                "{bad:?} should be rejected"
-            );
-        }
     }
 }

@@ -17,31 +17,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::DynamicObject;
 use serde_json::Value;
 
-pub const LABEL_NODEPOOL: &str = "karpenter.sh/nodepool";
-pub const LABEL_PROVISIONER: &str = "karpenter.sh/provisioner-name";
-pub const LABEL_NODEGROUP: &str = "eks.amazonaws.com/nodegroup";
 /// Annotation prefix kup keeps on nodes (rotation markers).
 pub(super) const KUP_ANNOTATION_PREFIX: &str = "kup.dev/";
-
-/// The pool a node's labels name.
-pub fn pool_of(labels: &Labels) -> PoolRef {
-    for (label, kind) in [
-        (LABEL_NODEPOOL, PoolKind::NodePool),
-        (LABEL_PROVISIONER, PoolKind::Provisioner),
-        (LABEL_NODEGROUP, PoolKind::NodeGroup),
-    ] {
-        if let Some(name) = labels.get(label) {
-            return PoolRef {
-                kind,
-                name: name.clone(),
-            };
-        }
-    }
-    PoolRef {
-        kind: PoolKind::None,
-        name: String::new(),
-    }
-}
 
 fn labels_of(meta: &mut ObjectMeta) -> Labels {
     meta.labels.take().unwrap_or_default()
@@ -80,7 +57,7 @@ pub fn node(mut n: core::Node) -> Node {
         .collect();
     Node {
         name: n.metadata.name.unwrap_or_default(),
-        pool: pool_of(&labels),
+        pool: PoolRef::of_labels(&labels),
         kubelet_version: info
             .as_ref()
             .map(|i| i.kubelet_version.clone())
@@ -376,12 +353,14 @@ pub fn karpenter_pool(obj: DynamicObject, api_version: &str) -> Pool {
                 .or_insert_with(|| r.values[0].clone());
         }
     }
-    let (kind, label) = if is_provisioner {
-        (PoolKind::Provisioner, LABEL_PROVISIONER)
+    let kind = if is_provisioner {
+        PoolKind::Provisioner
     } else {
-        (PoolKind::NodePool, LABEL_NODEPOOL)
+        PoolKind::NodePool
     };
-    labels.insert(label.to_string(), name.clone());
+    if let Some(label) = kind.identity_label() {
+        labels.insert(label.to_string(), name.clone());
+    }
     Pool {
         pool: PoolRef { kind, name },
         source: api_version.to_string(),
@@ -495,7 +474,9 @@ mod tests {
             Some("spot")
         );
         assert_eq!(
-            p.labels.get(LABEL_PROVISIONER).map(String::as_str),
+            p.labels
+                .get("karpenter.sh/provisioner-name")
+                .map(String::as_str),
             Some("default")
         );
         assert_eq!(p.taints.len(), 1);
@@ -520,7 +501,7 @@ mod tests {
         );
         assert_eq!(p.taints[0].value.as_deref(), Some("a"));
         assert_eq!(
-            p.labels.get(LABEL_NODEPOOL).map(String::as_str),
+            p.labels.get("karpenter.sh/nodepool").map(String::as_str),
             Some("apps")
         );
     }

@@ -10,7 +10,7 @@ use super::convert;
 use super::retry::{Call, to_cluster_error, with_retry};
 use super::{ClusterError, Connection};
 use crate::model::{Node as NodeModel, Pod as PodModel, WorkloadKind};
-use crate::rotate::{ROTATION_ANNOTATION, WORKLOADS_ANNOTATION};
+use crate::model::{ROTATION_ANNOTATION, WORKLOADS_ANNOTATION};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -405,7 +405,7 @@ pub async fn pdbs_selecting(
         .items
         .into_iter()
         .map(convert::pdb)
-        .filter(|b| crate::rotate::plan::pdb_selects(b, &pod))
+        .filter(|b| crate::checks::placement::pdb_selects(b, &pod))
         .map(|b| format!("{}/{}", b.namespace, b.name))
         .collect();
     names.sort();

@@ -5,7 +5,7 @@
 //! `effect`, a condition without `status`... fail to decode), so a malformed object still
 //! gives a clear `Decode` error naming the resource.
 
-use super::convert::{KUP_ANNOTATION_PREFIX, pool_of};
+use super::convert::KUP_ANNOTATION_PREFIX;
 use crate::model::{
     Labels, Node, OwnerRef, Pdb, Placement, Pod, Requirement, Selector, Taint, Toleration,
     Workload, WorkloadKind,
@@ -610,7 +610,7 @@ pub fn node(n: LeanNode) -> Node {
         .unwrap_or_default();
     Node {
         name: meta.name.unwrap_or_default(),
-        pool: pool_of(&labels),
+        pool: crate::model::PoolRef::of_labels(&labels),
         kubelet_version,
         kube_proxy_version,
         taints: spec

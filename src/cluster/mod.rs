@@ -10,9 +10,7 @@ mod list;
 mod retry;
 mod snapshot;
 
-pub use connect::{
-    AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect, parse_request_timeout,
-};
+pub use connect::{AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect};
 pub use snapshot::{ReadScope, node_names, read_snapshot};
 
 use std::path::PathBuf;
@@ -39,8 +37,6 @@ pub enum ClusterError {
     NoCurrentContext { path: String, known: String },
     #[error("cannot use context \"{context}\": {reason}")]
     BadContext { context: String, reason: String },
-    #[error("invalid --request-timeout \"{0}\": use a duration like 30s, 2m or 0")]
-    BadTimeout(String),
     #[error("cannot reach the API server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("the API server at {url} did not answer in time ({what}); raise --request-timeout")]
@@ -121,7 +117,6 @@ impl ClusterError {
                 | ClusterError::UnknownContext { .. }
                 | ClusterError::NoCurrentContext { .. }
                 | ClusterError::BadContext { .. }
-                | ClusterError::BadTimeout(_)
         )
     }
 }

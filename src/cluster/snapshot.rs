@@ -152,13 +152,13 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
                 .unwrap_or_default()
         ));
     }
-    let control_plane = ControlPlane {
-        git_version: info.git_version,
-        major: info.major,
-        minor: info.minor,
-        platform: info.platform,
-        cluster_name: conn.eks.as_ref().map(|e| e.name.clone()),
-    };
+    let control_plane = ControlPlane::new(
+        info.git_version,
+        info.major,
+        info.minor,
+        info.platform,
+        conn.eks.as_ref().map(|e| e.name.clone()),
+    );
     let mut pools = pools;
     if scope.pools {
         let derived = crate::pools::node_group_pools(&nodes, &pools);
@@ -172,6 +172,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         workloads,
         pools,
         taken_at: Some(server_now.unwrap_or_else(jiff::Timestamp::now)),
+        eks: Default::default(),
     })
 }
 

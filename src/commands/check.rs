@@ -6,7 +6,6 @@ use crate::cli::CheckArgs;
 use crate::cluster::{self, ClusterError, Connection};
 use crate::eks::EksSection;
 use crate::error::{KupError, exit};
-use crate::version::control_plane_version;
 use crate::{output, report};
 use std::io::Write;
 
@@ -36,24 +35,19 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     // EKS is read alongside the Kubernetes API; it only fails the command when asked for by name.
     // Either failing ends the command at once.
     let ((mut snapshot, selected), eks) = futures::try_join!(kube, read_eks(&conn))?;
-    let target = target_of(&snapshot, args.target.target.as_deref())?;
-    let placement = checks::placement_findings(&snapshot, &target, &ctx.config);
-    if let Some(names) = selected {
+    snapshot.eks = eks;
+    let target = target_of(&snapshot, args.target.target.as_ref())?;
+    let run = checks::Run {
+        target: &target,
+        families: &checks::Family::ALL,
+        skew_nodes: selected.as_ref(),
+    };
+    let findings = checks::run(&snapshot, &ctx.config, &run);
+    // The report's node counts cover the `-l` nodes, as its skew findings do.
+    if let Some(names) = &selected {
         snapshot.nodes.retain(|n| names.contains(&n.name));
     }
-    let eks_findings = match &eks {
-        EksSection::Read(info) => {
-            let api_server = control_plane_version(&snapshot.control_plane).ok();
-            let today = snapshot
-                .taken_at
-                .unwrap_or_else(jiff::Timestamp::now)
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .date();
-            checks::eks_findings(info, api_server.as_ref(), &target, today)
-        }
-        EksSection::Skipped { .. } => Vec::new(),
-    };
-    let report = report::check_report(&snapshot, &target, placement).with_eks(eks, eks_findings);
+    let report = report::check_report(&snapshot, &target, findings);
     out.write_all(output::render_check(&report, ctx.format, &ctx.style).as_bytes())?;
     Ok(if checks::exceeds(&report.findings, args.fail_on) {
         exit::FINDINGS

@@ -1,6 +1,6 @@
 //! What every cluster command needs from the global flags, validated once.
 
-use crate::checks::PlacementConfig;
+use crate::checks::Config;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::cluster::{ClusterError, ConnectOptions, ReadScope};
 use crate::error::KupError;
@@ -18,7 +18,7 @@ pub struct Context {
     pub selector: Option<String>,
     pub namespace: Option<String>,
     /// `.kup.yaml` (or `--config`): suppressions and placement policies.
-    pub config: PlacementConfig,
+    pub config: Config,
 }
 
 /// The default config file, read from the current directory when present.
@@ -26,7 +26,6 @@ pub const DEFAULT_CONFIG: &str = ".kup.yaml";
 
 impl Context {
     pub fn from_args(g: &GlobalArgs) -> Result<Context, KupError> {
-        let request_timeout = crate::cluster::parse_request_timeout(&g.request_timeout)?;
         let color = match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -50,7 +49,7 @@ impl Context {
                 kubeconfig: g.kubeconfig.clone(),
                 context: g.context.clone(),
                 eks_cluster: g.cluster.clone(),
-                request_timeout,
+                request_timeout: g.request_timeout.0,
                 aws: crate::cluster::AwsOptions {
                     region: g.region.clone(),
                     profile: g.profile.clone(),
@@ -78,31 +77,30 @@ impl Context {
     }
 }
 
-/// The version to judge the cluster against: `--target`, or the control plane's own (an
-/// unreadable server version is the cluster's fault, exit 3; a bad `--target` the user's, exit 2).
-pub fn target_of(snapshot: &Snapshot, flag: Option<&str>) -> Result<Version, KupError> {
-    let control_plane =
-        crate::version::control_plane_version(&snapshot.control_plane).map_err(|e| {
-            ClusterError::BadServerVersion {
-                version: snapshot.control_plane.git_version.clone(),
-                reason: e.to_string(),
-            }
-        })?;
-    match flag {
-        None => Ok(control_plane),
-        Some(s) => Version::parse(s).map_err(|e| KupError::Usage(format!("invalid --target: {e}"))),
+/// The version to judge the cluster against: `--target` (parsed with the flags), else the
+/// control plane's own. Only without `--target` is an unreadable server version fatal (the
+/// cluster's fault, exit 3); with it the checks report `KUP-VER-001` and judge against it.
+pub fn target_of(snapshot: &Snapshot, flag: Option<&Version>) -> Result<Version, KupError> {
+    match (flag, &snapshot.control_plane.parsed) {
+        (Some(target), _) => Ok(target.clone()),
+        (None, Ok(cp)) => Ok(cp.clone()),
+        (None, Err(e)) => Err(ClusterError::BadServerVersion {
+            version: snapshot.control_plane.git_version.clone(),
+            reason: e.to_string(),
+        }
+        .into()),
     }
 }
 
 /// Reads `--config PATH` (which must exist), else `.kup.yaml` if present; a file that does not
 /// parse is a usage error naming the file and the line.
-pub fn load_config(flag: Option<&std::path::Path>) -> Result<PlacementConfig, KupError> {
+pub fn load_config(flag: Option<&std::path::Path>) -> Result<Config, KupError> {
     let path = match flag {
         Some(p) => p.to_path_buf(),
         None => {
             let p = std::path::PathBuf::from(DEFAULT_CONFIG);
             if !p.exists() {
-                return Ok(PlacementConfig::default());
+                return Ok(Config::default());
             }
             p
         }
@@ -110,7 +108,7 @@ pub fn load_config(flag: Option<&std::path::Path>) -> Result<PlacementConfig, Ku
     let text = std::fs::read_to_string(&path)
         .map_err(|e| KupError::Usage(format!("cannot read config {}: {e}", path.display())))?;
     if text.trim().is_empty() {
-        return Ok(PlacementConfig::default());
+        return Ok(Config::default());
     }
     serde_saphyr::from_str(&text)
         .map_err(|e| KupError::Usage(format!("invalid config {}: {e}", path.display())))

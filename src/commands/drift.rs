@@ -15,10 +15,15 @@ pub async fn run(ctx: &Context, args: &DriftArgs, out: &mut dyn Write) -> Result
         ..ctx.scope()
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
-    let target = target_of(&snapshot, args.target.target.as_deref())?;
+    let target = target_of(&snapshot, args.target.target.as_ref())?;
     let report = report::drift_report(&snapshot, &target);
     out.write_all(output::render_drift(&report, ctx.format, &ctx.style).as_bytes())?;
-    let findings = checks::skew_findings(&snapshot, &target);
+    let run = checks::Run {
+        target: &target,
+        families: &[checks::Family::Skew, checks::Family::Version],
+        skew_nodes: None,
+    };
+    let findings = checks::run(&snapshot, &ctx.config, &run);
     Ok(if checks::exceeds(&findings, args.fail_on) {
         exit::FINDINGS
     } else {

@@ -20,8 +20,9 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
         ..ctx.scope()
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
-    let target = target_of(&snapshot, args.target.target.as_deref())?;
-    let report = report::workloads_report(&snapshot, &target, &ctx.config);
+    let target = target_of(&snapshot, args.target.target.as_ref())?;
+    let verdicts = checks::workload_verdicts(&snapshot, &target, &ctx.config);
+    let report = report::workloads_report(&snapshot, &target, verdicts);
     out.write_all(output::render_workloads(&report, ctx.format, &ctx.style).as_bytes())?;
     Ok(if checks::exceeds(&report.findings, args.fail_on) {
         exit::FINDINGS

@@ -502,7 +502,7 @@ fn markdown(r: &CheckReport) -> String {
 mod tests {
     use super::*;
     use crate::checks::fixtures::workshop;
-    use crate::report::check_report;
+    use crate::report::checked;
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap_or_else(|e| panic!("{e}"))
@@ -510,13 +510,13 @@ mod tests {
 
     #[test]
     fn check_table() {
-        let r = check_report(&workshop(), &v("1.25.16"), Vec::new());
+        let r = checked(&workshop(), &v("1.25.16"));
         insta::assert_snapshot!(render_check(&r, Format::Table, &Style::default()));
     }
 
     #[test]
     fn check_table_two_minors_ahead() {
-        let r = check_report(&workshop(), &v("1.27"), Vec::new());
+        let r = checked(&workshop(), &v("1.27"));
         let out = render_check(&r, Format::Table, &Style::default());
         assert!(out.ends_with("\n7 errors, 1 warning, 1 info\n"), "{out}");
         insta::assert_snapshot!(out);
@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn a_far_target_names_the_first_hops_and_the_last() {
-        let line = |t: &str| target_line(&check_report(&workshop(), &v(t), Vec::new()));
+        let line = |t: &str| target_line(&checked(&workshop(), &v(t)));
         assert_eq!(
             line("1.30"),
             "1.30 (one minor at a time: 1.26, then 1.27, then 1.28, then 1.29, then 1.30)"
@@ -535,18 +535,17 @@ mod tests {
 
     #[test]
     fn check_wide_has_a_remedy_column() {
-        let r = check_report(&workshop(), &v("1.26"), Vec::new());
+        let r = checked(&workshop(), &v("1.26"));
         let out = render_check(&r, Format::Wide, &Style::default());
         assert!(out.contains("REMEDY"));
         insta::assert_snapshot!(out);
     }
 
     fn with_eks(target: &str) -> CheckReport {
-        let info = crate::checks::fixtures::workshop_eks();
-        let today = "2025-01-15".parse().unwrap_or_else(|e| panic!("{e}"));
-        let findings = crate::checks::eks_findings(&info, Some(&v("1.25.16")), &v(target), today);
-        check_report(&workshop(), &v(target), Vec::new())
-            .with_eks(EksSection::Read(Box::new(info)), findings)
+        let mut s = workshop();
+        s.eks = EksSection::Read(Box::new(crate::checks::fixtures::workshop_eks()));
+        s.taken_at = "2025-01-15T12:00:00Z".parse().ok();
+        checked(&s, &v(target))
     }
 
     #[test]
@@ -568,7 +567,7 @@ mod tests {
 
     #[test]
     fn check_fits_80_columns() {
-        let r = check_report(&workshop(), &v("1.27"), Vec::new());
+        let r = checked(&workshop(), &v("1.27"));
         let out = render_check(
             &r,
             Format::Table,
@@ -589,7 +588,7 @@ mod tests {
 
     #[test]
     fn wide_enough_terminals_get_the_message_column() {
-        let r = check_report(&workshop(), &v("1.26"), Vec::new());
+        let r = checked(&workshop(), &v("1.26"));
         let out = render_check(
             &r,
             Format::Table,
@@ -621,7 +620,7 @@ mod tests {
         for n in &mut s.nodes {
             n.kubelet_version = "v1.25.16-eks-3025e55".into();
         }
-        let r = check_report(&s, &v("1.25.16"), Vec::new());
+        let r = checked(&s, &v("1.25.16"));
         let out = render_check(&r, Format::Table, &Style::default());
         assert!(out.ends_with("\nNo findings.\n"), "{out}");
         assert!(!out.contains("SEVERITY"));
@@ -629,7 +628,7 @@ mod tests {
 
     #[test]
     fn findings_alone() {
-        let r = check_report(&workshop(), &v("1.26"), Vec::new());
+        let r = checked(&workshop(), &v("1.26"));
         let json = render_findings(&r.findings, Format::Json, &Style::default());
         let back: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
         assert_eq!(back[0]["code"], "KUP-SKEW-002");

@@ -3,8 +3,8 @@
 use comfy_table::{Cell, Color};
 
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, pool_label,
-    skew_label, to_json, to_yaml, verdict_color,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, skew_label,
+    to_json, to_yaml, verdict_color,
 };
 use crate::report::{DriftReport, DriftRow, SkewSummary};
 
@@ -55,7 +55,7 @@ fn or_none(v: &Option<String>) -> String {
 fn age(row: &DriftRow) -> String {
     row.age
         .as_ref()
-        .map(|a| a.human.clone())
+        .map(|a| a.human())
         .unwrap_or_else(|| "<unknown>".to_string())
 }
 
@@ -101,7 +101,7 @@ fn table(report: &DriftReport, wide: bool, style: &Style) -> String {
         let status_color = (!r.status.starts_with("Ready")).then_some(Color::Red);
         let mut cells = vec![
             Cell::new(&r.name),
-            Cell::new(pool_label(&r.pool)),
+            Cell::new(r.pool.to_string()),
             Cell::new(&r.kubelet),
             Cell::new(&report.target),
             Cell::new(skew_label(r.skew)),
@@ -144,7 +144,7 @@ fn markdown(report: &DriftReport) -> String {
         .map(|r| {
             vec![
                 format!("`{}`", r.name),
-                pool_label(&r.pool),
+                r.pool.to_string(),
                 r.kubelet.clone(),
                 report.target.clone(),
                 skew_label(r.skew),
@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn tiny_widths_do_not_panic() {
         let r = drift_report(&workshop(), &v("1.25.16"));
-        let c = crate::report::check_report(&workshop(), &v("1.27"), Vec::new());
+        let c = crate::report::checked(&workshop(), &v("1.27"));
         for width in [0, 1, 10, 40] {
             let style = Style {
                 color: true,

@@ -1,6 +1,26 @@
 //! kubectl's AGE format (k8s.io/apimachinery `duration.HumanDuration`): two units while the
 //! smaller one still says something, one unit after that.
 
+use crate::report::Age;
+
+impl Age {
+    /// kubectl's AGE (`45s`, `5m`, `3h12m`, `4d`, `2y`).
+    pub fn human(&self) -> String {
+        human_duration(self.seconds)
+    }
+}
+
+/// `{"seconds": 11520, "human": "3h12m"}`: machine and kubectl form side by side.
+impl serde::Serialize for Age {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Age", 2)?;
+        st.serialize_field("seconds", &self.seconds)?;
+        st.serialize_field("human", &self.human())?;
+        st.end()
+    }
+}
+
 pub fn human_duration(seconds: i64) -> String {
     // kubectl tolerates a second of clock skew between client and server.
     if seconds < -1 {

@@ -1,10 +1,12 @@
-//! Rendering reports as tables (kubectl-like), JSON, YAML or Markdown. Pure: returns strings;
-//! the caller decides colour and width (TTY detection belongs to the shell).
+//! Rendering reports as tables (kubectl-like), JSON, YAML or Markdown. Returns strings (only
+//! `Progress` draws, on stderr, while a rotation runs); the caller decides colour and width
+//! (TTY detection belongs to the shell). It renders what the core made and decides nothing.
 
 mod check;
 mod drift;
 mod duration;
 mod rotate;
+mod rotate_run;
 mod workloads;
 
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
@@ -14,10 +16,10 @@ pub use check::{render_check, render_findings};
 pub use drift::render_drift;
 pub use duration::human_duration;
 pub use rotate::render_rotate_plan;
+pub use rotate_run::{Progress, event_line, plan_not_run, run_summary, undo_note};
 pub use workloads::render_workloads;
 
 use crate::checks::Severity;
-use crate::model::{PoolKind, PoolRef};
 use crate::report::Verdict;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -64,6 +66,21 @@ pub fn markdown_escape(s: &str) -> String {
         .replace('|', "\\|")
         .replace("\r\n", "<br>")
         .replace('\n', "<br>")
+}
+
+/// The README's table of codes (between `<!-- codes:begin -->` and `<!-- codes:end -->`).
+pub fn codes_markdown_table() -> String {
+    let mut out = String::from("| Code | Severity | Title | Description |\n|---|---|---|---|\n");
+    for c in crate::checks::catalogue() {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.id,
+            c.severity,
+            markdown_escape(c.title),
+            markdown_escape(c.description)
+        ));
+    }
+    out
 }
 
 /// A Markdown table (GitHub flavour) from a header and rows of plain text.
@@ -180,17 +197,6 @@ pub(crate) fn verdict_color(v: Verdict) -> Option<Color> {
     }
 }
 
-/// `nodepool/default`, `provisioner/default`, `nodegroup/mng-1`, `<none>`.
-pub fn pool_label(pool: &PoolRef) -> String {
-    let kind = match pool.kind {
-        PoolKind::NodePool => "nodepool",
-        PoolKind::Provisioner => "provisioner",
-        PoolKind::NodeGroup => "nodegroup",
-        PoolKind::None => return "<none>".to_string(),
-    };
-    format!("{kind}/{}", pool.name)
-}
-
 /// `-1`, `0`, `+1` for the SKEW column; `?` when unknown.
 pub fn skew_label(skew: Option<i64>) -> String {
     match skew {
@@ -216,6 +222,14 @@ mod tests {
     fn markdown_escapes_pipes_and_newlines() {
         assert_eq!(markdown_escape("a|b\nc"), "a\\|b<br>c");
         assert_eq!(markdown_escape(r"x\|"), r"x\\\|");
+    }
+
+    #[test]
+    fn markdown_table_lists_every_code() {
+        let t = codes_markdown_table();
+        assert_eq!(t.lines().count(), crate::checks::catalogue().len() + 2);
+        assert!(t.contains("| `KUP-SKEW-004` | error | control-plane upgrade blocked by nodes |"));
+        insta::assert_snapshot!(t);
     }
 
     #[test]

@@ -3,8 +3,7 @@
 use comfy_table::{Cell, Color};
 
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, pool_label,
-    to_json, to_yaml,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, to_json, to_yaml,
 };
 use crate::rotate::{Blocker, PlannedNode, ReplaceAction, RotatePlan};
 
@@ -91,12 +90,35 @@ fn resume(n: &PlannedNode) -> String {
 
 fn blocker_count(n: &PlannedNode) -> String {
     let blocking = n.blockers.iter().filter(|b| b.blocking).count();
-    let allowed = n.blockers.len() - blocking;
-    match (blocking, allowed) {
-        (0, 0) => "-".to_string(),
-        (b, 0) => b.to_string(),
-        (0, a) => format!("({a} allowed)"),
-        (b, a) => format!("{b} ({a} allowed)"),
+    let allowed = n
+        .blockers
+        .iter()
+        .filter(|b| !b.blocking && b.override_flag.is_some())
+        .count();
+    let waits = n.blockers.len() - blocking - allowed;
+    let mut side = Vec::new();
+    if allowed > 0 {
+        side.push(format!("{allowed} allowed"));
+    }
+    if waits > 0 {
+        side.push(format!("{waits} to wait for"));
+    }
+    match (blocking, side.is_empty()) {
+        (0, true) => "-".to_string(),
+        (b, true) => b.to_string(),
+        (0, false) => format!("({})", side.join(", ")),
+        (b, false) => format!("{b} ({})", side.join(", ")),
+    }
+}
+
+/// The REASON cell: the reason, and why it does not stop the run when it does not.
+fn reason_label(b: &Blocker) -> String {
+    if b.blocking {
+        b.reason.to_string()
+    } else if b.override_flag.is_some() {
+        format!("{} (allowed)", b.reason)
+    } else {
+        format!("{} (waits)", b.reason)
     }
 }
 
@@ -124,6 +146,15 @@ fn pods_of(b: &Blocker) -> String {
 fn verdict_line(plan: &RotatePlan) -> String {
     let s = &plan.summary;
     match (s.blocking, s.allowed) {
+        (0, _) if s.waits > 0 => format!(
+            "No blocker stops this rotation; {} a PodDisruptionBudget allowing no disruption \
+             now: its evictions are retried until --drain-timeout.",
+            if s.waits == 1 {
+                "1 waits for"
+            } else {
+                "some wait for"
+            }
+        ),
         (0, 0) => "No blockers predicted.".to_string(),
         (0, a) => format!(
             "No blockers predicted ({} allowed by the flags given).",
@@ -162,7 +193,7 @@ fn table(plan: &RotatePlan, wide: bool, style: &Style) -> String {
                 let mut cells = vec![
                     Cell::new(batch),
                     Cell::new(&n.name),
-                    Cell::new(pool_label(&n.pool)),
+                    Cell::new(n.pool.to_string()),
                     Cell::new(&n.kubelet),
                     Cell::new(resume(n)),
                     Cell::new(n.pods.len()),
@@ -184,11 +215,12 @@ fn table(plan: &RotatePlan, wide: bool, style: &Style) -> String {
         let mut t = kubectl_table(style);
         t.set_header(vec!["NODE", "REASON", "PODS", "WHY"]);
         for b in &blockers {
-            let (label, color) = if b.blocking {
-                (b.reason.to_string(), Some(Color::Red))
+            let color = if b.blocking {
+                Color::Red
             } else {
-                (format!("{} (allowed)", b.reason), Some(Color::Yellow))
+                Color::Yellow
             };
+            let (label, color) = (reason_label(b), Some(color));
             t.add_row(vec![
                 Cell::new(&b.node),
                 colored(label, color, style),
@@ -238,7 +270,7 @@ fn markdown(plan: &RotatePlan) -> String {
                 vec![
                     batch,
                     format!("`{}`", n.name),
-                    pool_label(&n.pool),
+                    n.pool.to_string(),
                     n.kubelet.clone(),
                     resume(n),
                     n.pods.len().to_string(),
@@ -259,10 +291,9 @@ fn markdown(plan: &RotatePlan) -> String {
         .map(|b| {
             vec![
                 format!("`{}`", b.node),
-                if b.blocking {
-                    format!("`{}`", b.reason)
-                } else {
-                    format!("`{}` (allowed)", b.reason)
+                match reason_label(b).split_once(' ') {
+                    Some((reason, why)) => format!("`{reason}` {why}"),
+                    None => format!("`{}`", b.reason),
                 },
                 pods_of(b),
                 b.message.clone(),
@@ -341,7 +372,11 @@ mod tests {
     #[test]
     fn plan_table_with_blockers() {
         let out = render_rotate_plan(&workshop_plan(&batch2(), true), Format::Table, &plain());
-        assert!(out.contains("2 blockers will stop this rotation"));
+        // A PDB allowing no disruption now is waited for, not a stop: the plan says what the
+        // executor does (it used to say "2 blockers will stop this rotation").
+        assert!(out.contains("No blocker stops this rotation"), "{out}");
+        assert!(out.contains("pdb-allows-none (waits)"), "{out}");
+        assert!(out.contains("(1 to wait for)"), "{out}");
         insta::assert_snapshot!(out);
     }
 
@@ -385,7 +420,7 @@ mod tests {
     #[test]
     fn nothing_to_rotate() {
         let opts = PlanOptions {
-            pool: Some("nodepool/default".into()),
+            pool: "nodepool/default".parse().ok(),
             ..PlanOptions::default()
         };
         let out = render_rotate_plan(&workshop_plan(&opts, false), Format::Table, &plain());

@@ -3,8 +3,8 @@
 use comfy_table::{Cell, Color};
 
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, pool_label,
-    render_findings, severity_color, to_json, to_yaml,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, render_findings,
+    severity_color, to_json, to_yaml,
 };
 use crate::checks::WorkloadVerdict;
 use crate::model::{PoolKind, PoolRef};
@@ -32,7 +32,7 @@ pub fn render_workloads(report: &WorkloadsReport, format: Format, style: &Style)
 fn pool(p: &PoolRef) -> String {
     match p.kind {
         PoolKind::None => "no pool".to_string(),
-        _ => pool_label(p),
+        _ => p.to_string(),
     }
 }
 
@@ -136,14 +136,16 @@ fn markdown(report: &WorkloadsReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::PlacementConfig;
+    use crate::checks::Config;
     use crate::checks::placement::tests::placement_workshop;
     use crate::report::workloads_report;
     use crate::version::Version;
 
     fn report() -> WorkloadsReport {
         let target = Version::parse("1.25").unwrap_or_else(|e| panic!("{e}"));
-        workloads_report(&placement_workshop(), &target, &PlacementConfig::default())
+        let s = placement_workshop();
+        let verdicts = crate::checks::workload_verdicts(&s, &target, &Config::default());
+        workloads_report(&s, &target, verdicts)
     }
 
     #[test]
@@ -187,7 +189,7 @@ mod tests {
         let r = workloads_report(
             &crate::model::Snapshot::default(),
             &Version::new(1, 30, None),
-            &PlacementConfig::default(),
+            Vec::new(),
         );
         assert_eq!(
             render_workloads(&r, Format::Table, &Style::default()),

@@ -9,15 +9,7 @@ use serde::Serialize;
 
 use super::plan::WorkloadRef;
 use crate::model::WorkloadKind;
-
-/// The annotation holding the marker.
-pub const ROTATION_ANNOTATION: &str = "kup.dev/rotation";
-
-/// The workloads whose pods a run moves off the node, written with the cordon as
-/// `Kind/NAMESPACE/NAME,...`: a run that resumes after those pods are gone (an earlier run
-/// evicted them) still waits for the workloads to be available again before it calls the node
-/// verified.
-pub const WORKLOADS_ANNOTATION: &str = "kup.dev/rotation-workloads";
+pub use crate::model::{ROTATION_ANNOTATION, WORKLOADS_ANNOTATION};
 
 /// `Deployment/default/nginx,StatefulSet/db/pg`, sorted, without duplicates.
 pub fn format_workloads<'a>(ws: impl IntoIterator<Item = &'a WorkloadRef>) -> String {

@@ -12,5 +12,5 @@ pub use plan::{
     AbortNode, AbortPlan, Batch, BlockReason, Blocker, EksNodeGroup, MaxUnavailable,
     MaxUnavailableError, Mode, NodeGroupStep, PlanError, PlanOptions, PlanSummary, PlannedNode,
     PlannedPod, PodRef, ReplaceAction, Replacement, RotatePlan, SkippedNode, WorkloadRef,
-    abort_plan, plan,
+    abort_plan, needs_node_groups, plan,
 };

@@ -22,11 +22,11 @@ use serde::{Serialize, Serializer};
 
 use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
 use crate::checks::placement::{
-    fits_pool, is_wildcard, labels_fit, requirement_matches, steady_taints, tolerates, untolerated,
+    fits_pool, is_wildcard, labels_fit, pdb_selects, steady_taints, tolerates, untolerated,
 };
 use crate::model::{
-    Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolKind, PoolRef, Snapshot, Taint, Workload,
-    WorkloadKind,
+    Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolFilter, PoolKind, PoolRef, Snapshot, Taint,
+    Workload, WorkloadKind,
 };
 use crate::version::{Version, minor_skew};
 
@@ -119,7 +119,7 @@ pub struct PlanOptions {
     /// Explicit NODE names; empty means every lagging node.
     pub nodes: Vec<String>,
     /// `--pool NAME` (any kind) or `KIND/NAME` (`nodepool`, `provisioner`, `nodegroup`).
-    pub pool: Option<String>,
+    pub pool: Option<PoolFilter>,
     /// Nodes matching `-l` (the shell lists them with a label-selector query); None without
     /// `-l`. Narrows like `--pool`: a current node it matches is not rotated. Keep the full node
     /// list in the snapshot: the nodes left running decide where evicted pods can go.
@@ -152,6 +152,25 @@ pub struct EksNodeGroup {
     pub status: String,
 }
 
+impl EksNodeGroup {
+    /// The node groups EKS can move: ACTIVE ones, or UPDATING (that update is followed).
+    /// Groups on a custom AMI are left out: EKS does not version them, their launch template
+    /// does.
+    pub fn movable(groups: &[crate::eks::NodeGroup]) -> Vec<EksNodeGroup> {
+        groups
+            .iter()
+            .filter(|g| matches!(g.status.as_str(), "ACTIVE" | "UPDATING"))
+            .filter(|g| g.ami_type.as_deref() != Some("CUSTOM"))
+            .map(|g| EksNodeGroup {
+                max_unavailable: g.max_unavailable_nodes(),
+                name: g.name.clone(),
+                version: g.version.clone(),
+                status: g.status.clone(),
+            })
+            .collect()
+    }
+}
+
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
@@ -173,11 +192,6 @@ impl Default for PlanOptions {
 pub enum PlanError {
     #[error("no such node: {}; `kubectl get nodes` lists them", .0.join(", "))]
     UnknownNodes(Vec<String>),
-    #[error(
-        "invalid --pool {0:?}: expected NAME or KIND/NAME with KIND one of nodepool, \
-         provisioner, nodegroup"
-    )]
-    BadPool(String),
     #[error("no pool {0:?}: no node and no NodePool, Provisioner or node group has that name")]
     UnknownPool(String),
     #[error("--batch must be at least 1")]
@@ -222,6 +236,14 @@ impl BlockReason {
             BlockReason::ToleratesCordon => "tolerates-cordon",
             BlockReason::Stranded => "stranded",
         }
+    }
+
+    /// The stop policy, the one answer the executor, the text plan and the JSON plan share:
+    /// whether a blocker of this reason stops the run before it changes anything (unless a
+    /// flag allows it). A PDB that allows no disruption now does not: its evictions are
+    /// retried (429) until `--drain-timeout`, and only then does the run stop, on that node.
+    pub fn stops_run(self) -> bool {
+        self != BlockReason::PdbAllowsNone
     }
 }
 
@@ -274,7 +296,8 @@ pub struct Blocker {
     /// The PDBs involved (`NS/NAME`), for PDB reasons.
     pub pdbs: Vec<String>,
     pub workload: Option<WorkloadRef>,
-    /// True when the drain will stop here; false when a flag allows it (a warning).
+    /// True when it stops the run before anything changes (`BlockReason::stops_run`); false
+    /// when a flag allows it, or when it is waited for (a PDB allowing no disruption now).
     pub blocking: bool,
     /// The flag that allows it, if any (`--force`, `--delete-emptydir-data`).
     #[serde(rename = "override")]
@@ -364,6 +387,8 @@ pub struct PlanSummary {
     pub blocking: usize,
     /// Blockers a flag allows (listed, not stopping).
     pub allowed: usize,
+    /// Blockers waited for while the run goes on (a PDB allowing no disruption now).
+    pub waits: usize,
     /// Nodes left out because their kubelet is already at the target.
     pub up_to_date: usize,
     pub by_reason: BTreeMap<BlockReason, usize>,
@@ -399,58 +424,45 @@ impl RotatePlan {
         self.nodes().flat_map(|n| &n.blockers)
     }
 
-    /// No blocker stops it (blockers a flag allows do not count).
+    /// The blockers that stop the run before it changes anything.
+    pub fn stopping_blockers(&self) -> impl Iterator<Item = &Blocker> {
+        self.blockers().filter(|b| b.blocking)
+    }
+
+    /// No blocker stops it (blockers a flag allows, or that are waited for, do not count).
     pub fn is_clear(&self) -> bool {
         self.summary.blocking == 0
     }
 }
 
-/// `--pool NAME` or `KIND/NAME`.
-struct PoolFilter {
-    kind: Option<PoolKind>,
-    name: String,
+/// The nodes a run takes (by name, `--pool`, `-l`, lag and markers), and those it leaves out.
+struct Selection<'a> {
+    chosen: Vec<Chosen<'a>>,
+    skipped: Vec<SkippedNode>,
+    /// Left out because their kubelet is at the target already.
+    up_to_date: usize,
 }
 
-impl PoolFilter {
-    fn parse(s: &str) -> Result<PoolFilter, PlanError> {
-        let bad = || PlanError::BadPool(s.to_string());
-        let (kind, name) = match s.split_once('/') {
-            Some((k, n)) => {
-                let kind = match k.to_ascii_lowercase().as_str() {
-                    "nodepool" | "nodepools" => PoolKind::NodePool,
-                    "provisioner" | "provisioners" => PoolKind::Provisioner,
-                    "nodegroup" | "nodegroups" => PoolKind::NodeGroup,
-                    _ => return Err(bad()),
-                };
-                (Some(kind), n)
-            }
-            None => (None, s),
-        };
-        if name.is_empty() || name.contains('/') {
-            return Err(bad());
-        }
-        Ok(PoolFilter {
-            kind,
-            name: name.to_string(),
-        })
-    }
-
-    fn matches(&self, pool: &PoolRef) -> bool {
-        pool.kind != PoolKind::None
-            && pool.name == self.name
-            && self.kind.is_none_or(|k| k == pool.kind)
-    }
-}
-
-/// Plans the rotation of `snapshot`'s nodes to `target`.
-pub fn plan(
+/// Whether the plan would hold nodes of a managed node group, which EKS may move in replace
+/// mode: the shell reads the node groups (an EKS call) only then, and before planning, so that
+/// there is one plan.
+pub fn needs_node_groups(
     snapshot: &Snapshot,
     target: &Version,
     opts: &PlanOptions,
-) -> Result<RotatePlan, PlanError> {
-    if opts.batch == 0 {
-        return Err(PlanError::ZeroBatch);
-    }
+) -> Result<bool, PlanError> {
+    Ok(opts.mode == Mode::Replace
+        && select(snapshot, target, opts)?
+            .chosen
+            .iter()
+            .any(|c| c.node.pool.kind == PoolKind::NodeGroup))
+}
+
+fn select<'a>(
+    snapshot: &'a Snapshot,
+    target: &Version,
+    opts: &PlanOptions,
+) -> Result<Selection<'a>, PlanError> {
     let unknown: Vec<String> = opts
         .nodes
         .iter()
@@ -460,7 +472,7 @@ pub fn plan(
     if !unknown.is_empty() {
         return Err(PlanError::UnknownNodes(unknown));
     }
-    let pool_filter = opts.pool.as_deref().map(PoolFilter::parse).transpose()?;
+    let pool_filter = opts.pool.as_ref();
     if let Some(f) = &pool_filter
         && !snapshot.nodes.iter().any(|n| f.matches(&n.pool))
         && !snapshot.pools.iter().any(|p| f.matches(&p.pool))
@@ -475,7 +487,7 @@ pub fn plan(
     let mut chosen: Vec<Chosen> = Vec::new();
     for node in &snapshot.nodes {
         let is_named = named.contains(node.name.as_str());
-        let in_pool = pool_filter.as_ref().is_none_or(|f| f.matches(&node.pool))
+        let in_pool = pool_filter.is_none_or(|f| f.matches(&node.pool))
             && opts
                 .selector_nodes
                 .as_ref()
@@ -495,10 +507,8 @@ pub fn plan(
             } else if is_named {
                 skipped.push(skip(
                     node,
-                    match (&pool_filter, &opts.pool) {
-                        (Some(f), Some(name)) if !f.matches(&node.pool) => {
-                            format!("not in pool {name}")
-                        }
+                    match pool_filter {
+                        Some(f) if !f.matches(&node.pool) => format!("not in pool {f}"),
                         _ => "does not match the -l selector".to_string(),
                     },
                 ));
@@ -575,6 +585,27 @@ pub fn plan(
             notes,
         });
     }
+    Ok(Selection {
+        chosen,
+        skipped,
+        up_to_date,
+    })
+}
+
+/// Plans the rotation of `snapshot`'s nodes to `target`.
+pub fn plan(
+    snapshot: &Snapshot,
+    target: &Version,
+    opts: &PlanOptions,
+) -> Result<RotatePlan, PlanError> {
+    if opts.batch == 0 {
+        return Err(PlanError::ZeroBatch);
+    }
+    let Selection {
+        mut chosen,
+        mut skipped,
+        up_to_date,
+    } = select(snapshot, target, opts)?;
     chosen.sort_by(|a, b| {
         // Further phase first; then unmarked nodes.
         let phase = |c: &Chosen| std::cmp::Reverse(c.resume.as_ref().map(|m| m.phase));
@@ -611,8 +642,10 @@ pub fn plan(
     for b in every.iter().flat_map(|n| &n.blockers) {
         if b.blocking {
             summary.blocking += 1;
-        } else {
+        } else if b.override_flag.is_some() {
             summary.allowed += 1;
+        } else {
+            summary.waits += 1;
         }
         *summary.by_reason.entry(b.reason).or_default() += 1;
     }
@@ -716,8 +749,10 @@ impl<'a> Context<'a> {
         opts: &'a PlanOptions,
     ) -> Self {
         // EKS moves a node group only to the cluster's own version, and only in replace mode.
-        let at_control_plane = crate::version::control_plane_version(&snapshot.control_plane)
-            .is_ok_and(|cp| cp.minor_str() == target.minor_str());
+        let at_control_plane = snapshot
+            .control_plane
+            .version()
+            .is_some_and(|cp| cp.minor_str() == target.minor_str());
         let updating = if opts.mode == Mode::Replace && at_control_plane {
             opts.eks_node_groups
                 .iter()
@@ -823,7 +858,7 @@ impl<'a> Context<'a> {
                 message: format!(
                     "delete the node: Karpenter's finalizer terminates the instance and {} \
                      launches a replacement at {target} for the evicted pods",
-                    crate::output::pool_label(&node.pool)
+                    node.pool
                 ),
             },
             (Mode::Replace, PoolKind::NodeGroup)
@@ -1159,7 +1194,7 @@ fn pod_blocker<'b>(
         pods: vec![pod_ref.clone()],
         pdbs,
         workload: workload.cloned(),
-        blocking,
+        blocking: blocking && reason.stops_run(),
         override_flag: flag,
         message,
     }
@@ -1298,20 +1333,6 @@ pub fn late_blockers(
     }
     ctx.workload_blockers(node, by_workload, &mut blockers);
     blockers
-}
-
-/// Whether `pdb` selects `pod`. policy/v1: an empty selector selects every pod of the
-/// namespace; none, none.
-pub fn pdb_selects(pdb: &Pdb, pod: &Pod) -> bool {
-    pdb.namespace == pod.namespace
-        && pdb.selector.as_ref().is_some_and(|s| {
-            s.match_labels
-                .iter()
-                .all(|(k, v)| pod.labels.get(k) == Some(v))
-                && s.match_expressions
-                    .iter()
-                    .all(|r| requirement_matches(r, &pod.labels))
-        })
 }
 
 /// kubectl drain's filter: not mirror pods, not DaemonSet pods, not already terminating, not

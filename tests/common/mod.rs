@@ -17,6 +17,8 @@ pub struct Sim {
 pub struct SimSpec<'a> {
     /// A built-in scenario name ("workshop", "no-lag", ...).
     pub builtin: Option<&'a str>,
+    /// A scenario of the test's own, as YAML (instead of `builtin`).
+    pub yaml: Option<&'a str>,
     /// `--generate` spec.
     pub generate: Option<&'a str>,
     pub token: Option<&'a str>,
@@ -51,6 +53,7 @@ impl Sim {
                 .unwrap_or_else(|| panic!("no built-in scenario {name}"));
             (format!("builtin:{name}"), yaml.to_string())
         });
+        let text = text.or_else(|| spec.yaml.map(|y| ("test.yaml".to_string(), y.to_string())));
         let manifest_dir = tempfile::tempdir().unwrap();
         for (name, yaml) in spec.manifests {
             std::fs::write(manifest_dir.path().join(name), yaml).unwrap();

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Labels, Placement, Pool, PoolKind, Requirement, Taint, Toleration};
+use crate::model::{Labels, Pdb, Placement, Pod, Pool, Requirement, Taint, Toleration};
 
 /// k8s.io/api core/v1 `Toleration.ToleratesTaint`: a non-empty effect must equal the taint's;
 /// a non-empty key must equal the taint's (an empty key only makes sense with Exists, which the
@@ -96,6 +96,20 @@ pub fn requirement_matches(req: &Requirement, labels: &Labels) -> bool {
     requirement_matches_value(req, labels.get(&req.key).map(String::as_str))
 }
 
+/// Whether `pdb` selects `pod`. policy/v1: an empty selector selects every pod of the
+/// namespace; none, none.
+pub fn pdb_selects(pdb: &Pdb, pod: &Pod) -> bool {
+    pdb.namespace == pod.namespace
+        && pdb.selector.as_ref().is_some_and(|s| {
+            s.match_labels
+                .iter()
+                .all(|(k, v)| pod.labels.get(k) == Some(v))
+                && s.match_expressions
+                    .iter()
+                    .all(|r| requirement_matches(r, &pod.labels))
+        })
+}
+
 /// One node-selector term: the AND of its expressions. Upstream: "an empty term matches no
 /// objects" (a term with only matchFields lands here too: kup does not keep matchFields).
 pub fn term_matches(term: &[Requirement], labels: &Labels) -> bool {
@@ -137,21 +151,11 @@ pub(crate) fn well_known(key: &str) -> bool {
         || key.starts_with("topology.k8s.aws/")
 }
 
-/// The label naming a node's pool, which every node of that pool carries.
-pub fn identity_label(kind: PoolKind) -> Option<&'static str> {
-    match kind {
-        PoolKind::NodePool => Some("karpenter.sh/nodepool"),
-        PoolKind::Provisioner => Some("karpenter.sh/provisioner-name"),
-        PoolKind::NodeGroup => Some("eks.amazonaws.com/nodegroup"),
-        PoolKind::None => None,
-    }
-}
-
 /// The labels every node of the pool carries: its labels, pinned requirements (already in
 /// `labels`) and its identity label.
 pub fn pool_labels(pool: &Pool) -> Labels {
     let mut labels = pool.labels.clone();
-    if let Some(key) = identity_label(pool.pool.kind) {
+    if let Some(key) = pool.pool.kind.identity_label() {
         labels
             .entry(key.to_string())
             .or_insert_with(|| pool.pool.name.clone());

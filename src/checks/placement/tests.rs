@@ -499,7 +499,7 @@ pub(crate) fn placement_workshop() -> Snapshot {
                     .insert("eks.amazonaws.com/nodegroup".into(), n.pool.name.clone());
             }
             PoolKind::Provisioner | PoolKind::NodePool => {
-                let key = rules::identity_label(n.pool.kind).unwrap_or_default();
+                let key = n.pool.kind.identity_label().unwrap_or_default();
                 n.labels.insert(key.into(), n.pool.name.clone());
                 n.labels.insert("node-type".into(), "applications".into());
                 n.taints.push(app_taint());
@@ -663,7 +663,7 @@ pub(crate) fn placement_workshop() -> Snapshot {
     s
 }
 
-fn verdicts(s: &Snapshot, config: &PlacementConfig) -> Vec<WorkloadVerdict> {
+fn verdicts(s: &Snapshot, config: &Config) -> Vec<WorkloadVerdict> {
     workload_verdicts(s, &v("1.25"), config)
 }
 
@@ -676,7 +676,7 @@ fn find<'a>(vs: &'a [WorkloadVerdict], ns: &str, name: &str) -> &'a WorkloadVerd
 #[test]
 fn workshop_verdicts() {
     let s = placement_workshop();
-    let vs = verdicts(&s, &PlacementConfig::default());
+    let vs = verdicts(&s, &Config::default());
     let names: Vec<String> = vs
         .iter()
         .map(|w| format!("{}/{:?}/{}", w.namespace, w.kind, w.name))
@@ -750,7 +750,7 @@ fn workshop_verdicts() {
 #[test]
 fn node_fit_ignores_transient_and_startup_taints() {
     let s = placement_workshop();
-    let vs = verdicts(&s, &PlacementConfig::default());
+    let vs = verdicts(&s, &Config::default());
     let nginx = find(&vs, "default", "nginx");
     assert!(
         nginx
@@ -770,7 +770,7 @@ fn pods_on_old_pools_and_misfit_nodes() {
     let mut s = placement_workshop();
     // The Provisioner was migrated to the NodePool: nginx's pods still sit on its nodes.
     s.pools.retain(|p| p.pool.kind != PoolKind::Provisioner);
-    let vs = verdicts(&s, &PlacementConfig::default());
+    let vs = verdicts(&s, &Config::default());
     let nginx = find(&vs, "default", "nginx");
     assert_eq!(nginx.codes, [Code::PlaceOtherPool]);
     assert_eq!(nginx.severity, Some(Severity::Info));
@@ -784,7 +784,7 @@ fn pods_on_old_pools_and_misfit_nodes() {
                 .insert("node-type".into(), "batch".into());
         }
     }
-    let vs = verdicts(&s, &PlacementConfig::default());
+    let vs = verdicts(&s, &Config::default());
     let nginx = find(&vs, "default", "nginx");
     assert_eq!(
         nginx.codes,
@@ -808,7 +808,7 @@ fn suppressions_and_policies() {
             );
         }
     }
-    let config: PlacementConfig = serde_json::from_value(serde_json::json!({
+    let config: Config = serde_json::from_value(serde_json::json!({
         "ignore": [{"namespace": "default", "code": "KUP-PLACE-003"}, {"name": "aws-node"}],
         "policies": [{"namespace": "default", "pool": "nodepool/default"}]
     }))
@@ -835,26 +835,25 @@ fn suppressions_and_policies() {
             .contains("pods run on ip-192-168-101-21")
     );
 
-    let bad: Result<PlacementConfig, _> =
+    let bad: Result<Config, _> =
         serde_json::from_value(serde_json::json!({"ignore": [{"code": "KUP-NOPE-1"}]}));
     assert!(bad.is_err());
-    let typo: Result<PlacementConfig, _> =
-        serde_json::from_value(serde_json::json!({"ignores": []}));
+    let typo: Result<Config, _> = serde_json::from_value(serde_json::json!({"ignores": []}));
     assert!(typo.is_err());
 }
 
 #[test]
 fn config_parses_from_yaml() {
     let yaml = "ignore:\n  - namespace: kube-system\n    code: KUP-PLACE-004\npolicies:\n  - namespace: payments\n    pool: applications\n";
-    let c: PlacementConfig = serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{e}"));
+    let c: Config = serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.ignore[0].code, Some(Code::PlaceWildcardToleration));
-    assert_eq!(c.policies[0].pool, "applications");
+    assert_eq!(c.policies[0].pool.to_string(), "applications");
 }
 
 #[test]
 fn findings_flatten_verdicts() {
     let s = placement_workshop();
-    let f = placement_findings(&s, &v("1.25"), &PlacementConfig::default());
+    let f = placement_findings(&s, &v("1.25"), &Config::default());
     let errors = f.iter().filter(|f| f.severity == Severity::Error).count();
     assert_eq!(errors, 2, "{f:#?}");
     assert!(
@@ -873,7 +872,7 @@ fn daemonset_excluded_by_its_selector_is_info() {
         None,
         placement(&[("node-type", "applications")], vec![], vec![app_tol()]),
     ));
-    let vs = verdicts(&s, &PlacementConfig::default());
+    let vs = verdicts(&s, &Config::default());
     let ds = find(&vs, "kube-system", "gpu-driver");
     assert_eq!(ds.codes, [Code::PlaceDaemonSetPool]);
     assert_eq!(ds.severity, Some(Severity::Info));
@@ -889,7 +888,7 @@ fn empty_cluster_is_unschedulable_not_a_panic() {
         Some(1),
         Placement::default(),
     ));
-    let vs = verdicts(&s, &PlacementConfig::default());
+    let vs = verdicts(&s, &Config::default());
     assert_eq!(vs[0].codes, [Code::PlaceUnschedulable]);
 }
 
@@ -904,7 +903,7 @@ fn selecting_a_tainted_pool_that_also_exists_untainted_is_a_warning() {
         vec![taint("soft", None, "PreferNoSchedule")],
         vec![],
     ));
-    let vs = verdicts(&s, &PlacementConfig::default());
+    let vs = verdicts(&s, &Config::default());
     let second = find(&vs, "default", "second-app");
     assert_eq!(second.codes, [Code::PlaceMissingToleration]);
     assert_eq!(second.severity, Some(Severity::Warning));
@@ -951,7 +950,7 @@ fn findings_alone_come_in_verdict_order_and_equal_placements_share_node_lists() 
         })
         .collect();
     s.workloads.extend(copies);
-    let config: PlacementConfig = serde_json::from_value(serde_json::json!({
+    let config: Config = serde_json::from_value(serde_json::json!({
         "policies": [{"namespace": "default", "pool": "nodepool/default"}]
     }))
     .unwrap_or_else(|e| panic!("{e}"));
