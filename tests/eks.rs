@@ -53,9 +53,17 @@ fn plain_kubeconfig(sim: &Sim) -> std::path::PathBuf {
     plain
 }
 
+/// The workshop's cluster, left alone for three years: its clock pinned past the end of 1.25's
+/// extended support (2025-05-01) and of 1.26's (2025-06-11), before 1.31's (2026-11-26).
+const THREE_YEARS_ON: &str = "2026-11-01T09:00:00Z";
+
 #[test]
 fn check_shows_what_eks_says() {
-    let sim = Sim::builtin("workshop");
+    let sim = Sim::start(common::SimSpec {
+        builtin: Some("workshop"),
+        now: Some(THREE_YEARS_ON),
+        ..Default::default()
+    });
     let run = sim.kup_eks(&["check", "-o", "json", "--target", "1.26"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let r = run.json();
@@ -98,7 +106,7 @@ fn check_shows_what_eks_says() {
         codes.contains(&format!("KUP-SKEW-007 nodegroup/{group}")),
         "{codes:#?}"
     );
-    // 1.25 is past the end of EKS extended support by the sim's (today's) clock.
+    // 1.25 is past the end of EKS extended support on the pinned day.
     assert!(
         codes.contains(&"KUP-EKS-004 eks/eks-upgrades-workshop".to_string()),
         "{codes:#?}"
@@ -150,6 +158,40 @@ fn check_shows_what_eks_says() {
     assert!(run.stdout.contains("EKS support:"), "{}", run.stdout);
     assert!(run.stdout.contains("NODE GROUP"), "{}", run.stdout);
     assert!(run.stdout.contains(&format!("{group} ")), "{}", run.stdout);
+}
+
+/// On the workshop's own day (its scenario pins 2023-12-01), 1.25 is in standard support until
+/// 2024-05-01 (more than 90 days ahead: no warning) and EKS offers 1.26: nothing about support.
+#[test]
+fn check_on_the_workshop_day_finds_nothing_about_support() {
+    let sim = Sim::builtin("workshop");
+    let run = sim.kup_eks(&["check", "-o", "json", "--target", "1.26"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = run.json();
+    let v125 = r["eks"]["versions"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["version"] == "1.25").cloned())
+        .expect("1.25 listed");
+    assert_eq!(v125["status"], "STANDARD_SUPPORT", "{v125:#}");
+    let codes = codes_of(&r);
+    assert!(
+        !codes
+            .iter()
+            .any(|c| c.starts_with("KUP-EKS-00") && !c.starts_with("KUP-EKS-007")),
+        "{codes:#?}"
+    );
+    // What still blocks is the node group, not the calendar.
+    assert!(
+        codes.contains(&"KUP-SKEW-007 nodegroup/mng-system".to_string()),
+        "{codes:#?}"
+    );
+    let run = sim.kup_eks(&["check", "--target", "1.26"]);
+    assert!(
+        run.stdout
+            .contains("EKS offers 1.23, 1.24, 1.25, 1.26, 1.27, 1.28"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -1480,3 +1480,100 @@ fn a_node_group_update_that_eks_fails_stops_the_run_and_a_second_run_finishes() 
     assert_eq!(sim.stats()["pdb_violations"], 0);
     assert_eq!(sim.stats()["pods_lost"], 0);
 }
+
+/// A pod that still exists has not left: with the Karpenter node's kubelet lost (it confirms
+/// no deletion), the evicted nginx pods stay Terminating. The drain says what it waits for,
+/// polls less and less often, and stops at `--timeout` (exit 4); a second run neither says
+/// done nor marks the node verified while they are there; once the kubelet is back, a third
+/// run finishes with every workload available again.
+#[test]
+fn pods_stuck_terminating_are_waited_for_and_never_reported_done() {
+    let sim = Sim::builtin("workshop");
+    let stuck = kup_sim::scenario::FaultConfig {
+        stuck_kubelet_nodes: vec![KARPENTER_NODE.to_string()],
+        ..Default::default()
+    };
+    sim.set_faults(stuck.clone());
+    let args = |timeout: &'static str| {
+        [
+            "rotate",
+            "--pool",
+            "default",
+            "--mode",
+            "drain",
+            "--yes",
+            "--timeout",
+            timeout,
+            "-o",
+            "json",
+        ]
+    };
+    let lists = |sim: &Sim| {
+        sim.stats()["requests"]["by_verb_resource"]["list pods"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = lists(&sim);
+    let run = sim.kup(&args("20s"));
+    assert_eq!(run.code, 4, "{run:?}");
+    let ev = events(&run);
+    let waiting = ev
+        .iter()
+        .find(|e| e["event"] == "waiting")
+        .unwrap_or_else(|| panic!("no waiting event: {run:?}"));
+    assert_eq!(waiting["node"], KARPENTER_NODE, "{waiting}");
+    assert_eq!(
+        waiting["pods"].as_array().map(Vec::len),
+        Some(3),
+        "{waiting}"
+    );
+    assert!(
+        waiting["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("terminating"),
+        "{waiting}"
+    );
+    let failed = ev.last().unwrap();
+    assert_eq!(failed["event"], "failed", "{run:?}");
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("still on node"),
+        "{failed}"
+    );
+    // 20 s of waiting: a backed-off poll, not three lists a second.
+    let polls = lists(&sim) - before;
+    assert!(polls < 50, "{polls} pod lists during a 20 s wait");
+
+    // The second run finds nothing left to evict, and still does not call the node done.
+    let run = sim.kup(&args("3s"));
+    assert_eq!(run.code, 4, "{run:?}");
+    let ev = events(&run);
+    assert!(!kinds(&ev).contains(&"verified"), "{run:?}");
+    assert!(!kinds(&ev).contains(&"done"), "{run:?}");
+    let plan = sim.kup(&["rotate", "--pool", "default", "--dry-run", "-o", "json"]);
+    let node = &plan.json()["batches"][0]["nodes"][0];
+    assert_eq!(node["name"], KARPENTER_NODE, "{plan:?}");
+    assert_eq!(node["resume"]["phase"], "cordoned", "{plan:?}");
+
+    // The kubelet is back: the pods go, and the next run finishes.
+    sim.set_faults(kup_sim::scenario::FaultConfig::default());
+    let run = sim.kup(&args("60s"));
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    let verified = ev
+        .iter()
+        .find(|e| e["event"] == "verified")
+        .unwrap_or_else(|| panic!("no verified event: {run:?}"));
+    // The workload of the pods the first run evicted, counted against its desired replicas.
+    assert!(
+        verified["workloads"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("/default/nginx")),
+        "{run:?}"
+    );
+    wait_pods_running(&sim.url, &["nginx"]);
+    assert_safe(&sim, 1);
+}

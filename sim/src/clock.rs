@@ -19,10 +19,16 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// A clock that starts at the real time now.
     pub fn new(speed: f64) -> Self {
+        Clock::starting_at(speed, None)
+    }
+    /// A clock that starts at `start` (a scenario's pinned `now`), or at the real time when
+    /// nothing is pinned. Pinned, every date the cluster shows is the same on any day.
+    pub fn starting_at(speed: f64, start: Option<jiff::Timestamp>) -> Self {
         Clock {
             start_real: Instant::now(),
-            start_sim: jiff::Timestamp::now(),
+            start_sim: start.unwrap_or_else(jiff::Timestamp::now),
             speed: if speed > 0.0 && speed.is_finite() {
                 speed
             } else {
@@ -70,5 +76,16 @@ mod tests {
         let before = d.now();
         c.advance(Duration::from_secs(3600));
         assert!(d.now() >= before + jiff::SignedDuration::from_secs(3600));
+    }
+
+    #[test]
+    fn a_pinned_clock_starts_at_its_pin() {
+        let pin: jiff::Timestamp = "2023-12-01T00:00:00Z".parse().unwrap();
+        let c = Clock::starting_at(1.0, Some(pin));
+        let now = c.now();
+        assert!(
+            now >= pin && now < pin + jiff::SignedDuration::from_secs(60),
+            "{now}"
+        );
     }
 }

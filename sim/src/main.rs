@@ -42,6 +42,10 @@ struct Cli {
     /// Control-plane gitVersion when the scenario gives none, e.g. `v1.25.16-eks-3025e55`.
     #[arg(long, value_name = "GITVERSION")]
     kube_version: Option<String>,
+    /// Start the sim clock at this RFC 3339 time (e.g. `2023-12-01T00:00:00Z`) instead of the
+    /// scenario's `cluster.now` (or the real time when the scenario pins none).
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<jiff::Timestamp>,
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,7 @@ async fn run(cli: Cli) -> ExitCode {
         generate: cli.generate,
         seed: cli.seed,
         kube_version: cli.kube_version,
+        now: cli.now,
     };
     let token = cli.token.clone();
     let handle = match start(SimOptions {

@@ -82,7 +82,7 @@ pub fn build_state(
     sc: scenario::Scenario,
     generated: Option<scenario::Generated>,
 ) -> Result<SimState, SimError> {
-    let clock = Clock::new(sc.timing.speed);
+    let clock = Clock::starting_at(sc.timing.speed, sc.now);
     let mut store = Store::new();
     store.set_clock(clock.clone());
     store.set_seed(sc.seed);

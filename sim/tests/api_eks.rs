@@ -253,7 +253,14 @@ eksVersions:
     endOfExtendedSupport: 2100-01-01
     patchVersion: 1.25.16
 "#;
-    let h = sim(&workshop(60, extra)).await;
+    // The workshop's cluster on 2025-07-01: three weeks after 1.26 left extended support.
+    let text =
+        workshop(60, extra).replace("now: 2023-12-01T09:00:00Z", "now: 2025-07-01T00:00:00Z");
+    assert!(
+        text.contains("now: 2025-07-01"),
+        "the workshop pins its clock"
+    );
+    let h = sim(&text).await;
     let a = h.addr;
     let r = eks(
         a,

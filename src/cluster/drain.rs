@@ -10,7 +10,7 @@ use super::convert;
 use super::retry::{Call, to_cluster_error, with_retry};
 use super::{ClusterError, Connection};
 use crate::model::{Node as NodeModel, Pod as PodModel, WorkloadKind};
-use crate::rotate::ROTATION_ANNOTATION;
+use crate::rotate::{ROTATION_ANNOTATION, WORKLOADS_ANNOTATION};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -45,12 +45,17 @@ pub enum Eviction {
 
 /// Cordons `node` and records `marker` in the same merge patch, so a node is never cordoned by
 /// kup without saying by which run.
-pub async fn cordon(conn: &Connection, node: &str, marker: &str) -> Result<(), ClusterError> {
+pub async fn cordon(
+    conn: &Connection,
+    node: &str,
+    marker: &str,
+    workloads: &str,
+) -> Result<(), ClusterError> {
     patch_node(
         conn,
         node,
         json!({
-            "metadata": {"annotations": {ROTATION_ANNOTATION: marker}},
+            "metadata": {"annotations": {ROTATION_ANNOTATION: marker, WORKLOADS_ANNOTATION: workloads}},
             "spec": {"unschedulable": true}
         }),
     )
@@ -69,7 +74,7 @@ pub async fn set_marker(conn: &Connection, node: &str, marker: &str) -> Result<(
 
 /// Removes the rotation marker, and uncordons when `uncordon` (for `--abort`).
 pub async fn unmark(conn: &Connection, node: &str, uncordon: bool) -> Result<(), ClusterError> {
-    let mut body = json!({"metadata": {"annotations": {ROTATION_ANNOTATION: null}}});
+    let mut body = json!({"metadata": {"annotations": {ROTATION_ANNOTATION: null, WORKLOADS_ANNOTATION: null}}});
     if uncordon {
         body["spec"] = json!({"unschedulable": null});
     }

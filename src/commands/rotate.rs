@@ -419,6 +419,16 @@ impl Display {
                     .map(|p| format!(" by PodDisruptionBudget {p}"))
                     .unwrap_or_default()
             )),
+            RotateEvent::Waiting {
+                node,
+                pods,
+                waited_ms,
+                ..
+            } => node_bar(nodes, node).set_message(format!(
+                "waiting {}s for {} pod(s) to be gone",
+                waited_ms / 1000,
+                pods.len()
+            )),
             RotateEvent::Deleted { node } => {
                 node_bar(nodes, node).set_message("deleted, waiting for the replacement")
             }
@@ -508,6 +518,17 @@ fn progress(e: &RotateEvent) {
             pdb.as_ref()
                 .map(|p| format!(" by PodDisruptionBudget {p}"))
                 .unwrap_or_default()
+        ),
+        RotateEvent::Waiting {
+            node,
+            pods,
+            message,
+            waited_ms,
+        } => format!(
+            "  {node}: {} pod(s) still there after {}s, {message}: {}",
+            pods.len(),
+            waited_ms / 1000,
+            pods.join(", ")
         ),
         RotateEvent::Deleted { node } => format!("  {node}: node deleted"),
         RotateEvent::ReplacementReady {

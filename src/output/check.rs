@@ -74,13 +74,24 @@ fn target_line(r: &CheckReport) -> String {
         0 if r.target_differs() => r.target.clone(),
         0 => format!("{} (the control plane's version)", r.target),
         1 => format!("{} (one minor upgrade)", r.target),
-        _ => format!(
+        2..=MAX_HOPS_LISTED => format!(
             "{} (one minor at a time: {})",
             r.target,
             r.upgrade.steps.join(", then ")
         ),
+        // A far target (`--target 1.99`) would list every minor on one line.
+        n => format!(
+            "{} ({n} upgrades: {}, {}, …, {})",
+            r.target,
+            r.upgrade.steps[0],
+            r.upgrade.steps[1],
+            r.upgrade.steps[n - 1]
+        ),
     }
 }
+
+/// Past this many hops the target line names the first two and the last.
+const MAX_HOPS_LISTED: usize = 5;
 
 /// Header lines as (label, value).
 fn header(r: &CheckReport) -> Vec<(&'static str, String)> {
@@ -509,6 +520,17 @@ mod tests {
         let out = render_check(&r, Format::Table, &Style::default());
         assert!(out.ends_with("\n7 errors, 1 warning, 1 info\n"), "{out}");
         insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn a_far_target_names_the_first_hops_and_the_last() {
+        let line = |t: &str| target_line(&check_report(&workshop(), &v(t), Vec::new()));
+        assert_eq!(
+            line("1.30"),
+            "1.30 (one minor at a time: 1.26, then 1.27, then 1.28, then 1.29, then 1.30)"
+        );
+        assert_eq!(line("1.31"), "1.31 (6 upgrades: 1.26, 1.27, …, 1.31)");
+        assert_eq!(line("1.99"), "1.99 (74 upgrades: 1.26, 1.27, …, 1.99)");
     }
 
     #[test]

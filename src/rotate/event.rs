@@ -52,6 +52,17 @@ pub enum RotateEvent {
         retry_after_secs: Option<u64>,
         waited_ms: u64,
     },
+    /// Pods that must leave the node are still there (evicted, or already terminating when
+    /// the run came): after 10 s of waiting, then every minute, until they are gone or
+    /// `--timeout` stops the run.
+    Waiting {
+        node: String,
+        /// `NS/NAME` of the pods still on the node.
+        pods: Vec<String>,
+        /// What they are doing and how long kup waits.
+        message: String,
+        waited_ms: u64,
+    },
     Deleted {
         node: String,
     },

@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::event::RotateEvent;
-use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
+use super::marker::{self, Marker, Phase, ROTATION_ANNOTATION, WORKLOADS_ANNOTATION};
 use super::plan::{
     BlockReason, Blocker, Mode, NodeGroupStep, PlannedNode, PodRef, ReplaceAction, RotatePlan,
-    WorkloadRef, late_blockers, late_pods,
+    WorkloadRef, late_blockers, late_pods, leaving,
 };
 use crate::cluster::drain::{self, Eviction};
 use crate::cluster::{ClusterError, Connection};
@@ -229,6 +229,22 @@ pub async fn execute(
     Outcome::Done { nodes: done }
 }
 
+/// The controller of a pod whose replicas kup can count (Deployment, StatefulSet, ReplicaSet).
+fn replicated_workload(p: &crate::model::Pod) -> Option<WorkloadRef> {
+    let o = p.owner.as_ref()?;
+    let kind = WorkloadKind::from_kind(&o.kind).filter(|k| {
+        matches!(
+            k,
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::ReplicaSet
+        )
+    })?;
+    Some(WorkloadRef {
+        kind,
+        namespace: p.namespace.clone(),
+        name: o.name.clone(),
+    })
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -242,11 +258,37 @@ struct Progress {
     moved: usize,
     /// Controllers of pods that reached the node after the plan: waited for like the planned.
     late: BTreeSet<WorkloadRef>,
+    /// Workloads an earlier run recorded moving off the node: verified against their desired
+    /// replicas even when their pods are long gone.
+    recorded: Vec<WorkloadRef>,
 }
 
 /// The first pause between polls; each wait then grows by half up to `ExecOptions::poll`, so
-/// a condition met quickly is seen quickly and a long wait costs few requests.
+/// a condition met quickly is seen quickly; past that the cap grows with the wait (a tenth of it,
+/// at most `LONGEST_POLL`), so a pod stuck Terminating for 15 minutes costs a few
+/// hundred lists, not thousands.
 const FIRST_POLL: Duration = Duration::from_millis(100);
+const LONGEST_POLL: Duration = Duration::from_secs(5);
+
+/// A wait's pause between polls, and when the wait began.
+struct Poll {
+    pause: Duration,
+    since: Instant,
+}
+
+impl Poll {
+    fn new() -> Poll {
+        Poll {
+            pause: FIRST_POLL,
+            since: Instant::now(),
+        }
+    }
+}
+
+/// While pods that must leave a node are still there: the first `waiting` event after this
+/// long, then one every `WAITING_EVERY`.
+const WAITING_AFTER: Duration = Duration::from_secs(10);
+const WAITING_EVERY: Duration = Duration::from_secs(60);
 
 impl Runner<'_> {
     fn emit(&self, e: &RotateEvent) {
@@ -342,10 +384,15 @@ impl Runner<'_> {
         }
     }
 
-    /// Sleeps `*pause`, then lengthens it for the next poll (up to `--poll`'s cap).
-    async fn pause(&self, pause: &mut Duration) {
-        self.sleep(*pause).await;
-        *pause = (*pause * 3 / 2).min(self.opts.poll.max(FIRST_POLL));
+    /// Sleeps the poll's pause, then lengthens it for the next one (up to `--poll`'s cap, and
+    /// past it as the wait gets long).
+    async fn pause(&self, poll: &mut Poll) {
+        self.sleep(poll.pause).await;
+        let cap = (poll.since.elapsed() / 10)
+            .min(LONGEST_POLL)
+            .max(self.opts.poll)
+            .max(FIRST_POLL);
+        poll.pause = (poll.pause * 3 / 2).min(cap);
     }
 
     async fn batch(
@@ -369,6 +416,16 @@ impl Runner<'_> {
                 started: Instant::now(),
                 moved: 0,
                 late: BTreeSet::new(),
+                // A resumed node: the workloads the earlier run moved (or was moving) off it.
+                recorded: match &n.resume {
+                    Some(_) => fresh
+                        .iter()
+                        .find(|x| x.name == n.name)
+                        .and_then(|x| x.kup_annotations.get(WORKLOADS_ANNOTATION))
+                        .map(|text| marker::parse_workloads(text))
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                },
             })
             .collect();
 
@@ -389,7 +446,13 @@ impl Runner<'_> {
             if phase >= Phase::Deleted {
                 continue;
             }
-            drain::cordon(self.conn, &n.name, &self.marker(p, phase))
+            // What an earlier run moved off the node stays recorded with what this one will.
+            let workloads = marker::format_workloads(
+                p.recorded
+                    .iter()
+                    .chain(n.pods.iter().filter_map(|x| x.workload.as_ref())),
+            );
+            drain::cordon(self.conn, &n.name, &self.marker(p, phase), &workloads)
                 .await
                 .map_err(|e| Stop::api(&n.name, p.phase, e))?;
             p.phase = Some(phase);
@@ -481,7 +544,8 @@ impl Runner<'_> {
         }
         let mut verified = Vec::new();
         for (n, p) in nodes.iter().zip(&progress) {
-            verified.push(self.wait_workloads(n, p.phase, &p.late).await?);
+            let also: BTreeSet<WorkloadRef> = p.late.iter().chain(&p.recorded).cloned().collect();
+            verified.push(self.wait_workloads(n, p.phase, &also).await?);
         }
         let deleted: Vec<&PlannedNode> = nodes
             .iter()
@@ -536,7 +600,9 @@ impl Runner<'_> {
         let mut todo = BTreeSet::new();
         for (n, p) in nodes.iter().zip(progress) {
             for w in n.pods.iter().filter_map(|x| x.workload.as_ref()) {
-                if p.phase >= Some(Phase::Drained) {
+                // A node an earlier run touched may have lost pods to it already (evicted,
+                // still terminating): counting now would take the dip as the baseline.
+                if n.resume.is_some() || p.phase >= Some(Phase::Drained) {
                     dipped.insert(w);
                 }
                 todo.insert((w, n.name.as_str()));
@@ -646,7 +712,36 @@ impl Runner<'_> {
                 });
             }
             if left.is_empty() {
-                return Ok((moved, late));
+                // Pods already terminating (an earlier run's evictions, say) have not left
+                // yet: the node is drained only once they are gone.
+                let going: Vec<(PodRef, String)> = now
+                    .iter()
+                    .filter(|p| leaving(p))
+                    .map(|p| {
+                        let pod = PodRef {
+                            namespace: p.namespace.clone(),
+                            name: p.name.clone(),
+                        };
+                        (pod, p.uid.clone())
+                    })
+                    .collect();
+                if going.is_empty() {
+                    return Ok((moved, late));
+                }
+                // Their workloads are verified like the evicted ones, against their desired
+                // replicas: they have dipped already, so what they have now proves nothing.
+                for p in now.iter().filter(|p| leaving(p)) {
+                    let Some(w) = replicated_workload(p) else {
+                        continue;
+                    };
+                    if !self.baselines.borrow().contains_key(&w) {
+                        let b = self.baseline(&w, &n.name, false).await?;
+                        self.baselines.borrow_mut().insert(w.clone(), b);
+                    }
+                    late.insert(w);
+                }
+                last = Some(self.wait_gone(n, going, |_| {}).await?);
+                continue;
             }
             if Instant::now() >= deadline {
                 let names: Vec<String> = left.iter().map(|(p, _)| p.to_string()).collect();
@@ -668,26 +763,13 @@ impl Runner<'_> {
             // Their controllers, to verify they come back (replica counts kup can read).
             let found: Vec<WorkloadRef> = now
                 .iter()
-                .filter_map(|p| {
-                    let o = p.owner.as_ref()?;
-                    let kind = WorkloadKind::from_kind(&o.kind).filter(|k| {
-                        matches!(
-                            k,
-                            WorkloadKind::Deployment
-                                | WorkloadKind::StatefulSet
-                                | WorkloadKind::ReplicaSet
-                        )
-                    })?;
-                    (is_late(&p.namespace, &p.name)
+                .filter(|p| {
+                    is_late(&p.namespace, &p.name)
                         && left
                             .iter()
-                            .any(|(l, _)| l.namespace == p.namespace && l.name == p.name))
-                    .then(|| WorkloadRef {
-                        kind,
-                        namespace: p.namespace.clone(),
-                        name: o.name.clone(),
-                    })
+                            .any(|(l, _)| l.namespace == p.namespace && l.name == p.name)
                 })
+                .filter_map(replicated_workload)
                 .collect();
             for w in found {
                 if !self.baselines.borrow().contains_key(&w) {
@@ -711,7 +793,6 @@ impl Runner<'_> {
         pods: &[(PodRef, String)],
         deadline: Instant,
     ) -> Result<(usize, Option<Vec<crate::model::Pod>>), Stop> {
-        let phase = Some(Phase::Cordoned);
         // kubectl drain evicts a node's pods concurrently: a PDB holding one pod back must not
         // hold back the others.
         let calls = pods
@@ -737,46 +818,98 @@ impl Runner<'_> {
         self.evicted
             .borrow_mut()
             .extend(evicted.iter().map(|e| e.uid.clone()));
-        // Wait until every evicted pod is gone (its UID no longer on the node): one list of
-        // the node's pods per poll.
-        let deadline = Instant::now() + self.opts.timeout;
         let moved = evicted.len();
-        let mut pause = FIRST_POLL;
+        let waiting = evicted
+            .iter()
+            .map(|e| (e.pod.clone(), e.uid.clone()))
+            .collect();
+        let now = self
+            .wait_gone(n, waiting, |uid| {
+                if let Some(e) = evicted.iter().find(|e| e.uid == uid) {
+                    self.emit(&RotateEvent::Evicted {
+                        node: n.name.clone(),
+                        namespace: e.pod.namespace.clone(),
+                        pod: e.pod.name.clone(),
+                        attempts: e.attempts,
+                        took_ms: millis(e.first.elapsed()),
+                    });
+                }
+            })
+            .await?;
+        Ok((moved, Some(now)))
+    }
+
+    /// Waits until none of `waiting` (pod, UID) is on node `n` any more: pods this run evicted,
+    /// or pods already terminating when it came (an earlier run's evictions, held by a
+    /// finalizer or by a kubelet that does not confirm). `gone` is told each UID as it goes.
+    /// Says what it waits for after `WAITING_AFTER` (then every `WAITING_EVERY`), and stops
+    /// after `--timeout` naming them: a pod that still exists has not left, whatever its phase.
+    /// Returns the pod list that showed the last one gone.
+    async fn wait_gone(
+        &self,
+        n: &PlannedNode,
+        mut waiting: Vec<(PodRef, String)>,
+        mut gone: impl FnMut(&str),
+    ) -> Result<Vec<crate::model::Pod>, Stop> {
+        let phase = Some(Phase::Cordoned);
+        let deadline = Instant::now() + self.opts.timeout;
+        let mut pause = Poll::new();
+        let mut next_report = pause.since + WAITING_AFTER;
         loop {
             self.check_cancel(&n.name, phase)?;
             let now = drain::pods_on_node(self.conn, &n.name)
                 .await
                 .map_err(|e| Stop::api(&n.name, phase, e))?;
             let uids: BTreeSet<&str> = now.iter().map(|p| p.uid.as_str()).collect();
-            let (gone, still): (Vec<Evicted>, Vec<Evicted>) = evicted
-                .into_iter()
-                .partition(|e| !uids.contains(e.uid.as_str()));
-            for e in gone {
-                self.emit(&RotateEvent::Evicted {
-                    node: n.name.clone(),
-                    namespace: e.pod.namespace,
-                    pod: e.pod.name,
-                    attempts: e.attempts,
-                    took_ms: millis(e.first.elapsed()),
-                });
+            waiting.retain(|(_, uid)| {
+                let here = uids.contains(uid.as_str());
+                if !here {
+                    gone(uid);
+                }
+                here
+            });
+            if waiting.is_empty() {
+                return Ok(now);
             }
-            if still.is_empty() {
-                return Ok((moved, Some(now)));
-            }
-            evicted = still;
+            let terminating = waiting
+                .iter()
+                .filter(|(_, uid)| now.iter().any(|p| &p.uid == uid && p.deleting))
+                .count();
+            let pods: Vec<String> = waiting.iter().map(|(p, _)| p.to_string()).collect();
+            let state = if terminating == waiting.len() {
+                "terminating (deletionTimestamp set)".to_string()
+            } else {
+                format!("{terminating} of them terminating")
+            };
             if Instant::now() >= deadline {
-                let pod = &evicted[0].pod;
                 return Err(Stop {
                     node: Some(n.name.clone()),
                     phase,
-                    pod: Some(pod.to_string()),
+                    pod: pods.first().cloned(),
                     pdb: None,
                     reason: format!(
-                        "pod {pod} was evicted but is still there after --timeout {}s; look at \
-                         its finalizers and its node's kubelet",
-                        self.opts.timeout.as_secs()
+                        "{} pod(s) still on node {} after --timeout {}s, {state}: {}; a pod that \
+                         still exists has not left. Look at its finalizers (`kubectl get pod -n \
+                         NS NAME -o jsonpath='{{.metadata.finalizers}}'`) and at the node's \
+                         kubelet; run again once they are gone",
+                        pods.len(),
+                        n.name,
+                        self.opts.timeout.as_secs(),
+                        pods.join(", ")
                     ),
                     api_error: false,
+                });
+            }
+            if Instant::now() >= next_report {
+                next_report = Instant::now() + WAITING_EVERY;
+                self.emit(&RotateEvent::Waiting {
+                    node: n.name.clone(),
+                    pods,
+                    message: format!(
+                        "{state}, waiting for them to be gone (up to --timeout {}s)",
+                        self.opts.timeout.as_secs()
+                    ),
+                    waited_ms: millis(pause.since.elapsed()),
                 });
             }
             self.pause(&mut pause).await;
@@ -944,7 +1077,7 @@ impl Runner<'_> {
     /// Waits until the deleted node `n` is gone (Karpenter's finalizer removed it).
     async fn wait_node_gone(&self, n: &PlannedNode, phase: Option<Phase>) -> Result<(), Stop> {
         let deadline = Instant::now() + self.opts.timeout;
-        let mut pause = FIRST_POLL;
+        let mut pause = Poll::new();
         loop {
             self.check_cancel(&n.name, phase)?;
             let node = drain::get_node(self.conn, &n.name)
@@ -1028,7 +1161,7 @@ impl Runner<'_> {
             if b.verified {
                 continue;
             }
-            let mut pause = FIRST_POLL;
+            let mut pause = Poll::new();
             loop {
                 self.check_cancel(&n.name, phase)?;
                 let now = self.available(w, spec, &n.name, phase).await?;
@@ -1097,6 +1230,7 @@ impl Runner<'_> {
                 started,
                 moved: 0,
                 late: BTreeSet::new(),
+                recorded: Vec::new(),
             })
             .collect();
         self.baselines_before(&g.nodes, &progress).await?;
@@ -1128,7 +1262,7 @@ impl Runner<'_> {
         // EKS replaces max_unavailable nodes per wave; each wave gets --timeout.
         let waves = g.nodes.len().div_ceil(g.max_unavailable.max(1) as usize) as u32;
         let deadline = started + self.opts.timeout * (waves + 1);
-        let mut pause = FIRST_POLL;
+        let mut pause = Poll::new();
         loop {
             self.check_cancel(first, None)?;
             let update = eks.describe_update(&g.name, &id).await.map_err(api)?;
@@ -1172,7 +1306,7 @@ impl Runner<'_> {
 
         // The update says Successful: the old nodes gone, the group's nodes Ready at the target.
         let old: BTreeSet<&str> = g.nodes.iter().map(|n| n.name.as_str()).collect();
-        let mut pause = FIRST_POLL;
+        let mut pause = Poll::new();
         let replacements = loop {
             self.check_cancel(first, None)?;
             let all = drain::list_nodes(self.conn).await.map_err(api)?;

@@ -7,8 +7,45 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::plan::WorkloadRef;
+use crate::model::WorkloadKind;
+
 /// The annotation holding the marker.
 pub const ROTATION_ANNOTATION: &str = "kup.dev/rotation";
+
+/// The workloads whose pods a run moves off the node, written with the cordon as
+/// `Kind/NAMESPACE/NAME,...`: a run that resumes after those pods are gone (an earlier run
+/// evicted them) still waits for the workloads to be available again before it calls the node
+/// verified.
+pub const WORKLOADS_ANNOTATION: &str = "kup.dev/rotation-workloads";
+
+/// `Deployment/default/nginx,StatefulSet/db/pg`, sorted, without duplicates.
+pub fn format_workloads<'a>(ws: impl IntoIterator<Item = &'a WorkloadRef>) -> String {
+    let set: std::collections::BTreeSet<&WorkloadRef> = ws.into_iter().collect();
+    let parts: Vec<String> = set
+        .into_iter()
+        .map(|w| format!("{}/{}/{}", w.kind.as_str(), w.namespace, w.name))
+        .collect();
+    parts.join(",")
+}
+
+/// The workloads of a `WORKLOADS_ANNOTATION`; entries that are not `Kind/NAMESPACE/NAME` with a
+/// known kind are skipped (someone edited the annotation: verify what can be read).
+pub fn parse_workloads(text: &str) -> Vec<WorkloadRef> {
+    text.split(',')
+        .filter_map(|entry| {
+            let mut parts = entry.trim().splitn(3, '/');
+            let kind = WorkloadKind::from_kind(parts.next()?)?;
+            let namespace = parts.next().filter(|s| !s.is_empty())?;
+            let name = parts.next().filter(|s| !s.is_empty() && !s.contains('/'))?;
+            Some(WorkloadRef {
+                kind,
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            })
+        })
+        .collect()
+}
 
 /// How far a node's rotation got. Ordered: each phase implies the previous ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -197,5 +234,27 @@ mod tests {
         assert!(Marker::of(&a).is_none());
         a.insert(ROTATION_ANNOTATION.into(), "r1/deleted".into());
         assert_eq!(Marker::of(&a), Some(Ok(Marker::new("r1", Phase::Deleted))));
+    }
+
+    #[test]
+    fn workloads_round_trip_and_bad_entries_are_skipped() {
+        let w = |kind, ns: &str, name: &str| WorkloadRef {
+            kind,
+            namespace: ns.into(),
+            name: name.into(),
+        };
+        let ws = [
+            w(WorkloadKind::StatefulSet, "db", "pg"),
+            w(WorkloadKind::Deployment, "default", "nginx"),
+            w(WorkloadKind::Deployment, "default", "nginx"),
+        ];
+        let text = format_workloads(&ws);
+        assert_eq!(text, "Deployment/default/nginx,StatefulSet/db/pg");
+        assert_eq!(parse_workloads(&text), vec![ws[1].clone(), ws[0].clone()]);
+        assert_eq!(
+            parse_workloads("Deployment/default/nginx, Gadget/x/y,Deployment//z,Deployment/a/b/c,"),
+            vec![ws[1].clone()]
+        );
+        assert!(parse_workloads("").is_empty());
     }
 }

@@ -7,7 +7,7 @@ pub mod marker;
 pub mod plan;
 
 pub use event::RotateEvent;
-pub use marker::{Marker, MarkerError, Phase, ROTATION_ANNOTATION};
+pub use marker::{Marker, MarkerError, Phase, ROTATION_ANNOTATION, WORKLOADS_ANNOTATION};
 pub use plan::{
     AbortNode, AbortPlan, Batch, BlockReason, Blocker, EksNodeGroup, MaxUnavailable,
     MaxUnavailableError, Mode, NodeGroupStep, PlanError, PlanOptions, PlanSummary, PlannedNode,

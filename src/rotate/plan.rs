@@ -1316,9 +1316,21 @@ pub fn pdb_selects(pdb: &Pdb, pod: &Pod) -> bool {
 
 /// kubectl drain's filter: not mirror pods, not DaemonSet pods, not already terminating, not
 /// finished.
+/// A pod being deleted that a drain must still see gone: what `evictable` would have taken
+/// had its deletion not begun (Terminating pods stay on the node until the kubelet confirms
+/// and every finalizer is removed).
+pub fn leaving(p: &Pod) -> bool {
+    p.deleting && drained(p)
+}
+
 fn evictable(p: &Pod) -> bool {
+    !p.deleting && drained(p)
+}
+
+/// Pods a drain moves off a node (kubectl drain's rules): not mirror pods, not finished, not
+/// DaemonSet pods.
+fn drained(p: &Pod) -> bool {
     !p.mirror
-        && !p.deleting
         && p.phase != "Succeeded"
         && p.phase != "Failed"
         && p.owner.as_ref().is_none_or(|o| o.kind != "DaemonSet")

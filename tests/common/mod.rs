@@ -24,7 +24,13 @@ pub struct SimSpec<'a> {
     pub noaccess_token: Option<&'a str>,
     /// Plain manifests added to the scenario (`--manifests DIR`): (file name, YAML).
     pub manifests: &'a [(&'a str, &'a str)],
+    /// Where the sim clock starts (RFC 3339), over the scenario's own pin. Without either
+    /// (no built-in scenario), [`TEST_NOW`]: no test runs on today's date.
+    pub now: Option<&'a str>,
 }
+
+/// The sim clock's start for tests whose scenario pins none.
+pub const TEST_NOW: &str = "2025-06-02T09:00:00Z";
 
 impl Sim {
     pub fn builtin(name: &str) -> Sim {
@@ -54,6 +60,10 @@ impl Sim {
             manifests: (!spec.manifests.is_empty()).then(|| manifest_dir.path().to_path_buf()),
             generate: spec.generate.map(str::to_string),
             seed: 7,
+            now: spec
+                .now
+                .or(spec.builtin.is_none().then_some(TEST_NOW))
+                .map(|t| t.parse().expect("an RFC 3339 time")),
             ..Default::default()
         };
         let opts = kup_sim::SimOptions {

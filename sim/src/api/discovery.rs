@@ -11,7 +11,11 @@ pub const AGGREGATED_CONTENT_TYPE: &str =
 
 /// `/version`: EKS reports the minor with a `+` (`"25+"`) when the gitVersion has a suffix.
 pub fn version(cluster: &ClusterInfo) -> Value {
-    let git = cluster.git_version.trim();
+    let git = cluster
+        .served_version
+        .as_deref()
+        .unwrap_or(&cluster.git_version)
+        .trim();
     let core = git.trim_start_matches('v');
     let (numbers, suffix) = match core.split_once(['-', '+']) {
         Some((n, _)) => (n, true),
@@ -348,6 +352,7 @@ mod tests {
             region: "us-west-2".into(),
             platform_version: "eks.1".into(),
             account_id: "123456789012".into(),
+            served_version: None,
         }
     }
 

@@ -61,10 +61,14 @@ struct ScenarioFile {
 struct ClusterSpec {
     /// gitVersion of the control plane.
     version: Option<String>,
+    /// What `/version` serves instead, verbatim (may be unreadable on purpose).
+    served_version: Option<String>,
     name: Option<String>,
     region: Option<String>,
     platform_version: Option<String>,
     account_id: Option<Scalar>,
+    /// Where the sim clock starts (RFC 3339), so dates and ages are the same on any day.
+    now: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -337,6 +341,22 @@ fn expand_file(
     now: Timestamp,
 ) -> Result<Scenario, ScenarioError> {
     let err = |m: String| ScenarioError::file(name, m);
+    // `--now` wins over the file's pin; either one dates every object the file makes.
+    let pinned = match (&src.now, &f.cluster.now) {
+        (Some(t), _) => Some(*t),
+        (None, Some(s)) => Some(s.value.parse::<Timestamp>().map_err(|e| {
+            at(
+                name,
+                s,
+                format!(
+                    "cluster.now {:?} is not an RFC 3339 time like 2023-12-01T00:00:00Z: {e}",
+                    s.value
+                ),
+            )
+        })?),
+        (None, None) => None,
+    };
+    let now = pinned.unwrap_or(now);
     let git_version = f
         .cluster
         .version
@@ -362,6 +382,7 @@ fn expand_file(
             .account_id
             .map(|s| s.0)
             .unwrap_or(defaults.account_id),
+        served_version: f.cluster.served_version,
     };
     let d = Timing::default();
     let speed = match &f.timing.speed {
@@ -853,6 +874,7 @@ fn expand_file(
         objects,
         seed: src.seed,
         eks,
+        now: pinned,
     })
 }
 

@@ -18,6 +18,10 @@ pub struct ClusterInfo {
     pub platform_version: String,
     /// 12-digit AWS account id used in ARNs.
     pub account_id: String,
+    /// What `/version` serves instead of `git_version`, verbatim (a client's handling of a
+    /// version it cannot read); the rest of the simulation keeps `git_version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_version: Option<String>,
 }
 
 /// Delays in *simulated* time; the sim clock runs `speed` times faster than real time.
@@ -163,6 +167,9 @@ pub struct Scenario {
     pub seed: u64,
     /// The simulated EKS API's settings (eviction timeout, insights, version table).
     pub eks: EksSettings,
+    /// Where the sim clock starts (`cluster.now`, `--now`, or the generator's date); `None`:
+    /// the real time, so support dates and ages then depend on the day the sim runs.
+    pub now: Option<jiff::Timestamp>,
 }
 
 /// Where a scenario comes from (the command line of kup-sim, or kup demo / tests).
@@ -179,6 +186,8 @@ pub struct ScenarioSource {
     pub seed: u64,
     /// `--kube-version`: the control plane's gitVersion when the scenario gives none.
     pub kube_version: Option<String>,
+    /// `--now`: where the sim clock starts; overrides the scenario's `cluster.now`.
+    pub now: Option<jiff::Timestamp>,
 }
 
 pub(crate) mod expand;
@@ -203,6 +212,10 @@ pub const BUILTIN_NAMES: &[&str] = &[
 
 /// The control plane used when neither the scenario nor `--kube-version` gives one.
 pub const DEFAULT_GIT_VERSION: &str = "v1.25.16-eks-3025e55";
+
+/// Where the clock of a `--generate`d cluster starts (unless `--now` says otherwise): a
+/// generated cluster is a benchmark input and must look the same on any day.
+pub const GENERATED_NOW: &str = "2025-06-02T00:00:00Z";
 
 /// The YAML text of a built-in scenario (embedded in the binary).
 pub fn builtin(name: &str) -> Option<&'static str> {
@@ -292,6 +305,7 @@ impl ClusterInfo {
             region: "us-east-1".to_string(),
             platform_version: "eks.1".to_string(),
             account_id: "111122223333".to_string(),
+            served_version: None,
         }
     }
 }
@@ -335,8 +349,19 @@ impl Generated {
 /// streams them with [`Generated::for_each`] after loading `objects` (the node groups of the
 /// generated cluster are already in `Scenario::node_groups`). Use this for big clusters.
 pub fn load_deferred(src: &ScenarioSource) -> Result<(Scenario, Option<Generated>), ScenarioError> {
-    let now = jiff::Timestamp::now();
-    let mut scenario = load_base(src, now)?;
+    // A generated cluster is pinned even when its scenario file is not.
+    let default_now = match &src.generate {
+        Some(_) => GENERATED_NOW
+            .parse()
+            .unwrap_or_else(|_| jiff::Timestamp::now()),
+        None => jiff::Timestamp::now(),
+    };
+    let mut scenario = load_base(src, default_now)?;
+    if src.generate.is_some() {
+        scenario.now.get_or_insert(default_now);
+    }
+    // Generated objects are dated from the same "now" the clock starts at.
+    let now = scenario.now.unwrap_or(default_now);
     let generated = match &src.generate {
         None => None,
         Some(spec) => {
@@ -381,6 +406,7 @@ fn load_base(src: &ScenarioSource, now: jiff::Timestamp) -> Result<Scenario, Sce
             objects: Vec::new(),
             seed: src.seed,
             eks: EksSettings::default(),
+            now: src.now,
         }
     };
     if let Some(dir) = &src.manifests {

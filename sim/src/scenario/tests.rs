@@ -506,3 +506,52 @@ fn manifests_dir_is_sorted_and_filtered() {
     assert_eq!(kinds(&s, "Node"), 0);
     assert_eq!(s.cluster.git_version, DEFAULT_GIT_VERSION);
 }
+
+#[test]
+fn the_clock_is_pinned_by_the_scenario_the_flag_or_the_generator() {
+    let t = |s: &str| s.parse::<jiff::Timestamp>().expect("timestamp");
+    let text = "cluster:\n  now: 2023-12-01T09:00:00Z\nnodes:\n  - name: n1\n    age: 3h\n";
+    let s = parse(text).expect("loads");
+    assert_eq!(s.now, Some(t("2023-12-01T09:00:00Z")));
+    // Objects are dated from the pinned day, not from today.
+    assert_eq!(
+        find(&s, "Node", "n1")["metadata"]["creationTimestamp"],
+        "2023-12-01T06:00:00Z"
+    );
+    // --now wins over the file.
+    let s = load(&ScenarioSource {
+        text: Some(("t.yaml".into(), text.into())),
+        now: Some(t("2030-01-01T00:00:00Z")),
+        ..Default::default()
+    })
+    .expect("loads");
+    assert_eq!(s.now, Some(t("2030-01-01T00:00:00Z")));
+    // Every built-in scenario pins its day.
+    for name in BUILTIN_NAMES {
+        let s = load(&ScenarioSource {
+            text: Some((name.to_string(), builtin(name).unwrap_or_default().into())),
+            ..Default::default()
+        })
+        .expect("built-in loads");
+        assert!(s.now.is_some(), "{name} pins no clock");
+    }
+    // A generated cluster is pinned too; a bare manifest directory is not.
+    let (s, g) = load_deferred(&ScenarioSource {
+        generate: Some("nodes=2,pods=40,deployments=1,pools=1".into()),
+        ..Default::default()
+    })
+    .expect("generates");
+    assert_eq!(s.now, Some(t(GENERATED_NOW)));
+    assert_eq!(g.map(|g| g.now), Some(t(GENERATED_NOW)));
+    assert_eq!(parse("").expect("empty").now, None);
+}
+
+#[test]
+fn a_bad_pinned_time_names_its_place() {
+    let e = parse("cluster:\n  name: x\n  now: yesterday\n")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.starts_with("t.yaml:3:"), "{e}");
+    assert!(e.contains("cluster.now \"yesterday\""), "{e}");
+}
