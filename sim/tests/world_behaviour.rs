@@ -32,6 +32,7 @@ fn state(objects: Vec<Value>) -> SimState {
             region: "us-east-1".into(),
             platform_version: "eks.15".into(),
             account_id: "123456789012".into(),
+            served_version: None,
         },
         timing: Timing {
             node_launch_delay: Duration::from_secs(60),
