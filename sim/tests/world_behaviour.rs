@@ -1024,3 +1024,28 @@ fn a_pod_created_bound_starts_after_the_start_delay() {
     assert_eq!(p["status"]["hostIP"], "192.168.10.21");
     assert_eq!(p["status"]["containerStatuses"][0]["ready"], true);
 }
+
+#[test]
+fn pods_pending_while_a_node_launches_join_that_launch() {
+    let mut objs = workshop();
+    objs.push(deployment("nginx", "default", 1, app_spec()));
+    let mut st = state(objs);
+    world::step(&mut st);
+    world::step(&mut st);
+    // A node is launching for the first pod; two more pending pods arrive meanwhile (as
+    // evictions one by one do).
+    st.store
+        .update(Kind::Deployment, "default", "nginx", &mut |d| {
+            d["spec"]["replicas"] = json!(3)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    st.clock.advance(Duration::from_secs(10));
+    world::step(&mut st);
+    world::step(&mut st);
+    assert_eq!(st.safety.nodes_launched, 0, "still launching");
+    run_for(&mut st, 70);
+    assert_eq!(st.safety.nodes_launched, 1, "one node for all three");
+    let pods = pods(&st, "default", "nginx");
+    assert_eq!(pods.len(), 3);
+    assert!(pods.iter().all(running_ready), "{pods:?}");
+}

@@ -290,6 +290,8 @@ pub struct Launch {
     pub labels: BTreeMap<String, String>,
     pub due: Timestamp,
     pub pods: Vec<String>,
+    /// Requests of `pods` plus the DaemonSet pods the node will run.
+    pub used: Requests,
 }
 
 pub(crate) fn pools(pass: &Pass) -> Vec<Pool> {
@@ -352,6 +354,38 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
     }
     let region = pass.st.cluster.region.clone();
     let ds_overhead = daemonset_overhead(pass);
+    // As Karpenter's scheduler: pods that fit on a node already launching go there (pods
+    // evicted one by one from a drained node share one new node, however the passes fall).
+    let pending: Vec<(String, Value, Requests)> = with_mem(pass.st, |m| {
+        pending
+            .into_iter()
+            .filter(|(uid, spec, req)| {
+                let slot = m.launches.iter_mut().find(|l| {
+                    l.pool.can_host(spec, &region)
+                        && l.pool
+                            .node_labels_for(spec, &region)
+                            .iter()
+                            .all(|(k, v)| l.labels.get(k) == Some(v))
+                        && l.instance.fits(
+                            Requests {
+                                cpu: l.used.cpu + req.cpu,
+                                memory: l.used.memory + req.memory,
+                            },
+                            l.pods.len() as i128 + 1 + ds_overhead.2,
+                        )
+                });
+                match slot {
+                    Some(l) => {
+                        l.pods.push(uid.clone());
+                        l.used.cpu += req.cpu;
+                        l.used.memory += req.memory;
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .collect()
+    });
     // Group pods by (pool, the node labels they need).
     let mut groups: BTreeMap<GroupKey, Vec<(String, Requests)>> = BTreeMap::new();
     for (uid, spec, req) in &pending {
@@ -410,7 +444,7 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
             if !within_limits(pass, pool, &nodes, &instance) {
                 continue;
             }
-            start_launch(pass, pool, &labels, instance, uids, &nodes);
+            start_launch(pass, pool, &labels, instance, uids, used, &nodes);
         }
     }
     appeared
@@ -461,6 +495,7 @@ fn start_launch(
     labels: &BTreeMap<String, String>,
     instance: InstanceType,
     pods: Vec<String>,
+    used: Requests,
     nodes: &[Value],
 ) {
     let taken: HashSet<String> = nodes
@@ -523,6 +558,7 @@ fn start_launch(
         labels,
         due,
         pods,
+        used,
     };
     with_mem(pass.st, |m| m.launches.push(launch));
 }
