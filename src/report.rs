@@ -86,8 +86,10 @@ pub struct DriftRow {
     pub ready: Option<bool>,
     pub unschedulable: bool,
     pub age: Option<Age>,
-    /// Non-terminated pods bound to the node.
+    /// Non-terminated pods bound to the node, not being deleted.
     pub pods: usize,
+    /// Pods bound to the node with a deletionTimestamp: leaving, not running there any more.
+    pub terminating: usize,
     pub instance_type: Option<String>,
     pub zone: Option<String>,
     pub kube_proxy: Option<String>,
@@ -186,15 +188,20 @@ fn status(node: &Node) -> String {
     }
 }
 
-/// Non-terminated pods per node name, in one pass over the pods.
-fn pods_per_node(snapshot: &Snapshot) -> HashMap<&str, usize> {
+/// Non-terminated pods per node name, (running, terminating), in one pass over the pods.
+fn pods_per_node(snapshot: &Snapshot) -> HashMap<&str, (usize, usize)> {
     let mut counts = HashMap::with_capacity(snapshot.nodes.len());
     for pod in &snapshot.pods {
         if matches!(pod.phase.as_str(), "Succeeded" | "Failed") {
             continue;
         }
         if let Some(node) = pod.node_name.as_deref() {
-            *counts.entry(node).or_insert(0) += 1;
+            let c: &mut (usize, usize) = counts.entry(node).or_default();
+            if pod.deleting {
+                c.1 += 1;
+            } else {
+                c.0 += 1;
+            }
         }
     }
     counts
@@ -202,7 +209,7 @@ fn pods_per_node(snapshot: &Snapshot) -> HashMap<&str, usize> {
 
 fn drift_rows(
     snapshot: &Snapshot,
-    pods: &HashMap<&str, usize>,
+    pods: &HashMap<&str, (usize, usize)>,
     cp: Option<&Version>,
     target: &Version,
 ) -> Vec<DriftRow> {
@@ -237,7 +244,8 @@ fn drift_rows(
                 ready: node.ready,
                 unschedulable: node.unschedulable,
                 age,
-                pods: pods.get(node.name.as_str()).copied().unwrap_or(0),
+                pods: pods.get(node.name.as_str()).map_or(0, |c| c.0),
+                terminating: pods.get(node.name.as_str()).map_or(0, |c| c.1),
                 instance_type: node.instance_type.clone(),
                 zone: node.zone.clone(),
                 kube_proxy: non_empty(&node.kube_proxy_version),

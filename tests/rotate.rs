@@ -1547,6 +1547,37 @@ fn pods_stuck_terminating_are_waited_for_and_never_reported_done() {
     let polls = lists(&sim) - before;
     assert!(polls < 50, "{polls} pod lists during a 20 s wait");
 
+    // Terminating pods are leaving: drift and workloads show them apart from running ones.
+    let drift = sim.kup(&["drift", "-o", "json"]).json();
+    let row = drift["pools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["nodes"].as_array().cloned().unwrap_or_default())
+        .find(|n| n["name"] == KARPENTER_NODE)
+        .unwrap_or_else(|| panic!("{drift}"));
+    assert_eq!(row["terminating"], 3, "{row}");
+    assert_eq!(row["pods"], 2, "aws-node and kube-proxy only: {row}");
+    let table = sim.kup(&["drift"]).stdout;
+    assert!(table.contains("2 (+3 terminating)"), "{table}");
+    let workloads = sim.kup(&["workloads", "-o", "json"]).json();
+    let nginx = workloads["workloads"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|w| w["name"] == "nginx")
+        .unwrap_or_else(|| panic!("{workloads}"));
+    assert_eq!(nginx["terminating"], 3, "{nginx}");
+    let running: u64 = nginx["runsOn"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["pods"].as_u64())
+        .sum();
+    assert!(running <= 3, "terminating pods counted as running: {nginx}");
+    let table = sim.kup(&["workloads"]).stdout;
+    assert!(table.contains("3 terminating"), "{table}");
+
     // The second run finds nothing left to evict, and still does not call the node done.
     let run = sim.kup(&args("3s"));
     assert_eq!(run.code, 4, "{run:?}");

@@ -51,6 +51,8 @@ pub struct WorkloadVerdict {
     pub runs_on: Vec<RunsOn>,
     /// Non-terminated pods bound to no node.
     pub pending: usize,
+    /// Pods being deleted (a deletionTimestamp): leaving, not counted in `runsOn`.
+    pub terminating: usize,
     /// `ok` or the worst finding's short label.
     pub verdict: String,
     /// The worst finding's severity; null when ok.
@@ -246,7 +248,10 @@ struct Context<'a> {
     /// Pools by their reference, to find a node's pool's startup taints.
     pools: HashMap<&'a PoolRef, &'a Pool>,
     /// Each non-terminated pod's top workload: (namespace, kind, name) -> [(pod, node)].
+    /// Pods being deleted are not here: they are leaving, counted in `terminating`.
     pods: HashMap<Key<'a>, Vec<(&'a str, Option<&'a str>)>>,
+    /// Pods with a deletionTimestamp per top workload.
+    terminating: HashMap<Key<'a>, usize>,
     /// Node index by name (the first node of a name).
     node_index: HashMap<&'a str, usize>,
     /// Per node: kubelet a minor (or more) behind the target, so the node will be rotated.
@@ -268,6 +273,7 @@ impl<'a> Context<'a> {
             })
             .collect();
         let mut pods: HashMap<Key, Vec<(&str, Option<&str>)>> = HashMap::new();
+        let mut terminating: HashMap<Key, usize> = HashMap::new();
         for p in &snapshot.pods {
             if terminated(&p.phase) {
                 continue;
@@ -289,6 +295,10 @@ impl<'a> Context<'a> {
                     _ => break,
                 }
             }
+            if p.deleting {
+                *terminating.entry(top).or_default() += 1;
+                continue;
+            }
             pods.entry(top)
                 .or_default()
                 .push((p.name.as_str(), p.node_name.as_deref()));
@@ -309,6 +319,7 @@ impl<'a> Context<'a> {
             snapshot,
             pools: snapshot.pools.iter().map(|p| (&p.pool, p)).collect(),
             pods,
+            terminating,
             node_index,
             lagging,
             target,
@@ -465,6 +476,11 @@ impl<'a> Context<'a> {
                 })
                 .collect(),
             pending,
+            terminating: self
+                .terminating
+                .get(&(s.namespace, s.kind, s.name))
+                .copied()
+                .unwrap_or(0),
             verdict,
             severity: findings.first().map(|f| f.severity),
             codes: findings.iter().map(|f| f.code).collect(),

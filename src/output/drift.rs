@@ -108,7 +108,7 @@ fn table(report: &DriftReport, wide: bool, style: &Style) -> String {
             colored(r.verdict.label(), verdict_color(r.verdict), style),
             colored(&r.status, status_color, style),
             Cell::new(age(r)),
-            Cell::new(r.pods),
+            Cell::new(pods(r)),
         ];
         if wide {
             cells.extend([
@@ -125,6 +125,14 @@ fn table(report: &DriftReport, wide: bool, style: &Style) -> String {
     out.push_str(&summary_line(&report.summary, against_what(report)));
     out.push('\n');
     out
+}
+
+/// `5`, or `2 (+3 terminating)`: pods being deleted are leaving, not running there.
+fn pods(r: &DriftRow) -> String {
+    match r.terminating {
+        0 => r.pods.to_string(),
+        t => format!("{} (+{t} terminating)", r.pods),
+    }
 }
 
 fn markdown(report: &DriftReport) -> String {
@@ -151,7 +159,7 @@ fn markdown(report: &DriftReport) -> String {
                 r.verdict.label().to_string(),
                 r.status.clone(),
                 age(r),
-                r.pods.to_string(),
+                pods(r),
             ]
         })
         .collect();

@@ -54,7 +54,7 @@ fn fits(w: &WorkloadVerdict) -> String {
     }
 }
 
-/// `provisioner/default (2), 1 pending`.
+/// `provisioner/default (2), 1 pending, 3 terminating`.
 fn runs(w: &WorkloadVerdict) -> String {
     let mut parts: Vec<String> = w
         .runs_on
@@ -63,6 +63,9 @@ fn runs(w: &WorkloadVerdict) -> String {
         .collect();
     if w.pending > 0 {
         parts.push(format!("{} pending", w.pending));
+    }
+    if w.terminating > 0 {
+        parts.push(format!("{} terminating", w.terminating));
     }
     if parts.is_empty() {
         "<none>".to_string()
