@@ -480,15 +480,7 @@ fn nodepool_uid(name: &str) -> String {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         })
     };
-    let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x8422_2325_cbf2_9ce4));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | ((b >> 48) & 0x3fff),
-        b & 0xffff_ffff_ffff
-    )
+    super::text::uuid_from(fnv(0xcbf2_9ce4_8422_2325), fnv(0x8422_2325_cbf2_9ce4))
 }
 
 /// The NodeClaim Karpenter keeps for a node it launched from a NodePool.
