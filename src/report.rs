@@ -188,14 +188,15 @@ fn status(node: &Node) -> String {
     }
 }
 
-/// Non-terminated pods per node name, (running, terminating), in one pass over the pods.
+/// Per node name: (non-terminated pods, pods being deleted), in one pass over the pods.
 fn pods_per_node(snapshot: &Snapshot) -> HashMap<&str, (usize, usize)> {
     let mut counts = HashMap::with_capacity(snapshot.nodes.len());
     for pod in &snapshot.pods {
-        if matches!(pod.phase.as_str(), "Succeeded" | "Failed") {
-            continue;
-        }
-        if let Some(node) = pod.node_name.as_deref() {
+        // A deleted pod is leaving whatever its phase (a finalizer holds a Succeeded one).
+        let running = !matches!(pod.phase.as_str(), "Succeeded" | "Failed");
+        if let Some(node) = pod.node_name.as_deref()
+            && (pod.deleting || running)
+        {
             let c: &mut (usize, usize) = counts.entry(node).or_default();
             if pod.deleting {
                 c.1 += 1;

@@ -550,7 +550,13 @@ async fn server_side_ages_match_kubectls_own() {
         ("10y", 10 * 365 * 86400),
     ];
     // kubectl measures ages against the real clock: creation times are real now minus each
-    // age (whole seconds), and the sim clock runs at real speed.
+    // age (whole seconds), and the sim clock runs at real speed. Under libfaketime (CI's runs
+    // with the clock moved) this process sees another "now" than kubectl, a static Go binary
+    // that libfaketime does not reach: nothing to compare then.
+    if std::env::var_os("FAKETIME").is_some() {
+        eprintln!("skipped under faketime: kubectl reads the real clock, this test the faked one");
+        return;
+    }
     let t0 = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).expect("now");
     let mut yaml = String::from("timing: {speed: 1}\nobjects:\n");
     for (label, secs) in ages {

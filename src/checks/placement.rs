@@ -275,7 +275,8 @@ impl<'a> Context<'a> {
         let mut pods: HashMap<Key, Vec<(&str, Option<&str>)>> = HashMap::new();
         let mut terminating: HashMap<Key, usize> = HashMap::new();
         for p in &snapshot.pods {
-            if terminated(&p.phase) {
+            // A deleted pod is leaving whatever its phase (a finalizer holds a Succeeded one).
+            if terminated(&p.phase) && !p.deleting {
                 continue;
             }
             let ns = p.namespace.as_str();

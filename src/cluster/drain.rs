@@ -72,6 +72,20 @@ pub async fn set_marker(conn: &Connection, node: &str, marker: &str) -> Result<(
     .await
 }
 
+/// Replaces the list of workloads a rotation moves off `node` (`kup.dev/rotation-workloads`).
+pub async fn record_workloads(
+    conn: &Connection,
+    node: &str,
+    workloads: &str,
+) -> Result<(), ClusterError> {
+    patch_node(
+        conn,
+        node,
+        json!({"metadata": {"annotations": {WORKLOADS_ANNOTATION: workloads}}}),
+    )
+    .await
+}
+
 /// Removes the rotation marker, and uncordons when `uncordon` (for `--abort`).
 pub async fn unmark(conn: &Connection, node: &str, uncordon: bool) -> Result<(), ClusterError> {
     let mut body = json!({"metadata": {"annotations": {ROTATION_ANNOTATION: null, WORKLOADS_ANNOTATION: null}}});

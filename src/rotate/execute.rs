@@ -38,7 +38,8 @@ pub struct ExecOptions {
     pub timeout: Duration,
     /// How to continue, for the `failed` event.
     pub resume_hint: String,
-    /// The longest pause between polls: they start at 100 ms and grow by half up to it.
+    /// The longest pause between polls of a short wait: they start at 100 ms and grow by half
+    /// up to it; a long wait then polls less often (a tenth of the time waited, at most 5 s).
     pub poll: Duration,
     /// `--step`: asked before each node is touched; `false` stops the run there (resumable).
     pub step: Option<fn(&str) -> bool>,
@@ -478,7 +479,7 @@ impl Runner<'_> {
             .zip(&progress)
             .filter(|(_, p)| p.phase < Some(Phase::Drained))
             .map(|(n, p)| async move {
-                let (moved, late) = self.drain(n).await?;
+                let (moved, late) = self.drain(n, &p.recorded).await?;
                 drain::set_marker(self.conn, &n.name, &self.marker(p, Phase::Drained))
                     .await
                     .map_err(|e| Stop::api(&n.name, Some(Phase::Cordoned), e))?;
@@ -599,10 +600,17 @@ impl Runner<'_> {
         let mut dipped = BTreeSet::new();
         let mut todo = BTreeSet::new();
         for (n, p) in nodes.iter().zip(progress) {
-            for w in n.pods.iter().filter_map(|x| x.workload.as_ref()) {
-                // A node an earlier run touched may have lost pods to it already (evicted,
-                // still terminating): counting now would take the dip as the baseline.
-                if n.resume.is_some() || p.phase >= Some(Phase::Drained) {
+            // A node an earlier run touched may have lost pods to it already (evicted, still
+            // terminating): counting now would take the dip as the baseline. The workloads it
+            // recorded count as dipped wherever else they have pods.
+            let resumed = n.resume.is_some() || p.phase >= Some(Phase::Drained);
+            for w in n
+                .pods
+                .iter()
+                .filter_map(|x| x.workload.as_ref())
+                .chain(&p.recorded)
+            {
+                if resumed {
                     dipped.insert(w);
                 }
                 todo.insert((w, n.name.as_str()));
@@ -661,7 +669,33 @@ impl Runner<'_> {
     /// that arrived after the plan (often evicted from an earlier batch's node), in one wave —
     /// and again until none is left; returns how many moved. A late pod the plan would have
     /// refused stops the run.
-    async fn drain(&self, n: &PlannedNode) -> Result<(usize, BTreeSet<WorkloadRef>), Stop> {
+    /// Adds the workloads found during the drain (late pods, pods already terminating) to the
+    /// node's `kup.dev/rotation-workloads`, so a run that dies now still verifies them when
+    /// resumed. One patch, only when they add something.
+    async fn record_workloads(
+        &self,
+        n: &PlannedNode,
+        recorded: &[WorkloadRef],
+        late: &BTreeSet<WorkloadRef>,
+    ) -> Result<(), Stop> {
+        let known: BTreeSet<&WorkloadRef> = recorded
+            .iter()
+            .chain(n.pods.iter().filter_map(|x| x.workload.as_ref()))
+            .collect();
+        if late.iter().all(|w| known.contains(w)) {
+            return Ok(());
+        }
+        let text = marker::format_workloads(known.into_iter().chain(late));
+        drain::record_workloads(self.conn, &n.name, &text)
+            .await
+            .map_err(|e| Stop::api(&n.name, Some(Phase::Cordoned), e))
+    }
+
+    async fn drain(
+        &self,
+        n: &PlannedNode,
+        recorded: &[WorkloadRef],
+    ) -> Result<(usize, BTreeSet<WorkloadRef>), Stop> {
         let phase = Some(Phase::Cordoned);
         let deadline = Instant::now() + self.opts.drain_timeout;
         let planned: BTreeSet<(&str, &str)> = n
@@ -734,11 +768,32 @@ impl Runner<'_> {
                     let Some(w) = replicated_workload(p) else {
                         continue;
                     };
-                    if !self.baselines.borrow().contains_key(&w) {
+                    let known = self.baselines.borrow_mut().get_mut(&w).map(|b| {
+                        b.before = None;
+                    });
+                    if known.is_none() {
                         let b = self.baseline(&w, &n.name, false).await?;
                         self.baselines.borrow_mut().insert(w.clone(), b);
                     }
                     late.insert(w);
+                }
+                self.record_workloads(n, recorded, &late).await?;
+                if Instant::now() >= deadline {
+                    return Err(Stop::at(
+                        &n.name,
+                        phase,
+                        format!(
+                            "node {} not drained after --drain-timeout {}s: pods keep being \
+                             deleted on it: {}",
+                            n.name,
+                            self.opts.drain_timeout.as_secs(),
+                            going
+                                .iter()
+                                .map(|(p, _)| p.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
                 }
                 last = Some(self.wait_gone(n, going, |_| {}).await?);
                 continue;
@@ -778,6 +833,7 @@ impl Runner<'_> {
                 }
                 late.insert(w);
             }
+            self.record_workloads(n, recorded, &late).await?;
             let (more, pods) = self.evict_all(n, &left, deadline).await?;
             moved += more;
             last = pods;
@@ -876,10 +932,10 @@ impl Runner<'_> {
                 .filter(|(_, uid)| now.iter().any(|p| &p.uid == uid && p.deleting))
                 .count();
             let pods: Vec<String> = waiting.iter().map(|(p, _)| p.to_string()).collect();
-            let state = if terminating == waiting.len() {
-                "terminating (deletionTimestamp set)".to_string()
-            } else {
-                format!("{terminating} of them terminating")
+            let state = match terminating {
+                t if t == waiting.len() => "terminating (deletionTimestamp set)".to_string(),
+                0 => "not yet terminating".to_string(),
+                t => format!("{t} of them terminating"),
             };
             if Instant::now() >= deadline {
                 return Err(Stop {

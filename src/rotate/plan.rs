@@ -1335,26 +1335,21 @@ pub fn late_blockers(
     blockers
 }
 
+/// A pod being deleted that a drain must still see gone, whatever its phase: Terminating pods
+/// stay on the node until the kubelet confirms and every finalizer is removed, and a kubelet
+/// reports a finalizer-held pod `Succeeded` once its containers stopped.
+pub fn leaving(p: &Pod) -> bool {
+    p.deleting && !p.mirror && !daemon_pod(p)
+}
+
 /// kubectl drain's filter: not mirror pods, not DaemonSet pods, not already terminating, not
 /// finished.
-/// A pod being deleted that a drain must still see gone: what `evictable` would have taken
-/// had its deletion not begun (Terminating pods stay on the node until the kubelet confirms
-/// and every finalizer is removed).
-pub fn leaving(p: &Pod) -> bool {
-    p.deleting && drained(p)
-}
-
 fn evictable(p: &Pod) -> bool {
-    !p.deleting && drained(p)
+    !p.deleting && !p.mirror && p.phase != "Succeeded" && p.phase != "Failed" && !daemon_pod(p)
 }
 
-/// Pods a drain moves off a node (kubectl drain's rules): not mirror pods, not finished, not
-/// DaemonSet pods.
-fn drained(p: &Pod) -> bool {
-    !p.mirror
-        && p.phase != "Succeeded"
-        && p.phase != "Failed"
-        && p.owner.as_ref().is_none_or(|o| o.kind != "DaemonSet")
+fn daemon_pod(p: &Pod) -> bool {
+    p.owner.as_ref().is_some_and(|o| o.kind == "DaemonSet")
 }
 
 fn workload_ref(w: &Workload) -> WorkloadRef {
