@@ -366,13 +366,17 @@ pub fn groups() -> Vec<&'static str> {
     }
     // The API server lists built-in groups by priority (apps, batch, policy, ...) and CRD
     // groups after them.
-    out.sort_by_key(|g| match *g {
-        "" => 0,
-        "apps" => 1,
-        "batch" => 2,
-        "policy" => 3,
-        "coordination.k8s.io" => 4,
-        _ => 10,
+    // CRD groups share one priority and are then ordered by name (karpenter.k8s.aws first).
+    out.sort_by_key(|g| {
+        let rank = match *g {
+            "" => 0,
+            "apps" => 1,
+            "batch" => 2,
+            "policy" => 3,
+            "coordination.k8s.io" => 4,
+            _ => 10,
+        };
+        (rank, if rank == 10 { *g } else { "" })
     });
     out
 }
