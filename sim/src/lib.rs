@@ -15,6 +15,7 @@
 pub mod amis;
 pub mod api;
 pub mod clock;
+pub mod cron;
 pub mod eks;
 pub mod eks_state;
 pub mod faults;
