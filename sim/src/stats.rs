@@ -11,6 +11,9 @@ pub struct SafetyStats {
     pub pods_lost: u64,
     /// Most nodes with spec.unschedulable=true at one time.
     pub max_unschedulable_nodes: u64,
+    /// NodePool name -> most of its nodes disrupted at one time (deleting, or marked
+    /// `karpenter.sh/disrupted` by Karpenter): never above what its budgets allow.
+    pub max_disrupting_by_pool: BTreeMap<String, u64>,
     /// `namespace/name` of each PDB -> lowest count of Ready pods it selected, seen at any time.
     pub min_ready_by_pdb: BTreeMap<String, u64>,
     /// Accepted evictions (201).

@@ -89,10 +89,50 @@ async fn ec2nodeclasses_are_served_at_v1_and_v1beta1() {
     h.shutdown().await;
 }
 
-#[allow(dead_code)]
 fn ready(v: &Value) -> Option<&Value> {
     v["status"]["conditions"]
         .as_array()?
         .iter()
         .find(|c| c["type"] == "Ready")
+}
+
+const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260615/us-east-1/eks/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000";
+
+#[tokio::test]
+async fn the_control_plane_endpoint_moves_version_eks_and_drifts_alias_classes() {
+    let (h, _dir) = sim_with_manifests(&[("nc.yaml", NODECLASSES)]).await;
+    let a = h.addr;
+    let amis = |v: &Value| v["status"]["amis"][0]["name"].as_str().unwrap_or("").to_string();
+    let before = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023").await.json();
+    assert!(amis(&before).contains("-1.33-"), "{before}");
+    assert_eq!(ready(&before).map(|c| c["status"].clone()), Some(json!("True")));
+    // The v1beta1 class without terms: AL2's recommended AMI, which 1.33 no longer has.
+    let legacy = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/legacy").await.json();
+    assert_eq!(ready(&legacy).map(|c| c["status"].clone()), Some(json!("False")), "{legacy}");
+
+    let r = get(a, "/sim/control-plane").await;
+    assert_eq!(r.json()["version"], "v1.33.5-eks-1a2b3c4");
+    let r = send_json(a, "PUT", "/sim/control-plane", JSON, &json!({"version": "1.34"})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["previous"], "v1.33.5-eks-1a2b3c4");
+    let v = get(a, "/version").await.json();
+    assert_eq!(v["minor"], "34+", "{v}");
+    assert!(v["gitVersion"].as_str().is_some_and(|g| g.starts_with("v1.34.") && g.ends_with("-eks-1a2b3c4")));
+    let c = req(a, "GET", "/clusters/kup-sim", &[("Authorization", AUTH)], b"").await.json();
+    assert_eq!(c["cluster"]["version"], "1.34", "{c}");
+    for bad in [json!({"version": "latest"}), json!({"v": "1.34"}), json!("1.34")] {
+        let r = send_json(a, "PUT", "/sim/control-plane", JSON, &bad).await;
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    // The world re-resolves the alias (polled: the world loop runs on its own).
+    let mut after = Value::Null;
+    for _ in 0..200 {
+        after = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023").await.json();
+        if amis(&after).contains("-1.34-") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(amis(&after).contains("-1.34-"), "{after}");
+    h.shutdown().await;
 }

@@ -127,3 +127,129 @@ fn karpenter_launches_at_the_resolved_ami_version() {
     // A NodePool naming a missing class launches nothing either.
     assert!(nodes_of(&st, "lost").is_empty());
 }
+
+const FLEET: &str = r#"
+cluster: {version: v1.33.5-eks-1a2b3c4, now: "2026-06-15T06:00:00Z"}
+timing: {speed: 1}
+pools:
+  - {name: general, labels: {pool: general}, nodeClass: al2023}
+nodes:
+  - {count: 5, pool: general, kubeletVersion: v1.33.5-eks-1a2b3c4, instanceType: m5.xlarge}
+workloads:
+  - {kind: Deployment, name: web, replicas: 10, nodeSelector: {pool: general}, resources: {requests: {cpu: 200m}}}
+  - {kind: Deployment, name: batch, replicas: 1, nodeSelector: {pool: general}, annotations: {karpenter.sh/do-not-disrupt: "true"}}
+pdbs:
+  - {name: web, selector: {app: web}, maxUnavailable: 1}
+objects:
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: al2023}
+    spec: {role: NodeRole, amiSelectorTerms: [{alias: al2023@latest}]}
+"#;
+
+fn set_budgets(st: &mut SimState, budgets: serde_json::Value) {
+    st.store
+        .update(Kind::NodePool, "", "general", &mut |p| {
+            p["spec"]["disruption"]["budgets"] = budgets.clone();
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn drifted(st: &SimState) -> usize {
+    st.store
+        .list(Kind::NodeClaim, None)
+        .iter()
+        .filter(|c| cond(c, "Drifted").is_some_and(|d| d["status"] == "True" && d["reason"] == "AMIDrift"))
+        .count()
+}
+
+fn stats(st: &SimState) -> serde_json::Value {
+    serde_json::to_value(&st.safety).unwrap_or_default()
+}
+
+#[test]
+fn a_minor_change_drifts_alias_nodes_and_karpenter_replaces_them_within_the_budget() {
+    let mut st = load(FLEET);
+    set_budgets(&mut st, serde_json::json!([{"nodes": "40%"}]));
+    run_for(&mut st, 30);
+    assert_eq!(drifted(&st), 0, "nodes at the resolved AMI are not drifted");
+    let batch_node = st
+        .store
+        .list(Kind::Pod, Some("default"))
+        .into_iter()
+        .find(|p| p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("batch-")))
+        .map(|p| p["spec"]["nodeName"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default();
+    assert!(!batch_node.is_empty());
+
+    st.cluster.git_version = "v1.34.2-eks-5d6e7f8".into();
+    world::step(&mut st);
+    assert_eq!(drifted(&st), 5, "every alias node drifts on a minor change");
+    let nc = get(&st, Kind::EC2NodeClass, "al2023");
+    assert!(nc["status"]["amis"][0]["name"].as_str().is_some_and(|n| n.contains("-1.34-")), "{nc}");
+
+    run_for(&mut st, 1800);
+    let nodes = nodes_of(&st, "general");
+    let old: Vec<&Value> = nodes.iter().filter(|n| kubelet(n).starts_with("v1.33.")).collect();
+    assert_eq!(old.len(), 1, "only the do-not-disrupt node stays: {:?}", nodes.iter().map(kubelet).collect::<Vec<_>>());
+    assert_eq!(old[0]["metadata"]["name"], batch_node.as_str());
+    assert!(nodes.iter().filter(|n| kubelet(n).starts_with("v1.34.")).count() >= 4);
+    let s = stats(&st);
+    // 40% of 5 nodes = 2.
+    let max = s["max_disrupting_by_pool"]["general"].as_u64().unwrap_or(99);
+    assert!((1..=2).contains(&max), "{s}");
+    assert_eq!(s["pdb_violations"], 0, "{s}");
+    assert_eq!(s["pods_lost"], 0, "{s}");
+}
+
+#[test]
+fn a_budget_window_holds_drift_until_it_closes() {
+    let mut st = load(&FLEET.replace("2026-06-15T06:00:00Z", "2026-06-15T09:30:00Z"));
+    set_budgets(
+        &mut st,
+        serde_json::json!([{"nodes": "20%"},
+            {"nodes": "0", "schedule": "0 9 * * mon-fri", "duration": "8h", "reasons": ["Drifted"]}]),
+    );
+    st.cluster.git_version = "v1.34.2-eks-5d6e7f8".into();
+    run_for(&mut st, 3600);
+    assert_eq!(drifted(&st), 5);
+    assert_eq!(stats(&st)["max_disrupting_by_pool"]["general"], 0, "Monday 9:00-17:00: nothing");
+    assert!(nodes_of(&st, "general").iter().all(|n| kubelet(n).starts_with("v1.33.")));
+    // 17:00: the window closes; 20% of 5 = 1 at a time.
+    st.clock.advance(Duration::from_secs(6 * 3600 + 1800));
+    run_for(&mut st, 1800);
+    let s = stats(&st);
+    assert_eq!(s["max_disrupting_by_pool"]["general"], 1, "{s}");
+    assert!(nodes_of(&st, "general").iter().any(|n| kubelet(n).starts_with("v1.34.")));
+    assert_eq!(s["pdb_violations"], 0);
+}
+
+#[test]
+fn do_not_disrupt_holds_until_the_termination_grace_period() {
+    let mut st = load(FLEET);
+    set_budgets(&mut st, serde_json::json!([{"nodes": "100%"}]));
+    st.store
+        .update(Kind::NodePool, "", "general", &mut |p| {
+            p["spec"]["template"]["spec"]["terminationGracePeriod"] = serde_json::json!("1h");
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    st.cluster.git_version = "v1.34.2-eks-5d6e7f8".into();
+    run_for(&mut st, 1200);
+    let batch = |st: &SimState| {
+        st.store
+            .list(Kind::Pod, Some("default"))
+            .into_iter()
+            .filter(|p| p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("batch-")))
+            .collect::<Vec<_>>()
+    };
+    // With a grace period the node is a candidate: deleted, but the pod stays until it ends.
+    let held: Vec<Value> = nodes_of(&st, "general")
+        .into_iter()
+        .filter(|n| kubelet(n).starts_with("v1.33."))
+        .collect();
+    assert_eq!(held.len(), 1);
+    assert!(held[0]["metadata"]["deletionTimestamp"].is_string());
+    assert!(batch(&st).iter().any(|p| p["spec"]["nodeName"] == held[0]["metadata"]["name"]));
+    run_for(&mut st, 3600);
+    assert!(nodes_of(&st, "general").iter().all(|n| kubelet(n).starts_with("v1.34.")));
+}

@@ -903,6 +903,7 @@ pub(crate) fn full_version_for(minor: &str) -> String {
         Some(31) => 13,
         Some(32) => 9,
         Some(33) => 5,
+        Some(34) => 1,
         _ => 0,
     };
     if minor.matches('.').count() >= 2 {

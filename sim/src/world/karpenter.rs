@@ -892,10 +892,36 @@ pub(crate) fn terminate(pass: &mut Pass) {
         for t in wake {
             pass.due(t);
         }
+        // The NodeClaim's terminationGracePeriod, from the node's deletion: until it runs out
+        // do-not-disrupt pods stay; once out, pods still there are deleted, PDBs or not.
+        let claim = claims.iter().find(|c| s(c, &["status", "nodeName"]) == name);
+        let pool_obj = objects::label(n, NODEPOOL_LABEL)
+            .and_then(|p| pass.st.store.get(Kind::NodePool, "", p));
+        let grace_end = super::drift::termination_grace(claim, pool_obj.as_ref()).and_then(|tgp| {
+            s(n, &["metadata", "deletionTimestamp"])
+                .parse::<Timestamp>()
+                .ok()
+                .map(|t| t + tgp)
+        });
+        let expired = grace_end.is_some_and(|t| t <= now);
+        if let Some(t) = grace_end.filter(|t| *t > now) {
+            pass.due(t);
+        }
         let mut blocked = false;
         let mut evicted_any = false;
         for (ns, pod, deleting) in &on_node {
             if *deleting {
+                continue;
+            }
+            if expired {
+                pass.delete_pod(ns, pod, None);
+                continue;
+            }
+            let dnd = pass.pod_value(ns, pod).is_some_and(|p| {
+                objects::annotation(&p, super::drift::DO_NOT_DISRUPT) == Some("true")
+            });
+            if dnd {
+                // Held until the grace period ends (a timer above) or the pod goes.
                 continue;
             }
             if super::evict(pass.st, ns, pod, &Value::Null, false).is_err() {
