@@ -87,6 +87,15 @@ impl Ami {
         if self.arch == "arm64" { "arm64" } else { "amd64" }
     }
 
+    /// The release's day (midnight UTC): when its parameters were last modified.
+    pub fn published(&self) -> Timestamp {
+        let (first, last) = self.family.release_months();
+        (first..=last)
+            .find(|m| release_name(self.family, *m) == self.release)
+            .and_then(|m| release_date(m).to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map_or(Timestamp::UNIX_EPOCH, |z| z.timestamp())
+    }
+
     /// `1.33.5`: the kubelet patch the sim uses for that minor.
     pub fn kubelet_patch(&self) -> String {
         crate::scenario::full_version_for(&format!("1.{}", self.minor))

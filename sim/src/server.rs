@@ -309,6 +309,10 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             false,
         );
     }
+    // So does SSM's GetParameter (AWS JSON 1.1 on `POST /`), for alias resolution.
+    if crate::ssm::owns(&parts.method, path, &parts.headers) {
+        return finish(&app, crate::ssm::handle(&app, &parts.headers, &body), gzip);
+    }
     // The EKS REST API shares the port; it has its own auth (SigV4, unchecked) and faults.
     if crate::eks::owns(path) {
         let query = parts.uri.query().unwrap_or("");

@@ -53,6 +53,8 @@ pub struct Counters {
     pub requests: RequestStats,
     /// EKS API requests, every one (refused and faulted ones too).
     pub eks: EksStats,
+    /// SSM API requests (`POST /` with `X-Amz-Target: AmazonSSM.*`), same shape as `eks`.
+    pub ssm: EksStats,
     /// Requests with a method other than GET/HEAD (`/sim/*` excluded), dry runs excepted.
     pub writes: u64,
     /// Writes that asked for `dryRun` (they change nothing).
@@ -83,6 +85,16 @@ impl Counters {
         }
     }
 
+    /// Count one SSM API request.
+    pub fn ssm_count(&mut self, operation: &str) {
+        self.ssm.total += 1;
+        *self
+            .ssm
+            .by_operation
+            .entry(operation.to_string())
+            .or_default() += 1;
+    }
+
     /// Count one EKS API request.
     pub fn count_eks(&mut self, operation: &str) {
         self.eks.total += 1;
@@ -107,6 +119,10 @@ impl Counters {
         doc.insert(
             "eks".into(),
             serde_json::to_value(&self.eks).unwrap_or_default(),
+        );
+        doc.insert(
+            "ssm".into(),
+            serde_json::to_value(&self.ssm).unwrap_or_default(),
         );
         doc.insert("writes".into(), self.writes.into());
         doc.insert("dry_run_writes".into(), self.dry_run_writes.into());

@@ -136,3 +136,57 @@ async fn the_control_plane_endpoint_moves_version_eks_and_drifts_alias_classes()
     assert!(amis(&after).contains("-1.34-"), "{after}");
     h.shutdown().await;
 }
+
+async fn ssm(a: std::net::SocketAddr, name: &str) -> Resp {
+    let body = serde_json::to_vec(&json!({"Name": name})).unwrap_or_default();
+    req(
+        a,
+        "POST",
+        "/",
+        &[
+            ("Authorization", AUTH),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "AmazonSSM.GetParameter"),
+        ],
+        &body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn ssm_get_parameter_resolves_aliases_as_karpenter_does() {
+    let (h, _dir) = sim_with_manifests(&[("nc.yaml", NODECLASSES)]).await;
+    let a = h.addr;
+    let nc = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023").await.json();
+    let path = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id";
+    let r = ssm(a, path).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/x-amz-json-1.1"));
+    let p = r.json()["Parameter"].clone();
+    assert_eq!(p["Name"], path);
+    assert_eq!(p["Type"], "String");
+    assert_eq!(p["DataType"], "aws:ec2:image");
+    assert_eq!(p["Version"], 1);
+    assert!(p["LastModifiedDate"].is_number());
+    assert_eq!(p["ARN"], format!("arn:aws:ssm:us-east-1::parameter{path}"));
+    assert_eq!(p["Value"], nc["status"]["amis"][0]["id"], "the id the class resolved to");
+
+    let pinned = "/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/amazon-eks-node-al2023-x86_64-standard-1.32-v20250510/image_id";
+    assert_eq!(ssm(a, pinned).await.status, 200);
+    let br = ssm(a, "/aws/service/bottlerocket/aws-k8s-1.33/arm64/latest/image_id").await;
+    assert!(br.json()["Parameter"]["Value"].as_str().is_some_and(|v| v.starts_with("ami-0")));
+
+    for missing in [
+        "/aws/service/eks/optimized-ami/1.33/amazon-linux-2/recommended/image_id",
+        "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/amazon-eks-node-al2023-x86_64-standard-1.33-v20240101/image_id",
+        "/not/a/parameter",
+    ] {
+        let r = ssm(a, missing).await;
+        assert_eq!(r.status, 400, "{missing}");
+        assert_eq!(r.header("x-amzn-errortype"), Some("ParameterNotFound"));
+        assert_eq!(r.json()["__type"], "ParameterNotFound");
+    }
+    let stats = get(a, "/sim/stats").await.json();
+    assert_eq!(stats["ssm"]["by_operation"]["GetParameter"], 6, "{stats}");
+    h.shutdown().await;
+}

@@ -54,6 +54,33 @@ struct ScenarioFile {
     /// Entries added to (or replacing) the built-in EKS version table.
     #[serde(default)]
     eks_versions: Vec<Spanned<EksVersionSpec>>,
+    /// The Karpenter controller as its Helm chart installs it (a `karpenter` Deployment).
+    #[serde(default)]
+    karpenter: Option<Spanned<KarpenterSpec>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct KarpenterSpec {
+    /// Chart and app version, also the image tag (`1.5.0`; pre-0.35 releases were `v0.32.0`).
+    version: String,
+    #[serde(default = "default_karpenter_namespace")]
+    namespace: String,
+    /// Helm release name; the Deployment is named like it when it contains "karpenter".
+    #[serde(default = "default_karpenter_release")]
+    release: String,
+    #[serde(default = "default_karpenter_replicas")]
+    replicas: i64,
+}
+
+fn default_karpenter_namespace() -> String {
+    "kube-system".into()
+}
+fn default_karpenter_release() -> String {
+    "karpenter".into()
+}
+fn default_karpenter_replicas() -> i64 {
+    2
 }
 
 #[derive(Deserialize, Default)]
@@ -801,6 +828,31 @@ fn expand_file(
             p.min_available.as_ref().map(int_or_string),
             p.max_unavailable.as_ref().map(int_or_string),
             &plain(&p.selector),
+        ));
+    }
+    if let Some(k) = &f.karpenter {
+        let v = &k.value.version;
+        let ok = !v.is_empty()
+            && v
+                .trim_start_matches('v')
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            && v.matches('.').count() == 2;
+        if !ok {
+            return Err(at(
+                name,
+                k,
+                format!("karpenter.version {v:?} is not a version like 1.5.0 (or v0.32.0)"),
+            ));
+        }
+        if k.value.replicas < 0 {
+            return Err(at(name, k, "karpenter.replicas must be >= 0"));
+        }
+        objects.push(expand::karpenter_deployment(
+            v,
+            &k.value.namespace,
+            &k.value.release,
+            k.value.replicas,
         ));
     }
     for o in f.objects {
