@@ -329,7 +329,9 @@ fn control_plane_version(wanted: &str, current: &str) -> Option<String> {
     let numbers = core.split(['-', '+']).next()?;
     let parts: Vec<&str> = numbers.split('.').collect();
     if !(2..=3).contains(&parts.len())
-        || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
     {
         return None;
     }
@@ -337,7 +339,10 @@ fn control_plane_version(wanted: &str, current: &str) -> Option<String> {
         return Some(format!("v{core}"));
     }
     let suffix = current.split_once("-eks-").map_or("1a2b3c4", |(_, s)| s);
-    Some(format!("v{}-eks-{suffix}", scenario::full_version_for(numbers)))
+    Some(format!(
+        "v{}-eks-{suffix}",
+        scenario::full_version_for(numbers)
+    ))
 }
 
 /// `/sim/*`.
@@ -379,7 +384,10 @@ fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> Reply {
                 .ok()
                 .and_then(|v| v.get("version").and_then(Value::as_str).map(str::to_string));
             let mut st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
-            match wanted.as_deref().and_then(|v| control_plane_version(v, &st.cluster.git_version)) {
+            match wanted
+                .as_deref()
+                .and_then(|v| control_plane_version(v, &st.cluster.git_version))
+            {
                 Some(v) => {
                     let previous = std::mem::replace(&mut st.cluster.git_version, v.clone());
                     // Karpenter re-resolves its aliases: let the world look now.
@@ -409,13 +417,11 @@ fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> Reply {
             _,
             "/sim/stats" | "/sim/stats/reset" | "/sim/time" | "/sim/faults" | "/sim/objects"
             | "/sim/control-plane",
-        ) => {
-            err(
-                405,
-                "MethodNotAllowed",
-                "the server does not allow this method on the requested resource".into(),
-            )
-        }
+        ) => err(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource".into(),
+        ),
         _ => err(
             404,
             "NotFound",

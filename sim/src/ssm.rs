@@ -39,7 +39,11 @@ pub fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Reply {
         .unwrap_or_else(|e| e.into_inner())
         .ssm_count(op);
     if headers.get(header::AUTHORIZATION).is_none() {
-        return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        return error(
+            403,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        );
     }
     if op != "GetParameter" {
         return error(
@@ -52,7 +56,11 @@ pub fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Reply {
         .ok()
         .and_then(|v| v.get("Name").and_then(Value::as_str).map(str::to_string))
     else {
-        return error(400, "ValidationException", "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null");
+        return error(
+            400,
+            "ValidationException",
+            "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null",
+        );
     };
     let st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
     let now = st.clock.now();

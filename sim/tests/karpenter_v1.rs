@@ -62,7 +62,9 @@ async fn ec2nodeclasses_are_served_at_v1_and_v1beta1() {
     assert!(res.iter().any(|r| r["name"] == "ec2nodeclasses/status"));
     assert_eq!(get(a, "/apis/karpenter.k8s.aws/v1beta1").await.status, 200);
 
-    let list = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses").await.json();
+    let list = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses")
+        .await
+        .json();
     let items = list["items"].as_array().cloned().unwrap_or_default();
     assert_eq!(items.len(), 2, "{list}");
     assert_eq!(items[0]["apiVersion"], "karpenter.k8s.aws/v1");
@@ -73,7 +75,14 @@ async fn ec2nodeclasses_are_served_at_v1_and_v1beta1() {
     // Created and patched through the API like the other Karpenter kinds.
     let created = json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
         "metadata": {"name": "br"}, "spec": {"role": "r", "amiSelectorTerms": [{"alias": "bottlerocket@latest"}]}});
-    let r = send_json(a, "POST", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses", JSON, &created).await;
+    let r = send_json(
+        a,
+        "POST",
+        "/apis/karpenter.k8s.aws/v1/ec2nodeclasses",
+        JSON,
+        &created,
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let patch = json!({"metadata": {"labels": {"team": "a"}}});
     let r = send_json(
@@ -102,32 +111,73 @@ const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260615/us-east-1/e
 async fn the_control_plane_endpoint_moves_version_eks_and_drifts_alias_classes() {
     let (h, _dir) = sim_with_manifests(&[("nc.yaml", NODECLASSES)]).await;
     let a = h.addr;
-    let amis = |v: &Value| v["status"]["amis"][0]["name"].as_str().unwrap_or("").to_string();
-    let before = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023").await.json();
+    let amis = |v: &Value| {
+        v["status"]["amis"][0]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let before = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023")
+        .await
+        .json();
     assert!(amis(&before).contains("-1.33-"), "{before}");
-    assert_eq!(ready(&before).map(|c| c["status"].clone()), Some(json!("True")));
+    assert_eq!(
+        ready(&before).map(|c| c["status"].clone()),
+        Some(json!("True"))
+    );
     // The v1beta1 class without terms: AL2's recommended AMI, which 1.33 no longer has.
-    let legacy = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/legacy").await.json();
-    assert_eq!(ready(&legacy).map(|c| c["status"].clone()), Some(json!("False")), "{legacy}");
+    let legacy = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/legacy")
+        .await
+        .json();
+    assert_eq!(
+        ready(&legacy).map(|c| c["status"].clone()),
+        Some(json!("False")),
+        "{legacy}"
+    );
 
     let r = get(a, "/sim/control-plane").await;
     assert_eq!(r.json()["version"], "v1.33.5-eks-1a2b3c4");
-    let r = send_json(a, "PUT", "/sim/control-plane", JSON, &json!({"version": "1.34"})).await;
+    let r = send_json(
+        a,
+        "PUT",
+        "/sim/control-plane",
+        JSON,
+        &json!({"version": "1.34"}),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["previous"], "v1.33.5-eks-1a2b3c4");
     let v = get(a, "/version").await.json();
     assert_eq!(v["minor"], "34+", "{v}");
-    assert!(v["gitVersion"].as_str().is_some_and(|g| g.starts_with("v1.34.") && g.ends_with("-eks-1a2b3c4")));
-    let c = req(a, "GET", "/clusters/kup-sim", &[("Authorization", AUTH)], b"").await.json();
+    assert!(
+        v["gitVersion"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("v1.34.") && g.ends_with("-eks-1a2b3c4"))
+    );
+    let c = req(
+        a,
+        "GET",
+        "/clusters/kup-sim",
+        &[("Authorization", AUTH)],
+        b"",
+    )
+    .await
+    .json();
     assert_eq!(c["cluster"]["version"], "1.34", "{c}");
-    for bad in [json!({"version": "latest"}), json!({"v": "1.34"}), json!("1.34")] {
+    for bad in [
+        json!({"version": "latest"}),
+        json!({"v": "1.34"}),
+        json!("1.34"),
+    ] {
         let r = send_json(a, "PUT", "/sim/control-plane", JSON, &bad).await;
         assert_eq!(r.status, 400, "{bad}");
     }
     // The world re-resolves the alias (polled: the world loop runs on its own).
     let mut after = Value::Null;
     for _ in 0..200 {
-        after = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023").await.json();
+        after = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023")
+            .await
+            .json();
         if amis(&after).contains("-1.34-") {
             break;
         }
@@ -157,7 +207,9 @@ async fn ssm(a: std::net::SocketAddr, name: &str) -> Resp {
 async fn ssm_get_parameter_resolves_aliases_as_karpenter_does() {
     let (h, _dir) = sim_with_manifests(&[("nc.yaml", NODECLASSES)]).await;
     let a = h.addr;
-    let nc = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023").await.json();
+    let nc = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/al2023")
+        .await
+        .json();
     let path = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id";
     let r = ssm(a, path).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -169,12 +221,23 @@ async fn ssm_get_parameter_resolves_aliases_as_karpenter_does() {
     assert_eq!(p["Version"], 1);
     assert!(p["LastModifiedDate"].is_number());
     assert_eq!(p["ARN"], format!("arn:aws:ssm:us-east-1::parameter{path}"));
-    assert_eq!(p["Value"], nc["status"]["amis"][0]["id"], "the id the class resolved to");
+    assert_eq!(
+        p["Value"], nc["status"]["amis"][0]["id"],
+        "the id the class resolved to"
+    );
 
     let pinned = "/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/amazon-eks-node-al2023-x86_64-standard-1.32-v20250510/image_id";
     assert_eq!(ssm(a, pinned).await.status, 200);
-    let br = ssm(a, "/aws/service/bottlerocket/aws-k8s-1.33/arm64/latest/image_id").await;
-    assert!(br.json()["Parameter"]["Value"].as_str().is_some_and(|v| v.starts_with("ami-0")));
+    let br = ssm(
+        a,
+        "/aws/service/bottlerocket/aws-k8s-1.33/arm64/latest/image_id",
+    )
+    .await;
+    assert!(
+        br.json()["Parameter"]["Value"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("ami-0"))
+    );
 
     for missing in [
         "/aws/service/eks/optimized-ami/1.33/amazon-linux-2/recommended/image_id",

@@ -714,7 +714,12 @@ pub(crate) fn pdb(
 /// `karpenter.labels` on the Deployment, name/instance on the pods, container `controller`,
 /// image `public.ecr.aws/karpenter/controller:VERSION@sha256:…` (the digest is made up, fixed
 /// by the version), and the chart's affinity keeping it off Karpenter's own nodes.
-pub(crate) fn karpenter_deployment(version: &str, namespace: &str, release: &str, replicas: i64) -> Value {
+pub(crate) fn karpenter_deployment(
+    version: &str,
+    namespace: &str,
+    release: &str,
+    replicas: i64,
+) -> Value {
     let name = if release.contains("karpenter") {
         release.to_string()
     } else {
@@ -729,7 +734,8 @@ pub(crate) fn karpenter_deployment(version: &str, namespace: &str, release: &str
             format!("{h:016x}")
         })
         .collect();
-    let selector = json!({"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": release});
+    let selector =
+        json!({"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": release});
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",

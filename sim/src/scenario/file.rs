@@ -213,6 +213,10 @@ struct PoolSpec {
     node_class: Option<String>,
     #[serde(default)]
     limits: ScalarMap,
+    /// NodePools: `spec.disruption.budgets` as Karpenter takes them (default `[{nodes: 10%}]`).
+    budgets: Option<Vec<Value>>,
+    /// karpenter.sh/v1 NodePools: `spec.template.spec.terminationGracePeriod` (e.g. `24h`).
+    termination_grace_period: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -576,6 +580,43 @@ fn expand_file(
                 &limits,
             )
         };
+        let mut obj = obj;
+        if let Some(b) = &p.budgets {
+            if is_provisioner {
+                return Err(err(format!("pools {}: budgets need a NodePool", p.name)));
+            }
+            for budget in b {
+                crate::cron::Budget::from_value(budget)
+                    .map_err(|m| err(format!("pools {}: budget {budget}: {m}", p.name)))?;
+            }
+            // The CRD's `nodes` is a string: `nodes: 0` is written as "0".
+            let budgets: Vec<Value> = b
+                .iter()
+                .map(|x| {
+                    let mut x = x.clone();
+                    if let Some(n) = x.get("nodes").filter(|n| n.is_number()) {
+                        x["nodes"] = Value::String(n.to_string());
+                    }
+                    x
+                })
+                .collect();
+            obj["spec"]["disruption"]["budgets"] = Value::Array(budgets);
+        }
+        if let Some(tgp) = &p.termination_grace_period {
+            if api_version != "karpenter.sh/v1" {
+                return Err(err(format!(
+                    "pools {}: terminationGracePeriod needs a karpenter.sh/v1 NodePool",
+                    p.name
+                )));
+            }
+            if crate::cron::parse_go_duration(tgp).is_none() {
+                return Err(err(format!(
+                    "pools {}: terminationGracePeriod {tgp:?} is not a duration like 24h or 1h30m",
+                    p.name
+                )));
+            }
+            obj["spec"]["template"]["spec"]["terminationGracePeriod"] = Value::String(tgp.clone());
+        }
         objects.push(obj);
         if pools.contains_key(&p.name) {
             return Err(err(format!(
@@ -833,8 +874,7 @@ fn expand_file(
     if let Some(k) = &f.karpenter {
         let v = &k.value.version;
         let ok = !v.is_empty()
-            && v
-                .trim_start_matches('v')
+            && v.trim_start_matches('v')
                 .split('.')
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
             && v.matches('.').count() == 2;

@@ -42,10 +42,15 @@ fn marked(n: &Value) -> bool {
 
 /// The NodeClaim's terminationGracePeriod, else its NodePool template's (scenario claims
 /// carry none).
-pub(crate) fn termination_grace(claim: Option<&Value>, pool: Option<&Value>) -> Option<jiff::SignedDuration> {
+pub(crate) fn termination_grace(
+    claim: Option<&Value>,
+    pool: Option<&Value>,
+) -> Option<jiff::SignedDuration> {
     claim
         .and_then(|c| get(c, &["spec", "terminationGracePeriod"]))
-        .or_else(|| pool.and_then(|p| get(p, &["spec", "template", "spec", "terminationGracePeriod"])))
+        .or_else(|| {
+            pool.and_then(|p| get(p, &["spec", "template", "spec", "terminationGracePeriod"]))
+        })
         .and_then(Value::as_str)
         .and_then(cron::parse_go_duration)
 }
@@ -65,7 +70,10 @@ pub(crate) fn run(pass: &mut Pass) {
 
     // Marked nodes whose replacement is Ready (or that needed none): delete their NodeClaim.
     let in_flight: Vec<(String, Option<String>)> = with_mem(pass.st, |m| {
-        m.drift.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        m.drift
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     });
     let launching: Vec<String> = with_mem(pass.st, |m| {
         m.launches.iter().map(|l| l.node_name.clone()).collect()
@@ -86,11 +94,19 @@ pub(crate) fn run(pass: &mut Pass) {
         }
         match claim_of(&old) {
             Some(c) if !objects::deleting(c) => {
-                let _ = pass.st.store.delete(Kind::NodeClaim, "", objects::name(c), &Default::default());
+                let _ = pass.st.store.delete(
+                    Kind::NodeClaim,
+                    "",
+                    objects::name(c),
+                    &Default::default(),
+                );
             }
             Some(_) => {}
             None => {
-                let _ = pass.st.store.delete(Kind::Node, "", &old, &Default::default());
+                let _ = pass
+                    .st
+                    .store
+                    .delete(Kind::Node, "", &old, &Default::default());
             }
         }
     }
@@ -119,7 +135,9 @@ pub(crate) fn run(pass: &mut Pass) {
             .iter()
             .filter(|n| objects::label(n, "karpenter.sh/initialized") == Some("true"))
             .filter(|n| !replacing.iter().any(|r| r == objects::name(n)))
-            .filter(|n| !claim_of(objects::name(n)).is_some_and(|c| has_condition(c, "InstanceTerminating")))
+            .filter(|n| {
+                !claim_of(objects::name(n)).is_some_and(|c| has_condition(c, "InstanceTerminating"))
+            })
             .collect();
         let total = counted.len() as u64;
         let mut disrupting = counted
@@ -142,7 +160,10 @@ pub(crate) fn run(pass: &mut Pass) {
             let budgets = get(p, &["spec", "disruption", "budgets"]);
             // Wake when a budget window opens or closes.
             for b in budgets.and_then(Value::as_array).into_iter().flatten() {
-                if let Some(t) = cron::Budget::from_value(b).ok().and_then(|b| b.next_change(now)) {
+                if let Some(t) = cron::Budget::from_value(b)
+                    .ok()
+                    .and_then(|b| b.next_change(now))
+                {
                     pass.due(t);
                 }
             }
@@ -157,7 +178,10 @@ pub(crate) fn run(pass: &mut Pass) {
                 }
                 let old = objects::name(node).to_string();
                 let has_pods = pass.pods().any(|pod| {
-                    pod.node == old && pod.active() && pod.f.owner_kind != "DaemonSet" && !pod.f.mirror
+                    pod.node == old
+                        && pod.active()
+                        && pod.f.owner_kind != "DaemonSet"
+                        && !pod.f.mirror
                 });
                 let replacement = if has_pods {
                     let mut labels = pool.node_labels_for(&json!({}), &region);
@@ -171,8 +195,15 @@ pub(crate) fn run(pass: &mut Pass) {
                             labels.insert(k.to_string(), v.to_string());
                         }
                     }
-                    let arch = labels.get("kubernetes.io/arch").cloned().unwrap_or_else(|| "amd64".into());
-                    let Ok(image) = super::nodeclass::launch_image(&classes, pool.node_class_ref.as_ref(), &arch) else {
+                    let arch = labels
+                        .get("kubernetes.io/arch")
+                        .cloned()
+                        .unwrap_or_else(|| "amd64".into());
+                    let Ok(image) = super::nodeclass::launch_image(
+                        &classes,
+                        pool.node_class_ref.as_ref(),
+                        &arch,
+                    ) else {
                         continue;
                     };
                     let instance = labels
@@ -198,7 +229,10 @@ pub(crate) fn run(pass: &mut Pass) {
                     None
                 };
                 let _ = pass.st.store.update(Kind::Node, "", &old, &mut |n| {
-                    super::nodes::push_taint(n, json!({"key": DISRUPTED_TAINT, "effect": "NoSchedule"}));
+                    super::nodes::push_taint(
+                        n,
+                        json!({"key": DISRUPTED_TAINT, "effect": "NoSchedule"}),
+                    );
                 });
                 with_mem(pass.st, |m| m.drift.insert(old.clone(), replacement));
                 disrupting += 1;
@@ -213,7 +247,12 @@ pub(crate) fn run(pass: &mut Pass) {
         disrupting_by_pool.insert(pname, now_disrupting);
     }
     for (pool, n) in disrupting_by_pool {
-        let max = pass.st.safety.max_disrupting_by_pool.entry(pool).or_insert(0);
+        let max = pass
+            .st
+            .safety
+            .max_disrupting_by_pool
+            .entry(pool)
+            .or_insert(0);
         *max = (*max).max(n);
     }
 }
@@ -227,7 +266,10 @@ fn disruptable(pass: &Pass, node: &Value, claim: &Value, pool: &Value, pdbs: &[V
         return true;
     }
     let name = objects::name(node);
-    for p in pass.pods().filter(|p| p.node == name && p.active() && p.f.owner_kind != "DaemonSet") {
+    for p in pass
+        .pods()
+        .filter(|p| p.node == name && p.active() && p.f.owner_kind != "DaemonSet")
+    {
         let Some(pod) = pass.pod_value(&p.ns, &p.name) else {
             continue;
         };

@@ -355,7 +355,9 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
     let classes = super::nodeclass::resolutions(pass);
     let pools: Vec<Pool> = pools(pass)
         .into_iter()
-        .filter(|p| super::nodeclass::launch_image(&classes, p.node_class_ref.as_ref(), "amd64").is_ok())
+        .filter(|p| {
+            super::nodeclass::launch_image(&classes, p.node_class_ref.as_ref(), "amd64").is_ok()
+        })
         .collect();
     if pools.is_empty() {
         return appeared;
@@ -452,7 +454,9 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
             if !within_limits(pass, pool, &nodes, &instance) {
                 continue;
             }
-            let arch = labels.get("kubernetes.io/arch").map_or("amd64", String::as_str);
+            let arch = labels
+                .get("kubernetes.io/arch")
+                .map_or("amd64", String::as_str);
             let Ok(image) =
                 super::nodeclass::launch_image(&classes, pool.node_class_ref.as_ref(), arch)
             else {
@@ -690,7 +694,10 @@ pub fn node_object(l: &Launch, git_version: &str, region: &str, now: Timestamp) 
     // What the node's AMI family reports.
     let image_name = l.image.as_ref().map_or("", |i| i.name.as_str());
     let (os_image, kernel) = if image_name.contains("al2023") {
-        ("Amazon Linux 2023.7.20250609", "6.1.134-152.225.amzn2023.x86_64")
+        (
+            "Amazon Linux 2023.7.20250609",
+            "6.1.134-152.225.amzn2023.x86_64",
+        )
     } else if image_name.starts_with("bottlerocket") {
         ("Bottlerocket OS 1.40.0 (aws-k8s)", "6.1.134")
     } else {
@@ -763,7 +770,10 @@ fn complete_launches(pass: &mut Pass) -> bool {
     let region = pass.st.cluster.region.clone();
     let mut appeared = false;
     for l in due {
-        let kubelet = l.image.as_ref().map_or(git.as_str(), |i| i.kubelet.as_str());
+        let kubelet = l
+            .image
+            .as_ref()
+            .map_or(git.as_str(), |i| i.kubelet.as_str());
         let node = node_object(&l, kubelet, &region, now);
         let Ok(node) = pass.st.store.create(Kind::Node, node) else {
             continue;
@@ -894,7 +904,9 @@ pub(crate) fn terminate(pass: &mut Pass) {
         }
         // The NodeClaim's terminationGracePeriod, from the node's deletion: until it runs out
         // do-not-disrupt pods stay; once out, pods still there are deleted, PDBs or not.
-        let claim = claims.iter().find(|c| s(c, &["status", "nodeName"]) == name);
+        let claim = claims
+            .iter()
+            .find(|c| s(c, &["status", "nodeName"]) == name);
         let pool_obj = objects::label(n, NODEPOOL_LABEL)
             .and_then(|p| pass.st.store.get(Kind::NodePool, "", p));
         let grace_end = super::drift::termination_grace(claim, pool_obj.as_ref()).and_then(|tgp| {
