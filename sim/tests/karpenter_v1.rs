@@ -47,9 +47,45 @@ spec:
   securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
 "#;
 
+const POOLS: &str = r#"
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: general}
+spec:
+  disruption:
+    consolidationPolicy: WhenEmptyOrUnderutilized
+    budgets:
+      - {nodes: "20%"}
+      - {nodes: "0", schedule: "0 9 * * mon-fri", duration: 8h, reasons: [Drifted]}
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: al2023}
+      requirements: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]
+---
+apiVersion: karpenter.sh/v1
+kind: NodeClaim
+metadata: {name: general-abcde, labels: {karpenter.sh/nodepool: general}}
+spec:
+  nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: al2023}
+  requirements: []
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: karpenter
+  namespace: kube-system
+  labels: {app.kubernetes.io/name: karpenter, app.kubernetes.io/version: 1.5.0, helm.sh/chart: karpenter-1.5.0}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app.kubernetes.io/name: karpenter}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: karpenter}}
+    spec: {containers: [{name: controller, image: "public.ecr.aws/karpenter/controller:1.5.0"}]}
+"#;
+
 #[tokio::test]
 async fn ec2nodeclasses_are_served_at_v1_and_v1beta1() {
-    let (h, _dir) = sim_with_manifests(&[("nc.yaml", NODECLASSES)]).await;
+    let (h, _dir) = sim_with_manifests(&[("nc.yaml", NODECLASSES), ("pools.yaml", POOLS)]).await;
     let a = h.addr;
     let disc = get(a, "/apis/karpenter.k8s.aws/v1").await.json();
     let res = disc["resources"].as_array().cloned().unwrap_or_default();
@@ -71,6 +107,30 @@ async fn ec2nodeclasses_are_served_at_v1_and_v1beta1() {
     let beta = get(a, "/apis/karpenter.k8s.aws/v1beta1/ec2nodeclasses/legacy").await;
     assert_eq!(beta.status, 200);
     assert_eq!(beta.json()["apiVersion"], "karpenter.k8s.aws/v1beta1");
+    // The rest of a Karpenter v1 install loads from plain manifests too.
+    let np = get(a, "/apis/karpenter.sh/v1/nodepools/general")
+        .await
+        .json();
+    assert_eq!(
+        np["spec"]["disruption"]["budgets"][1]["schedule"], "0 9 * * mon-fri",
+        "{np}"
+    );
+    assert_eq!(
+        get(a, "/apis/karpenter.sh/v1/nodeclaims/general-abcde")
+            .await
+            .status,
+        200
+    );
+    let k = get(
+        a,
+        "/apis/apps/v1/namespaces/kube-system/deployments/karpenter",
+    )
+    .await
+    .json();
+    assert_eq!(
+        k["metadata"]["labels"]["app.kubernetes.io/version"],
+        "1.5.0"
+    );
 
     // Created and patched through the API like the other Karpenter kinds.
     let created = json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
