@@ -38,6 +38,9 @@ pub struct Pool {
     pub limit_cpu: Option<i128>,
     pub limit_memory: Option<i128>,
     pub node_class_ref: Option<Value>,
+    /// v1 NodePools: `template.spec.terminationGracePeriod` and `expireAfter`, copied onto
+    /// their NodeClaims as Karpenter does.
+    pub claim_spec: Map<String, Value>,
 }
 
 impl Pool {
@@ -58,6 +61,7 @@ impl Pool {
             limit_memory: get(spec, &["limits", "resources", "memory"])
                 .map(|q| objects::quantity_milli(Some(q))),
             node_class_ref: spec.get("providerRef").cloned(),
+            claim_spec: Map::new(),
         }
     }
 
@@ -83,6 +87,10 @@ impl Pool {
             limit_memory: get(spec, &["limits", "memory"])
                 .map(|q| objects::quantity_milli(Some(q))),
             node_class_ref: tspec.get("nodeClassRef").cloned(),
+            claim_spec: ["terminationGracePeriod", "expireAfter"]
+                .iter()
+                .filter_map(|k| Some((k.to_string(), tspec.get(*k)?.clone())))
+                .collect(),
         }
     }
 
@@ -604,6 +612,9 @@ fn nodeclaim_object(
     });
     if let Some(r) = &pool.node_class_ref {
         spec["nodeClassRef"] = r.clone();
+    }
+    for (k, v) in &pool.claim_spec {
+        spec[k.as_str()] = v.clone();
     }
     if !pool.taints.is_empty() {
         spec["taints"] = json!(pool.taints);
