@@ -148,8 +148,23 @@ fn karpenter_launches_at_the_resolved_ami_version() {
         Some("False".into())
     );
     assert!(nodes_of(&st, "old").is_empty());
-    // A NodePool naming a missing class launches nothing either.
+    // A NodePool naming a missing class launches nothing either, and says why.
     assert!(nodes_of(&st, "lost").is_empty());
+    let lost = get(&st, Kind::NodePool, "lost");
+    let c = cond(&lost, "NodeClassReady").cloned().unwrap_or_default();
+    assert_eq!(
+        (c["status"].as_str(), c["reason"].as_str()),
+        (Some("False"), Some("NodeClassNotFound")),
+        "{lost}"
+    );
+    assert_eq!(
+        cond(&get(&st, Kind::NodePool, "old"), "NodeClassReady").map(|c| c["reason"].clone()),
+        Some("NodeClassNotReady".into())
+    );
+    assert_eq!(
+        cond(&get(&st, Kind::NodePool, "general"), "Ready").map(|c| c["status"].clone()),
+        Some("True".into())
+    );
 }
 
 const FLEET: &str = r#"
@@ -334,6 +349,10 @@ fn the_karpenter_v1_scenario_tells_its_story() {
     let text = scenario::builtin("karpenter-v1").unwrap_or_else(|| panic!("no karpenter-v1"));
     assert!(scenario::BUILTIN_NAMES.contains(&"karpenter-v1"));
     let mut st = load(text);
+    // Settled: a further pass writes nothing (the world can go idle).
+    let rv = st.store.resource_version();
+    world::step(&mut st);
+    assert_eq!(st.store.resource_version(), rv, "settle() left work behind");
     let drifted_nodes = |st: &SimState| {
         let mut v: Vec<String> = st
             .store

@@ -420,7 +420,78 @@ pub(crate) fn run(pass: &mut Pass) {
         }
     }
     let resolved = resolutions(pass);
+    nodepool_readiness(pass, &resolved);
     drift(pass, &resolved);
+}
+
+/// NodePool `status.conditions` as Karpenter's readiness controller keeps them:
+/// `NodeClassReady` (False `NodeClassNotFound` / `NodeClassNotReady`), `ValidationSucceeded`,
+/// `Ready`. Only for NodePools naming an EC2NodeClass.
+fn nodepool_readiness(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
+    let now = objects::ts(pass.now);
+    for p in pass.list(Kind::NodePool).iter() {
+        let r = get(p, &["spec", "template", "spec", "nodeClassRef"]);
+        let kind = r.map_or("", |r| s(r, &["kind"]));
+        if r.is_none() || (!kind.is_empty() && kind != "EC2NodeClass") {
+            continue;
+        }
+        let class = r.map_or("", |r| s(r, &["name"]));
+        let (ok, reason, message) = match classes.get(class) {
+            None => (false, "NodeClassNotFound", "NodeClass not found on cluster"),
+            Some(Resolution::NotReady { .. }) => {
+                (false, "NodeClassNotReady", "NodeClass not ready")
+            }
+            Some(Resolution::Ready(_)) => (true, "NodeClassReady", ""),
+        };
+        let old: Vec<Value> = get(p, &["status", "conditions"])
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let generation = get(p, &["metadata", "generation"])
+            .cloned()
+            .unwrap_or(json!(1));
+        let st = |b: bool| if b { "True" } else { "False" };
+        let conds = vec![
+            condition(
+                &old,
+                "NodeClassReady",
+                st(ok),
+                reason,
+                message,
+                &now,
+                &generation,
+            ),
+            condition(
+                &old,
+                "ValidationSucceeded",
+                "True",
+                "ValidationSucceeded",
+                "",
+                &now,
+                &generation,
+            ),
+            if ok {
+                condition(&old, "Ready", "True", "Ready", "", &now, &generation)
+            } else {
+                condition(
+                    &old,
+                    "Ready",
+                    "False",
+                    "UnhealthyDependents",
+                    "NodeClassReady=False",
+                    &now,
+                    &generation,
+                )
+            },
+        ];
+        if get(p, &["status", "conditions"]) == Some(&json!(conds)) {
+            continue;
+        }
+        let name = objects::name(p).to_string();
+        let _ = pass.st.store.update(Kind::NodePool, "", &name, &mut |o| {
+            o["status"]["conditions"] = json!(conds);
+        });
+    }
 }
 
 fn claim_condition<'a>(c: &'a Value, ty: &str) -> Option<&'a Value> {
