@@ -62,11 +62,12 @@ pub(crate) fn run(pass: &mut Pass) {
     }
     let claims = pass.list(Kind::NodeClaim);
     let nodes = pass.nodes();
-    let claim_of = |node: &str| {
-        claims
-            .iter()
-            .find(|c| s(c, &["status", "nodeName"]) == node)
-    };
+    // By node name: 2,500 claims over 5,000 nodes stay cheap per pass.
+    let by_node: std::collections::HashMap<&str, &Value> = claims
+        .iter()
+        .map(|c| (s(c, &["status", "nodeName"]), c))
+        .collect();
+    let claim_of = |node: &str| by_node.get(node).copied();
 
     // Marked nodes whose replacement is Ready (or that needed none): delete their NodeClaim.
     let in_flight: Vec<(String, Option<String>)> = with_mem(pass.st, |m| {
