@@ -165,6 +165,30 @@ fn karpenter_launches_at_the_resolved_ami_version() {
         cond(&get(&st, Kind::NodePool, "general"), "Ready").map(|c| c["status"].clone()),
         Some("True".into())
     );
+    // A budget Karpenter cannot parse: said on the NodePool, and no drift replacement (fails closed).
+    st.store
+        .update(Kind::NodePool, "", "general", &mut |p| {
+            p["spec"]["disruption"]["budgets"] = serde_json::json!([{"nodes": "1", "schedule": "0 9 * * someday", "duration": "8h"}]);
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    world::step(&mut st);
+    let general = get(&st, Kind::NodePool, "general");
+    let v = cond(&general, "ValidationSucceeded")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(v["status"], "False", "{general}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("someday")),
+        "{v}"
+    );
+    st.cluster.git_version = "v1.34.2-eks-5d6e7f8".into();
+    run_for(&mut st, 600);
+    assert!(
+        nodes_of(&st, "general")
+            .iter()
+            .all(|n| kubelet(n).starts_with("v1.33."))
+    );
+    assert_eq!(stats(&st)["max_disrupting_by_pool"]["general"], 0);
 }
 
 const FLEET: &str = r#"

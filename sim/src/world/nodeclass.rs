@@ -451,6 +451,50 @@ fn nodepool_readiness(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
             .cloned()
             .unwrap_or(json!(1));
         let st = |b: bool| if b { "True" } else { "False" };
+        // A budget Karpenter cannot parse blocks all voluntary disruption (fails closed).
+        let budget_error = get(p, &["spec", "disruption", "budgets"])
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|b| crate::cron::Budget::from_value(b).err());
+        let validation = match &budget_error {
+            None => condition(
+                &old,
+                "ValidationSucceeded",
+                "True",
+                "ValidationSucceeded",
+                "",
+                &now,
+                &generation,
+            ),
+            Some(e) => condition(
+                &old,
+                "ValidationSucceeded",
+                "False",
+                "NodePoolValidationFailed",
+                e,
+                &now,
+                &generation,
+            ),
+        };
+        let ready = if ok && budget_error.is_none() {
+            condition(&old, "Ready", "True", "Ready", "", &now, &generation)
+        } else {
+            let m = if ok {
+                "ValidationSucceeded=False"
+            } else {
+                "NodeClassReady=False"
+            };
+            condition(
+                &old,
+                "Ready",
+                "False",
+                "UnhealthyDependents",
+                m,
+                &now,
+                &generation,
+            )
+        };
         let conds = vec![
             condition(
                 &old,
@@ -461,28 +505,8 @@ fn nodepool_readiness(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
                 &now,
                 &generation,
             ),
-            condition(
-                &old,
-                "ValidationSucceeded",
-                "True",
-                "ValidationSucceeded",
-                "",
-                &now,
-                &generation,
-            ),
-            if ok {
-                condition(&old, "Ready", "True", "Ready", "", &now, &generation)
-            } else {
-                condition(
-                    &old,
-                    "Ready",
-                    "False",
-                    "UnhealthyDependents",
-                    "NodeClassReady=False",
-                    &now,
-                    &generation,
-                )
-            },
+            validation,
+            ready,
         ];
         if get(p, &["status", "conditions"]) == Some(&json!(conds)) {
             continue;
