@@ -377,6 +377,9 @@ fn the_karpenter_v1_scenario_tells_its_story() {
     let rv = st.store.resource_version();
     world::step(&mut st);
     assert_eq!(st.store.resource_version(), rv, "settle() left work behind");
+    let general = get(&st, Kind::NodePool, "general");
+    assert_eq!(general["status"]["resources"]["nodes"], "4", "{general}");
+    assert_eq!(general["status"]["resources"]["cpu"], "16", "{general}");
     let drifted_nodes = |st: &SimState| {
         let mut v: Vec<String> = st
             .store

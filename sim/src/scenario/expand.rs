@@ -520,7 +520,7 @@ pub(crate) fn nodeclaim(
         "kind": "NodeClaim",
         "metadata": {
             "name": claim_name,
-            "labels": {"karpenter.sh/nodepool": pool, "node.kubernetes.io/instance-type": node.instance_type, "topology.kubernetes.io/zone": node.zone},
+            "labels": {"karpenter.sh/nodepool": pool, "karpenter.sh/capacity-type": "on-demand", "node.kubernetes.io/instance-type": node.instance_type, "topology.kubernetes.io/zone": node.zone},
             "finalizers": ["karpenter.sh/termination"],
             "ownerReferences": [{"apiVersion": api_version, "kind": "NodePool", "name": pool, "uid": nodepool_uid(pool), "blockOwnerDeletion": true}],
         },

@@ -429,6 +429,7 @@ pub(crate) fn run(pass: &mut Pass) {
 /// `Ready`. Only for NodePools naming an EC2NodeClass.
 fn nodepool_readiness(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
     let now = objects::ts(pass.now);
+    let nodes = pass.nodes();
     for p in pass.list(Kind::NodePool).iter() {
         let r = get(p, &["spec", "template", "spec", "nodeClassRef"]);
         let kind = r.map_or("", |r| s(r, &["kind"]));
@@ -508,12 +509,32 @@ fn nodepool_readiness(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
             validation,
             ready,
         ];
-        if get(p, &["status", "conditions"]) == Some(&json!(conds)) {
+        // status.resources: what the pool's nodes add up to (kubectl's NODES column).
+        let name = objects::name(p).to_string();
+        let (mut cpu, mut mem, mut pods, mut count) = (0i128, 0i128, 0i128, 0);
+        for n in nodes
+            .iter()
+            .filter(|n| objects::label(n, super::karpenter::NODEPOOL_LABEL) == Some(name.as_str()))
+        {
+            cpu += objects::quantity_milli(get(n, &["status", "capacity", "cpu"]));
+            mem += objects::quantity_milli(get(n, &["status", "capacity", "memory"]));
+            pods += objects::quantity_milli(get(n, &["status", "capacity", "pods"]));
+            count += 1;
+        }
+        let resources = json!({
+            "cpu": format!("{}", cpu / 1000),
+            "memory": format!("{}Ki", mem / 1000 / 1024),
+            "nodes": count.to_string(),
+            "pods": format!("{}", pods / 1000),
+        });
+        if get(p, &["status", "conditions"]) == Some(&json!(conds))
+            && get(p, &["status", "resources"]) == Some(&resources)
+        {
             continue;
         }
-        let name = objects::name(p).to_string();
         let _ = pass.st.store.update(Kind::NodePool, "", &name, &mut |o| {
             o["status"]["conditions"] = json!(conds);
+            o["status"]["resources"] = resources.clone();
         });
     }
 }
