@@ -483,6 +483,10 @@ fn nodepool_uid(name: &str) -> String {
     super::text::uuid_from(fnv(0xcbf2_9ce4_8422_2325), fnv(0x8422_2325_cbf2_9ce4))
 }
 
+/// The imageID of a scenario NodeClaim until the world resolves its EC2NodeClass at the node's
+/// kubelet version (see world::nodeclass).
+pub(crate) const SCENARIO_IMAGE_ID: &str = "ami-0c9b3a6f8e8c3e7d1";
+
 /// The NodeClaim Karpenter keeps for a node it launched from a NodePool.
 pub(crate) fn nodeclaim(
     api_version: &str,
@@ -508,7 +512,7 @@ pub(crate) fn nodeclaim(
         "kind": "NodeClaim",
         "metadata": {
             "name": claim_name,
-            "labels": {"karpenter.sh/nodepool": pool, "node.kubernetes.io/instance-type": node.instance_type, "topology.kubernetes.io/zone": node.zone},
+            "labels": {"karpenter.sh/nodepool": pool, "karpenter.sh/capacity-type": "on-demand", "node.kubernetes.io/instance-type": node.instance_type, "topology.kubernetes.io/zone": node.zone},
             "finalizers": ["karpenter.sh/termination"],
             "ownerReferences": [{"apiVersion": api_version, "kind": "NodePool", "name": pool, "uid": nodepool_uid(pool), "blockOwnerDeletion": true}],
         },
@@ -519,7 +523,7 @@ pub(crate) fn nodeclaim(
         "status": {
             "nodeName": node.name,
             "providerID": format!("aws:///{}/{}", node.zone, node.instance_id),
-            "imageID": "ami-0c9b3a6f8e8c3e7d1",
+            "imageID": SCENARIO_IMAGE_ID,
             "capacity": {"cpu": (node.capacity.cpu_milli / 1000).to_string(), "memory": format!("{}Ki", node.capacity.memory_ki), "pods": node.capacity.pods.to_string()},
             "allocatable": {"cpu": format!("{cpu}m"), "memory": format!("{mem}Ki"), "pods": node.capacity.pods.to_string()},
             "conditions": conds,
@@ -695,5 +699,77 @@ pub(crate) fn pdb(
             ..Default::default()
         }),
         status: None,
+    })
+}
+
+/// The Karpenter controller Deployment as the Helm chart (charts/karpenter) renders it:
+/// `karpenter.labels` on the Deployment, name/instance on the pods, container `controller`,
+/// image `public.ecr.aws/karpenter/controller:VERSION@sha256:…` (the digest is made up, fixed
+/// by the version), and the chart's affinity keeping it off Karpenter's own nodes.
+pub(crate) fn karpenter_deployment(
+    version: &str,
+    namespace: &str,
+    release: &str,
+    replicas: i64,
+) -> Value {
+    let name = if release.contains("karpenter") {
+        release.to_string()
+    } else {
+        format!("{release}-karpenter")
+    };
+    let chart = format!("karpenter-{}", version.replace('+', "_"));
+    let digest: String = (0..4u64)
+        .map(|i| {
+            let h = version.bytes().fold(0xcbf2_9ce4_8422_2325_u64 ^ i, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+            format!("{h:016x}")
+        })
+        .collect();
+    let selector =
+        json!({"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": release});
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {
+                "helm.sh/chart": chart,
+                "app.kubernetes.io/name": "karpenter",
+                "app.kubernetes.io/instance": release,
+                "app.kubernetes.io/version": version,
+                "app.kubernetes.io/managed-by": "Helm",
+            },
+            "annotations": {"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": namespace},
+        },
+        "spec": {
+            "replicas": replicas,
+            "revisionHistoryLimit": 10,
+            "strategy": {"rollingUpdate": {"maxUnavailable": 1}},
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": selector},
+                "spec": {
+                    "serviceAccountName": name,
+                    "priorityClassName": "system-cluster-critical",
+                    "dnsPolicy": "ClusterFirst",
+                    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]}]}}},
+                    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                    "containers": [{
+                        "name": "controller",
+                        "image": format!("public.ecr.aws/karpenter/controller:{version}@sha256:{digest}"),
+                        "imagePullPolicy": "IfNotPresent",
+                        "env": [
+                            {"name": "KUBERNETES_MIN_VERSION", "value": "1.19.0-0"},
+                            {"name": "SYSTEM_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                        ],
+                        "ports": [{"name": "http-metrics", "containerPort": 8080, "protocol": "TCP"}],
+                        "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}},
+                    }],
+                },
+            },
+        },
     })
 }

@@ -15,9 +15,11 @@
 
 mod controllers;
 mod disruption;
+mod drift;
 mod eviction;
 mod karpenter;
 mod kubelet;
+mod nodeclass;
 mod nodegroups;
 mod nodes;
 pub mod objects;
@@ -51,6 +53,9 @@ pub(crate) struct Memory {
     pub evicted: HashSet<String>,
     /// Karpenter launches in flight.
     pub launches: Vec<karpenter::Launch>,
+    /// Drifted nodes Karpenter is replacing -> their replacement's node name (None: the node
+    /// had no pods to move, so no replacement).
+    pub drift: HashMap<String, Option<String>>,
     /// Counter for names that must not repeat.
     pub serial: u64,
     /// PDB UIDs whose lowest Ready count is tracked (satisfied at least once).
@@ -645,6 +650,9 @@ fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
     controllers::statefulsets(&mut pass);
     controllers::daemonsets(&mut pass);
     lap("sts+ds");
+    nodeclass::run(&mut pass);
+    drift::run(&mut pass);
+    lap("nodeclass+drift");
     schedule::schedule_pending(&mut pass);
     if karpenter::provision(&mut pass) {
         schedule::schedule_pending(&mut pass);
