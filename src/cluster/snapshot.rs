@@ -173,6 +173,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         pools,
         taken_at: Some(server_now.unwrap_or_else(jiff::Timestamp::now)),
         eks: Default::default(),
+        karpenter: None,
     })
 }
 
