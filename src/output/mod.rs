@@ -5,6 +5,7 @@
 mod check;
 mod drift;
 mod duration;
+mod karpenter;
 mod rotate;
 mod rotate_run;
 mod workloads;
