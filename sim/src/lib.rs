@@ -8,12 +8,14 @@
 //! - `http` (the per-server context, replies and their encoding), `world/` (the behaviour:
 //!   scheduler, controllers, kubelet, Karpenter, node group rolls), `faults`.
 //! - `state` (`SimState`, with `eks_state` for the EKS side), `store`, `stats`, `clock`,
-//!   `resources`, `scenario/` (the input).
+//!   `resources`, `scenario/` (the input), `amis` (the AMI catalogue and SSM parameters).
 //!
 //! Start one with [`start`]; it returns a [`SimHandle`] with the URL and a kubeconfig.
 
+pub mod amis;
 pub mod api;
 pub mod clock;
+pub mod cron;
 pub mod eks;
 pub mod eks_state;
 pub mod faults;

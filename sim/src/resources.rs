@@ -16,6 +16,9 @@ pub enum Kind {
     /// karpenter.sh/v1 and v1beta1 share one storage (served at the version asked for).
     NodePool,
     NodeClaim,
+    /// karpenter.k8s.aws/v1 and v1beta1 (one storage, no conversion): the AWS provider's node
+    /// class, whose `status.amis` the world's Karpenter resolves.
+    EC2NodeClass,
     /// batch/v1: served and stored (their pods are not run: no Job controller).
     Job,
     CronJob,
@@ -24,7 +27,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -36,6 +39,7 @@ impl Kind {
         Kind::Provisioner,
         Kind::NodePool,
         Kind::NodeClaim,
+        Kind::EC2NodeClass,
         Kind::Job,
         Kind::CronJob,
         Kind::Lease,
@@ -77,7 +81,7 @@ impl Kind {
     /// Custom resources (Karpenter) are served like CRDs: alphabetical keys, lists repeat
     /// apiVersion/kind per item and carry `"continue": ""`.
     pub fn is_custom(self) -> bool {
-        self.group() == "karpenter.sh"
+        is_crd_group(self.group())
     }
 
     /// Kind from its `kind` field name (`Pod`).
@@ -114,7 +118,7 @@ impl ResourceInfo {
 
     /// Verbs of the main resource, in the order the real server lists them.
     pub fn verbs(&self) -> &'static [&'static str] {
-        if self.group == "karpenter.sh" {
+        if is_crd_group(self.group) {
             // CRDs list them in this (odd) order upstream.
             &[
                 "delete",
@@ -151,7 +155,9 @@ impl ResourceInfo {
             | Kind::ReplicaSet
             | Kind::StatefulSet
             | Kind::DaemonSet => &["all"],
-            Kind::Provisioner | Kind::NodePool | Kind::NodeClaim => &["karpenter"],
+            Kind::Provisioner | Kind::NodePool | Kind::NodeClaim | Kind::EC2NodeClass => {
+                &["karpenter"]
+            }
             _ => &[],
         }
     }
@@ -285,6 +291,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         subresources: &["status"],
     },
     ResourceInfo {
+        kind: Kind::EC2NodeClass,
+        group: "karpenter.k8s.aws",
+        versions: &["v1", "v1beta1"],
+        plural: "ec2nodeclasses",
+        singular: "ec2nodeclass",
+        kind_name: "EC2NodeClass",
+        namespaced: false,
+        short_names: &["ec2nc", "ec2ncs"],
+        subresources: &["status"],
+    },
+    ResourceInfo {
         kind: Kind::Job,
         group: "batch",
         versions: &["v1"],
@@ -319,6 +336,11 @@ pub static RESOURCES: &[ResourceInfo] = &[
     },
 ];
 
+/// Groups served from CRDs (Karpenter's): their objects are shaped like custom resources.
+pub fn is_crd_group(group: &str) -> bool {
+    matches!(group, "karpenter.sh" | "karpenter.k8s.aws")
+}
+
 /// The resource served at (group, version, plural), if any.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
     RESOURCES
@@ -344,13 +366,17 @@ pub fn groups() -> Vec<&'static str> {
     }
     // The API server lists built-in groups by priority (apps, batch, policy, ...) and CRD
     // groups after them.
-    out.sort_by_key(|g| match *g {
-        "" => 0,
-        "apps" => 1,
-        "batch" => 2,
-        "policy" => 3,
-        "coordination.k8s.io" => 4,
-        _ => 10,
+    // CRD groups share one priority and are then ordered by name (karpenter.k8s.aws first).
+    out.sort_by_key(|g| {
+        let rank = match *g {
+            "" => 0,
+            "apps" => 1,
+            "batch" => 2,
+            "policy" => 3,
+            "coordination.k8s.io" => 4,
+            _ => 10,
+        };
+        (rank, if rank == 10 { *g } else { "" })
     });
     out
 }

@@ -1301,7 +1301,7 @@ fn apply_defaults(kind: Kind, obj: &mut Value, creating: bool) {
                 tspec.entry("expireAfter").or_insert_with(|| json!("720h"));
             }
         }
-        Kind::Provisioner | Kind::Job | Kind::CronJob | Kind::Lease => {}
+        Kind::Provisioner | Kind::EC2NodeClass | Kind::Job | Kind::CronJob | Kind::Lease => {}
     }
 }
 

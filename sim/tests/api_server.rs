@@ -61,6 +61,7 @@ async fn discovery_documents() {
             "batch",
             "policy",
             "coordination.k8s.io",
+            "karpenter.k8s.aws",
             "karpenter.sh"
         ]
     );

@@ -196,7 +196,7 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
 }
 
 fn aggregated_group(group: &str) -> Value {
-    let custom = group == "karpenter.sh";
+    let custom = crate::resources::is_crd_group(group);
     let versions: Vec<Value> = group_versions(group)
         .into_iter()
         .map(|version| {
@@ -395,7 +395,11 @@ mod tests {
         ));
         assert!(!wants_aggregated("application/json"));
         let agg = aggregated(false);
-        // apps, batch, policy, coordination.k8s.io, karpenter.sh
-        assert_eq!(agg["items"].as_array().unwrap().len(), 5);
+        // apps, batch, policy, coordination.k8s.io, karpenter.sh, karpenter.k8s.aws
+        assert_eq!(agg["items"].as_array().unwrap().len(), 6);
+        assert_eq!(
+            api_group("karpenter.k8s.aws").unwrap()["preferredVersion"]["version"],
+            "v1"
+        );
     }
 }

@@ -246,6 +246,13 @@ fn columns(kind: Kind, version: &str) -> Vec<(&'static str, &'static str, u8)> {
             ("NodePool", "string", 1),
             ("NodeClass", "string", 1),
         ],
+        // The v1 CRD's printer columns (v1beta1 has none but Age).
+        Kind::EC2NodeClass if version == "v1beta1" => vec![("Age", "date", 0)],
+        Kind::EC2NodeClass => vec![
+            ("Ready", "string", 0),
+            ("Age", "date", 0),
+            ("Role", "string", 1),
+        ],
         Kind::Job => vec![
             ("Status", "string", 0),
             ("Completions", "string", 0),
@@ -460,6 +467,12 @@ fn cells(kind: Kind, version: &str, o: &Value, now: jiff::Timestamp) -> Vec<Valu
             o.pointer("/spec/weight").cloned().unwrap_or(Value::Null),
             json!(s(o, "/status/resources/cpu")),
             json!(s(o, "/status/resources/memory")),
+        ],
+        Kind::EC2NodeClass if version == "v1beta1" => vec![a],
+        Kind::EC2NodeClass => vec![
+            json!(condition(o, "/status/conditions", "Ready").unwrap_or_default()),
+            a,
+            json!(s(o, "/spec/role")),
         ],
         Kind::NodeClaim => {
             let ready = json!(condition(o, "/status/conditions", "Ready").unwrap_or_default());

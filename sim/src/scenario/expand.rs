@@ -491,6 +491,10 @@ fn nodepool_uid(name: &str) -> String {
     )
 }
 
+/// The imageID of a scenario NodeClaim until the world resolves its EC2NodeClass at the node's
+/// kubelet version (see world::nodeclass).
+pub(crate) const SCENARIO_IMAGE_ID: &str = "ami-0c9b3a6f8e8c3e7d1";
+
 /// The NodeClaim Karpenter keeps for a node it launched from a NodePool.
 pub(crate) fn nodeclaim(
     api_version: &str,
@@ -527,7 +531,7 @@ pub(crate) fn nodeclaim(
         "status": {
             "nodeName": node.name,
             "providerID": format!("aws:///{}/{}", node.zone, node.instance_id),
-            "imageID": "ami-0c9b3a6f8e8c3e7d1",
+            "imageID": SCENARIO_IMAGE_ID,
             "capacity": {"cpu": (node.capacity.cpu_milli / 1000).to_string(), "memory": format!("{}Ki", node.capacity.memory_ki), "pods": node.capacity.pods.to_string()},
             "allocatable": {"cpu": format!("{cpu}m"), "memory": format!("{mem}Ki"), "pods": node.capacity.pods.to_string()},
             "conditions": conds,

@@ -490,7 +490,7 @@ fn finish(scenario: &mut Scenario, source: &str) -> Result<(), ScenarioError> {
 fn apply_rank(kind: &str) -> u8 {
     match kind {
         "Namespace" => 0,
-        "Provisioner" | "NodePool" => 1,
+        "Provisioner" | "NodePool" | "EC2NodeClass" => 1,
         "NodeClaim" => 2,
         "Node" => 3,
         "Deployment" | "StatefulSet" | "DaemonSet" => 4,

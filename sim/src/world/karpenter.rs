@@ -292,6 +292,9 @@ pub struct Launch {
     pub pods: Vec<String>,
     /// Requests of `pods` plus the DaemonSet pods the node will run.
     pub used: Requests,
+    /// The AMI its EC2NodeClass resolved to (None: no EC2NodeClass in the cluster; the node
+    /// runs the control plane's version).
+    pub image: Option<super::nodeclass::Resolved>,
 }
 
 pub(crate) fn pools(pass: &Pass) -> Vec<Pool> {
@@ -348,7 +351,12 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
     if pending.is_empty() {
         return appeared;
     }
-    let pools = pools(pass);
+    // A NodePool whose EC2NodeClass is missing or not Ready launches nothing.
+    let classes = super::nodeclass::resolutions(pass);
+    let pools: Vec<Pool> = pools(pass)
+        .into_iter()
+        .filter(|p| super::nodeclass::launch_image(&classes, p.node_class_ref.as_ref(), "amd64").is_ok())
+        .collect();
     if pools.is_empty() {
         return appeared;
     }
@@ -444,7 +452,13 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
             if !within_limits(pass, pool, &nodes, &instance) {
                 continue;
             }
-            start_launch(pass, pool, &labels, instance, uids, used, &nodes);
+            let arch = labels.get("kubernetes.io/arch").map_or("amd64", String::as_str);
+            let Ok(image) =
+                super::nodeclass::launch_image(&classes, pool.node_class_ref.as_ref(), arch)
+            else {
+                continue;
+            };
+            start_launch(pass, pool, &labels, instance, uids, used, &nodes, image);
         }
     }
     appeared
@@ -489,7 +503,8 @@ fn within_limits(pass: &Pass, pool: &Pool, nodes: &[Value], new: &InstanceType) 
     pool.limit_cpu.is_none_or(|l| cpu <= l) && pool.limit_memory.is_none_or(|l| mem <= l)
 }
 
-fn start_launch(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start_launch(
     pass: &mut Pass,
     pool: &Pool,
     labels: &BTreeMap<String, String>,
@@ -497,7 +512,8 @@ fn start_launch(
     pods: Vec<String>,
     used: Requests,
     nodes: &[Value],
-) {
+    image: Option<super::nodeclass::Resolved>,
+) -> Option<String> {
     let taken: HashSet<String> = nodes
         .iter()
         .map(|n| objects::name(n).to_string())
@@ -524,7 +540,7 @@ fn start_launch(
         }
     }
     if node_name.is_empty() {
-        return;
+        return None;
     }
     let mut labels = labels.clone();
     labels.insert(
@@ -559,8 +575,11 @@ fn start_launch(
         due,
         pods,
         used,
+        image,
     };
+    let name = launch.node_name.clone();
     with_mem(pass.st, |m| m.launches.push(launch));
+    Some(name)
 }
 
 fn nodeclaim_object(
@@ -668,6 +687,15 @@ pub fn node_object(l: &Launch, git_version: &str, region: &str, now: Timestamp) 
     let pods = l.instance.pods.to_string();
     let cond = |ty: &str, status: &str, reason: &str, message: &str| json!({"type": ty, "status": status, "lastHeartbeatTime": t, "lastTransitionTime": t, "reason": reason, "message": message});
     let mut spec = json!({"providerID": format!("aws:///{zone}/i-{:017x}", h)});
+    // What the node's AMI family reports.
+    let image_name = l.image.as_ref().map_or("", |i| i.name.as_str());
+    let (os_image, kernel) = if image_name.contains("al2023") {
+        ("Amazon Linux 2023.7.20250609", "6.1.134-152.225.amzn2023.x86_64")
+    } else if image_name.starts_with("bottlerocket") {
+        ("Bottlerocket OS 1.40.0 (aws-k8s)", "6.1.134")
+    } else {
+        ("Amazon Linux 2", "5.10.198-187.748.amzn2.x86_64")
+    };
     if !taints.is_empty() {
         spec["taints"] = json!(taints);
     }
@@ -706,8 +734,8 @@ pub fn node_object(l: &Launch, git_version: &str, region: &str, now: Timestamp) 
                 "machineID": format!("{:032x}", u128::from(h) << 64 | u128::from(h.rotate_left(17))),
                 "systemUUID": format!("ec2{:05x}-0000-0000-0000-{:012x}", h & 0xfffff, h >> 16 & 0xffff_ffff_ffff),
                 "bootID": format!("{:08x}-0000-4000-8000-{:012x}", h >> 32, h & 0xffff_ffff_ffff),
-                "kernelVersion": "5.10.198-187.748.amzn2.x86_64",
-                "osImage": "Amazon Linux 2",
+                "kernelVersion": kernel,
+                "osImage": os_image,
                 "containerRuntimeVersion": "containerd://1.7.2",
                 "kubeletVersion": git_version,
                 "kubeProxyVersion": git_version,
@@ -735,7 +763,8 @@ fn complete_launches(pass: &mut Pass) -> bool {
     let region = pass.st.cluster.region.clone();
     let mut appeared = false;
     for l in due {
-        let node = node_object(&l, &git, &region, now);
+        let kubelet = l.image.as_ref().map_or(git.as_str(), |i| i.kubelet.as_str());
+        let node = node_object(&l, kubelet, &region, now);
         let Ok(node) = pass.st.store.create(Kind::Node, node) else {
             continue;
         };
@@ -749,7 +778,7 @@ fn complete_launches(pass: &mut Pass) -> bool {
             let status = json!({
                 "nodeName": l.node_name,
                 "providerID": get(&node, &["spec", "providerID"]).cloned().unwrap_or(Value::Null),
-                "imageID": "ami-0123456789abcdef0",
+                "imageID": l.image.as_ref().map_or("ami-0123456789abcdef0", |i| i.id.as_str()),
                 "capacity": get(&node, &["status", "capacity"]).cloned().unwrap_or(Value::Null),
                 "allocatable": get(&node, &["status", "allocatable"]).cloned().unwrap_or(Value::Null),
                 "conditions": conditions,

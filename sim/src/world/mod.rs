@@ -18,6 +18,7 @@ mod disruption;
 mod eviction;
 mod karpenter;
 mod kubelet;
+mod nodeclass;
 mod nodegroups;
 mod nodes;
 pub mod objects;
@@ -645,6 +646,8 @@ fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
     controllers::statefulsets(&mut pass);
     controllers::daemonsets(&mut pass);
     lap("sts+ds");
+    nodeclass::run(&mut pass);
+    lap("nodeclass");
     schedule::schedule_pending(&mut pass);
     if karpenter::provision(&mut pass) {
         schedule::schedule_pending(&mut pass);

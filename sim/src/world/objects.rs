@@ -43,6 +43,9 @@ pub fn labels(v: &Value) -> Option<&serde_json::Map<String, Value>> {
 pub fn label<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     labels(v).and_then(|l| l.get(key)).and_then(Value::as_str)
 }
+pub fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    get(v, &["metadata", "annotations", key]).and_then(Value::as_str)
+}
 
 /// The controller owner reference (controller: true), if any.
 pub fn controller_ref(v: &Value) -> Option<&Value> {
