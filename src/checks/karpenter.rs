@@ -126,7 +126,7 @@ fn movement(
         .count();
     let budget = allowance(&pool.budgets, DRIFTED, nodes.len(), disrupting, now);
     let class = class_of(k, pool);
-    let (ami, moves, summary) = describe(pool, class, k, target);
+    let (ami, moves, summary) = describe(pool, class, k, snapshot.control_plane.version(), target);
     // The nodes Karpenter must replace: drifted now, or behind and following the control plane.
     let to_move: BTreeSet<&str> = drifted_nodes
         .iter()
@@ -173,6 +173,7 @@ fn describe(
     pool: &NodePoolSpec,
     class: Option<&NodeClass>,
     k: &KarpenterInfo,
+    cp: Option<&Version>,
     target: &Version,
 ) -> (Option<AmiPolicy>, Moves, String) {
     let Some(class) = class else {
@@ -197,10 +198,18 @@ fn describe(
                 target.minor_str()
             ),
         ),
-        AmiPolicy::FollowsControlPlane { by, .. } => (
-            Moves::KarpenterDrifts,
-            format!("Karpenter drifts them ({by})"),
-        ),
+        AmiPolicy::FollowsControlPlane { by, .. } => {
+            let when = match cp {
+                Some(cp) if (cp.major, cp.minor) < (target.major, target.minor) => {
+                    format!(" once the control plane is at {}", target.minor_str())
+                }
+                _ => String::new(),
+            };
+            (
+                Moves::KarpenterDrifts,
+                format!("Karpenter drifts them{when} ({by})"),
+            )
+        }
         AmiPolicy::PinnedRelease { release, by, .. } => (
             Moves::IfReleaseExists,
             format!(

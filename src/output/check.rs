@@ -156,7 +156,7 @@ fn header(r: &CheckReport) -> Vec<(&'static str, String)> {
             h.push(("Karpenter", super::karpenter::controller_line(k, &r.target)));
         }
         for m in &k.node_pools {
-            h.push(("Karpenter pool", super::karpenter::pool_line(m)));
+            h.push(("Karpenter pool", super::karpenter::pool_line(m, &r.target)));
         }
         if in_use && !k.notes.is_empty() {
             h.push(("Karpenter not read", k.notes.join("; ")));

@@ -141,7 +141,10 @@ fn karpenter_lines(report: &DriftReport, bullet: &str) -> String {
         super::karpenter::controller_line(k, &report.target)
     );
     for m in &k.node_pools {
-        out.push_str(&format!("{bullet}{}\n", super::karpenter::pool_line(m)));
+        out.push_str(&format!(
+            "{bullet}{}\n",
+            super::karpenter::pool_line(m, &report.target)
+        ));
     }
     if !k.notes.is_empty() {
         out.push_str(&format!("{bullet}Not read: {}\n", k.notes.join("; ")));

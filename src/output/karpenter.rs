@@ -41,11 +41,11 @@ fn minor_le(a: &str, b: &str) -> bool {
 }
 
 /// One line per NodePool.
-pub(crate) fn pool_line(m: &PoolMovement) -> String {
+pub(crate) fn pool_line(m: &PoolMovement, target: &str) -> String {
     let mut parts = vec![format!("nodepool/{}: {}", m.node_pool, m.summary)];
     parts.push(format!(
-        "{} of {} behind, {} drifted, {} being replaced",
-        m.behind, m.nodes, m.drifted, m.being_replaced
+        "{} of {} nodes behind {}, {} drifted, {} being replaced",
+        m.behind, m.nodes, target, m.drifted, m.being_replaced
     ));
     let b = &m.budget;
     let mut budget = match (b.allowed, b.never, b.errors.is_empty()) {

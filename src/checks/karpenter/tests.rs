@@ -222,7 +222,7 @@ fn movements_say_how_each_pool_moves() {
     assert_eq!(follow.moves, Moves::KarpenterDrifts);
     assert_eq!(
         follow.summary,
-        "Karpenter drifts them (alias al2023@latest)"
+        "Karpenter drifts them once the control plane is at 1.33 (alias al2023@latest)"
     );
     assert_eq!((follow.nodes, follow.behind, follow.drifted), (4, 4, 2));
     assert_eq!(follow.budget.allowed, Some(2), "50% of 4");

@@ -1,0 +1,222 @@
+//! Karpenter on upgrade day, end to end: kup against kup-sim over HTTP, with EC2NodeClasses,
+//! NodePool budgets and the `karpenter` Deployment as a real cluster holds them.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::io::{Read, Write};
+
+/// Control plane 1.32 on a pinned day; one NodePool per verdict.
+const UPGRADE_DAY: &str = r#"
+cluster:
+  version: v1.32.9-eks-113cf36
+  now: 2026-12-02T06:10:00Z
+pools:
+  - {name: follow, kind: NodePool, nodeClass: al2023}
+  - {name: pinned, kind: NodePool, nodeClass: pinned}
+  - {name: legacy, kind: NodePool, nodeClass: al2}
+  - {name: lost, kind: NodePool, nodeClass: nope}
+  - {name: frozen, kind: NodePool, nodeClass: al2023}
+nodes:
+  - {count: 3, namePattern: "follow-{i}", pool: follow, kubeletVersion: v1.32.9-eks-113cf36}
+  - {name: pinned-1, pool: pinned, kubeletVersion: v1.29.15-eks-473151a}
+  - {name: legacy-1, pool: legacy, kubeletVersion: v1.32.9-eks-113cf36}
+  - {name: frozen-1, pool: frozen, kubeletVersion: v1.32.9-eks-113cf36}
+workloads:
+  - kind: StatefulSet
+    name: ledger
+    namespace: shop
+    replicas: 1
+    annotations: {karpenter.sh/do-not-disrupt: "true"}
+    nodeSelector: {karpenter.sh/nodepool: follow}
+objects:
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: al2023}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2023@latest}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: pinned}
+    spec: {role: KarpenterNodeRole, amiFamily: AL2023, amiSelectorTerms: [{id: ami-0a1b2c3d4e5f60718}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: al2}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2@latest}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: weird}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: ubuntu@latest}]}
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: karpenter
+      namespace: kube-system
+      labels: {app.kubernetes.io/name: karpenter, app.kubernetes.io/version: 1.4.0}
+    spec:
+      replicas: 0
+      selector: {matchLabels: {app.kubernetes.io/name: karpenter}}
+      template:
+        metadata: {labels: {app.kubernetes.io/name: karpenter}}
+        spec: {containers: [{name: controller, image: "public.ecr.aws/karpenter/controller:1.4.0@sha256:0123"}]}
+"#;
+
+fn patch(sim: &Sim, path: &str, body: &str) {
+    let addr = sim.url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/merge-patch+json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "PATCH {path}: {resp}");
+}
+
+fn budgets(sim: &Sim, pool: &str, budgets: &str) {
+    patch(
+        sim,
+        &format!("/apis/karpenter.sh/v1/nodepools/{pool}"),
+        &format!(r#"{{"spec": {{"disruption": {{"budgets": {budgets}}}}}}}"#),
+    );
+}
+
+fn upgrade_day() -> Sim {
+    let sim = Sim::start(SimSpec {
+        yaml: Some(UPGRADE_DAY),
+        ..Default::default()
+    });
+    budgets(&sim, "follow", r#"[{"nodes": "50%"}]"#);
+    budgets(
+        &sim,
+        "frozen",
+        r#"[{"nodes": "0", "reasons": ["Drifted"]}]"#,
+    );
+    budgets(
+        &sim,
+        "legacy",
+        r#"[{"nodes": "1", "schedule": "0 25 * * *", "duration": "1h"}]"#,
+    );
+    sim
+}
+
+fn findings(report: &Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("code"), s("subject"), s("severity"))
+        })
+        .collect()
+}
+
+#[test]
+fn check_names_every_karpenter_verdict_at_the_target() {
+    let sim = upgrade_day();
+    let run = sim.kup(&["check", "--target", "1.33", "-o", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let got = findings(&report);
+    for (code, subject, severity) in [
+        ("KUP-KARP-001", "deployment/kube-system/karpenter", "error"),
+        ("KUP-KARP-003", "nodepool/pinned", "error"),
+        ("KUP-KARP-004", "ec2nodeclass/al2", "error"),
+        ("KUP-KARP-005", "nodepool/frozen", "warning"),
+        ("KUP-KARP-006", "nodepool/follow", "warning"),
+        ("KUP-KARP-007", "nodepool/legacy", "error"),
+        ("KUP-KARP-008", "ec2nodeclass/weird", "error"),
+        ("KUP-KARP-009", "nodepool/lost", "error"),
+    ] {
+        assert!(
+            got.contains(&(code.into(), subject.into(), severity.into())),
+            "{code} {subject} {severity} missing from {got:#?}"
+        );
+    }
+    let held = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "KUP-KARP-006")
+        .map(|f| f["message"].to_string())
+        .unwrap_or_default();
+    assert!(held.contains("pod/shop/ledger-0"), "{held}");
+
+    let k = &report["karpenter"];
+    assert_eq!(k["controller"]["version"], "1.4.0");
+    assert_eq!(k["supports"]["max"], "1.32");
+    let pool = |name: &str| {
+        k["nodePools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["nodePool"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {k}"))
+    };
+    let follow = pool("follow");
+    assert_eq!(follow["moves"], "karpenterDrifts");
+    assert_eq!(
+        follow["summary"],
+        "Karpenter drifts them once the control plane is at 1.33 (alias al2023@latest)"
+    );
+    assert_eq!(follow["nodes"], 3);
+    assert_eq!(follow["budget"]["allowed"], 2, "50% of 3, rounded up");
+    let pinned = pool("pinned");
+    assert_eq!(pinned["moves"], "pinned");
+    assert!(
+        pinned["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("ami-0a1b2c3d4e5f60718") && s.contains("same AMI")),
+        "{pinned}"
+    );
+    assert_eq!(pool("frozen")["budget"]["never"], true);
+}
+
+#[test]
+fn at_the_control_planes_version_karpenter_is_fine() {
+    let sim = upgrade_day();
+    let run = sim.kup(&["check", "-o", "json"]);
+    let got = findings(&run.json());
+    for code in ["KUP-KARP-001", "KUP-KARP-004"] {
+        assert!(!got.iter().any(|f| f.0 == code), "{code} in {got:#?}");
+    }
+    // The pinned node stays behind (within the skew policy): a warning, not an error.
+    let pinned = (
+        "KUP-KARP-003".into(),
+        "nodepool/pinned".into(),
+        "warning".into(),
+    );
+    assert!(got.contains(&pinned), "{got:#?}");
+}
+
+#[test]
+fn drift_says_how_each_pool_moves() {
+    let sim = upgrade_day();
+    let run = sim.kup(&["drift", "--target", "1.33"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: String = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Karpenter:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(lines);
+}
+
+#[test]
+fn without_karpenter_nothing_is_said_and_nothing_fails() {
+    let sim = Sim::builtin("no-lag");
+    let run = sim.kup(&["check", "-o", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    assert!(
+        !findings(&report)
+            .iter()
+            .any(|f| f.0.starts_with("KUP-KARP")),
+        "{report}"
+    );
+}
