@@ -220,3 +220,142 @@ fn without_karpenter_nothing_is_said_and_nothing_fails() {
         "{report}"
     );
 }
+
+/// Control plane already at 1.33; four 1.32 nodes behind it in an alias pool, one in a pinned
+/// pool.
+const ROTATION: &str = r#"
+cluster:
+  version: v1.33.5-eks-1a2b3c4
+  now: 2026-12-02T06:10:00Z
+timing:
+  nodeLaunchDelay: 30s
+  podStartDelay: 5s
+  defaultGracePeriod: 10s
+  cordonTaintDelay: 2s
+  speed: 60
+pools:
+  - {name: apps, kind: NodePool, nodeClass: al2023, labels: {node-type: applications}}
+  - {name: frozen, kind: NodePool, nodeClass: pinned, labels: {node-type: frozen}}
+nodes:
+  - {count: 4, namePattern: "apps-{i}", pool: apps, kubeletVersion: v1.32.9-eks-113cf36, instanceType: m5.large}
+  - {name: frozen-1, pool: frozen, kubeletVersion: v1.32.9-eks-113cf36, instanceType: m5.large}
+workloads:
+  - kind: Deployment
+    name: web
+    replicas: 4
+    resources: {requests: {cpu: 100m, memory: 64Mi}}
+    nodeSelector: {node-type: applications}
+objects:
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: al2023}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2023@latest}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: pinned}
+    spec: {role: KarpenterNodeRole, amiFamily: AL2023, amiSelectorTerms: [{id: ami-0a1b2c3d4e5f60718}]}
+"#;
+
+fn rotation() -> Sim {
+    let sim = Sim::start(SimSpec {
+        yaml: Some(ROTATION),
+        ..Default::default()
+    });
+    budgets(
+        &sim,
+        "apps",
+        r#"[{"nodes": "2"}, {"nodes": "0", "reasons": ["Empty"]}]"#,
+    );
+    sim
+}
+
+fn batches(plan_event: &Value) -> Vec<usize> {
+    plan_event["batches"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| b.as_array().map_or(0, Vec::len))
+        .collect()
+}
+
+fn events(run: &Run) -> Vec<Value> {
+    run.stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn rotate_never_disrupts_more_of_a_pool_than_its_budget_allows() {
+    let sim = rotation();
+    budgets(&sim, "apps", r#"[{"nodes": "1"}]"#);
+    // Two of the four: the other two take the evicted pods.
+    let run = sim.kup(&[
+        "rotate",
+        "apps-1",
+        "apps-2",
+        "--yes",
+        "--batch",
+        "2",
+        "--timeout",
+        "60s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let ev = events(&run);
+    assert_eq!(batches(&ev[0]), vec![1, 1], "{}", run.stdout);
+    let stats = sim.stats();
+    assert_eq!(stats["max_unschedulable_nodes"], 1, "{stats}");
+}
+
+#[test]
+fn rotate_states_the_budget_and_ignore_budgets_lifts_it() {
+    let sim = rotation();
+    let run = sim.kup(&["rotate", "--dry-run", "--pool", "apps", "--batch", "4"]);
+    assert!(
+        run.stdout
+            .contains("nodepool/apps: at most 2 nodes a batch"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let run = sim.kup(&[
+        "rotate",
+        "--dry-run",
+        "--pool",
+        "apps",
+        "--batch",
+        "4",
+        "--ignore-budgets",
+    ]);
+    assert!(run.stdout.contains("--ignore-budgets"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("in 1 batch of at most 4"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn rotate_blocks_a_replacement_that_would_come_back_on_the_pinned_ami() {
+    let sim = rotation();
+    let run = sim.kup(&["rotate", "--yes", "--pool", "frozen", "-o", "json"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("frozen-1 (pinned-ami)") && run.stderr.contains("same AMI"),
+        "{}",
+        run.stderr
+    );
+    // Nothing was changed: the node is still schedulable.
+    let after = sim.kup(&["drift", "-o", "json"]).json();
+    let frozen = after["pools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["nodes"].as_array().cloned().unwrap_or_default())
+        .find(|n| n["name"] == "frozen-1")
+        .unwrap_or_default();
+    assert_eq!(frozen["unschedulable"], false, "{frozen}");
+}

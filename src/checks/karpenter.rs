@@ -177,17 +177,21 @@ fn describe(
     target: &Version,
 ) -> (Option<AmiPolicy>, Moves, String) {
     let Some(class) = class else {
-        let why = match (&pool.node_class, &k.node_classes) {
-            (None, _) => "the NodePool names no EC2NodeClass".to_string(),
-            (Some(_), None) => "EC2NodeClasses not read".to_string(),
-            (Some(n), Some(_)) => format!("EC2NodeClass {n} does not exist"),
+        // No EC2NodeClass at all: another provider's node classes, or none kup can read.
+        let classes = k.node_classes.as_ref().filter(|c| !c.is_empty());
+        return match (&pool.node_class, classes) {
+            (None, _) => (
+                None,
+                Moves::Unknown,
+                "the NodePool names no EC2NodeClass".into(),
+            ),
+            (Some(_), None) => (None, Moves::Unknown, "no EC2NodeClass read".into()),
+            (Some(n), Some(_)) => (
+                None,
+                Moves::Blocked,
+                format!("EC2NodeClass {n} does not exist"),
+            ),
         };
-        let moves = if k.node_classes.is_some() && pool.node_class.is_some() {
-            Moves::Blocked
-        } else {
-            Moves::Unknown
-        };
-        return (None, moves, why);
     };
     let policy = class.ami_policy();
     let (moves, summary) = match &policy {
@@ -406,8 +410,9 @@ fn pool_findings(
     out: &mut Vec<Finding>,
 ) {
     let subject = format!("nodepool/{}", m.node_pool);
-    if let (Some(name), Some(_)) = (&m.node_class, &k.node_classes)
+    if let (Some(name), Some(classes)) = (&m.node_class, &k.node_classes)
         && m.ami.is_none()
+        && !classes.is_empty()
     {
         out.push(Finding::new(
             Code::KarpMissingNodeClass,

@@ -57,6 +57,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         pdbs: true,
         workloads: true,
         pools: true,
+        karpenter: true,
         ..Default::default()
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
@@ -75,6 +76,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         delete_emptydir_data: args.delete_emptydir_data,
         mode: args.mode,
         eks_node_groups: Vec::new(),
+        ignore_budgets: args.ignore_budgets,
     };
     let usage = |e: crate::rotate::PlanError| KupError::Usage(e.to_string());
     // Managed node groups move with EKS: asked only when the plan will hold nodes of one, and
