@@ -163,6 +163,7 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -s y -l yes -d 'Do not a
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l step -d 'Ask again before each node (needs a terminal)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l force -d 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l delete-emptydir-data -d 'Evict pods using emptyDir volumes (their data is lost)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l ignore-budgets -d 'Disrupt more nodes of a Karpenter NodePool at once than its disruption budgets allow now (by default a batch holds at most that many of a pool\'s nodes)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l abort -d 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s v -l verbose -d 'More detail on stderr (repeat for more)'
