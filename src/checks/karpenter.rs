@@ -365,8 +365,8 @@ fn controller_findings(
         Compat::Supported => {}
         Compat::TooOld { max } => {
             let need = minimum_for(target.minor)
-                .map(|m| format!("Karpenter {m} or later"))
-                .unwrap_or_else(|| "a Karpenter release that supports it".into());
+                .map(|m| format!("{m} or later"))
+                .unwrap_or_else(|| "a release that supports it".into());
             out.push(Finding::new(
                 Code::KarpTooOld,
                 c.subject(),
@@ -500,7 +500,7 @@ fn pool_findings(
                         }
                     ),
                     format!(
-                        "point EC2NodeClass {} at an alias (al2023@latest) or an AMI built for {}, then let Karpenter drift the nodes (`kup rotate --mode karpenter`)",
+                        "point EC2NodeClass {} at an alias (al2023@latest) or an AMI built for {}, then let Karpenter drift the nodes",
                         m.node_class.as_deref().unwrap_or("?"),
                         target.minor_str()
                     ),
