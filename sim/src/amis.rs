@@ -55,7 +55,7 @@ impl Family {
     fn release_months(self) -> (i32, i32) {
         let last_2027 = 6 * 12 - 1;
         match self {
-            Family::Al2 => (0, 3 * 12 + 10), // 2022-01 .. 2025-11
+            Family::Al2 => (0, 3 * 12 + 10),   // 2022-01 .. 2025-11
             Family::Al2023 => (14, last_2027), // 2023-03 ..
             Family::Bottlerocket => (0, last_2027),
         }
@@ -84,7 +84,20 @@ pub struct Ami {
 impl Ami {
     /// The node label value of its architecture (`amd64`).
     pub fn k8s_arch(&self) -> &'static str {
-        if self.arch == "arm64" { "arm64" } else { "amd64" }
+        if self.arch == "arm64" {
+            "arm64"
+        } else {
+            "amd64"
+        }
+    }
+
+    /// The release's day (midnight UTC): when its parameters were last modified.
+    pub fn published(&self) -> Timestamp {
+        let (first, last) = self.family.release_months();
+        (first..=last)
+            .find(|m| release_name(self.family, *m) == self.release)
+            .and_then(|m| release_date(m).to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map_or(Timestamp::UNIX_EPOCH, |z| z.timestamp())
     }
 
     /// `1.33.5`: the kubelet patch the sim uses for that minor.
@@ -147,7 +160,9 @@ fn ami_name(family: Family, minor: u32, release: &str, arch: &str) -> String {
     match (family, arch) {
         (Family::Al2, "arm64") => format!("amazon-eks-arm64-node-1.{minor}-{release}"),
         (Family::Al2, _) => format!("amazon-eks-node-1.{minor}-{release}"),
-        (Family::Al2023, _) => format!("amazon-eks-node-al2023-{arch}-standard-1.{minor}-{release}"),
+        (Family::Al2023, _) => {
+            format!("amazon-eks-node-al2023-{arch}-standard-1.{minor}-{release}")
+        }
         (Family::Bottlerocket, _) => format!("bottlerocket-aws-k8s-1.{minor}-{arch}-{release}"),
     }
 }
@@ -274,7 +289,9 @@ pub fn ssm_path(ami: &Ami, latest: bool) -> String {
             } else {
                 format!("amazon-eks-node-al2023-{arch}-standard-{k8s}-{v}")
             };
-            format!("/aws/service/eks/optimized-ami/{k8s}/amazon-linux-2023/{arch}/standard/{leaf}/image_id")
+            format!(
+                "/aws/service/eks/optimized-ami/{k8s}/amazon-linux-2023/{arch}/standard/{leaf}/image_id"
+            )
         }
         Family::Bottlerocket => {
             let leaf = if latest {
@@ -342,7 +359,10 @@ mod tests {
         assert!(amis[0].id.starts_with("ami-0") && amis[0].id.len() == 21);
         assert_eq!(amis[0].kubelet_patch(), "1.33.5");
         // 1.36 was released on 2026-06-02: the June release carries it, May's does not.
-        assert_eq!(alias_amis(Family::Al2023, "latest", 36, now)[0].release, "v20260610");
+        assert_eq!(
+            alias_amis(Family::Al2023, "latest", 36, now)[0].release,
+            "v20260610"
+        );
         assert!(alias_amis(Family::Al2023, "v20260510", 36, now).is_empty());
         assert!(alias_amis(Family::Al2023, "latest", 37, now).is_empty());
     }
@@ -376,15 +396,33 @@ mod tests {
         assert_eq!(ssm_lookup(al2, now).map(|a| a.family), Some(Family::Al2));
         let al2_pin = "/aws/service/eks/optimized-ami/1.31/amazon-linux-2-arm64/amazon-eks-arm64-node-1.31-v20250110/image_id";
         assert!(ssm_lookup(al2_pin, now).is_some());
-        assert!(ssm_lookup("/aws/service/eks/optimized-ami/1.33/amazon-linux-2/recommended/image_id", now).is_none());
+        assert!(
+            ssm_lookup(
+                "/aws/service/eks/optimized-ami/1.33/amazon-linux-2/recommended/image_id",
+                now
+            )
+            .is_none()
+        );
         let br = "/aws/service/bottlerocket/aws-k8s-1.33/x86_64/1.58.0/image_id";
-        assert_eq!(ssm_lookup(br, now).map(|a| a.release), Some("v1.58.0".into()));
-        assert!(ssm_lookup("/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_id", now).is_some());
+        assert_eq!(
+            ssm_lookup(br, now).map(|a| a.release),
+            Some("v1.58.0".into())
+        );
+        assert!(
+            ssm_lookup(
+                "/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_id",
+                now
+            )
+            .is_some()
+        );
         // A release after the clock's day does not exist yet.
         let future = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/amazon-eks-node-al2023-x86_64-standard-1.33-v20260710/image_id";
         assert!(ssm_lookup(future, now).is_none());
         assert!(ssm_lookup("/nope", now).is_none());
-        assert!(wildcard("amazon-eks-node-1.3?-*", "amazon-eks-node-1.32-v20251110"));
+        assert!(wildcard(
+            "amazon-eks-node-1.3?-*",
+            "amazon-eks-node-1.32-v20251110"
+        ));
         assert!(!by_name("amazon-eks-node-1.32-v2025111*").is_empty());
     }
 }

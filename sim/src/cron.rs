@@ -25,12 +25,11 @@ const MONTHS: [&str; 12] = [
 ];
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
-fn value(s: &str, min: u32, names: &[&str], name_base: u32) -> Result<u32, String> {
+fn value(s: &str, names: &[&str], name_base: u32) -> Result<u32, String> {
     let lower = s.to_ascii_lowercase();
     if let Some(i) = names.iter().position(|n| *n == lower) {
         return Ok(name_base + i as u32);
     }
-    let _ = min;
     s.parse::<u32>()
         .map_err(|_| format!("failed to parse int from {s}"))
 }
@@ -62,12 +61,9 @@ fn field(
             star = true;
             (min, max)
         } else if let Some((a, b)) = range.split_once('-') {
-            (
-                value(a, min, names, name_base)?,
-                value(b, min, names, name_base)?,
-            )
+            (value(a, names, name_base)?, value(b, names, name_base)?)
         } else {
-            let v = value(range, min, names, name_base)?;
+            let v = value(range, names, name_base)?;
             // `N/step` runs from N to the end of the range.
             (v, if step.is_some() { max } else { v })
         };
@@ -239,17 +235,21 @@ pub struct Budget {
 impl Budget {
     /// From the object; an invalid one is an error (Karpenter then allows 0: fail closed).
     pub fn from_value(v: &serde_json::Value) -> Result<Budget, String> {
-        let nodes = v
-            .get("nodes")
-            .and_then(|n| n.as_str())
-            .unwrap_or("10%")
-            .to_string();
+        let nodes = match v.get("nodes") {
+            None => "10%".to_string(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            // A scenario may write `nodes: 0` unquoted.
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(other) => return Err(format!("budget nodes {other} is not a string")),
+        };
         let valid_nodes = match nodes.strip_suffix('%') {
             Some(p) => p.parse::<u32>().is_ok_and(|p| p <= 100),
             None => nodes.parse::<u64>().is_ok(),
         };
         if !valid_nodes {
-            return Err(format!("budget nodes {nodes:?} is not a count or a percentage"));
+            return Err(format!(
+                "budget nodes {nodes:?} is not a count or a percentage"
+            ));
         }
         let sched = v.get("schedule").and_then(|s| s.as_str());
         let dur = v.get("duration").and_then(|s| s.as_str());
@@ -326,8 +326,7 @@ pub fn allowed_disruptions(
     for b in &list {
         match Budget::from_value(b) {
             Ok(b) => {
-                if b
-                    .reasons
+                if b.reasons
                     .as_ref()
                     .is_some_and(|r| !r.iter().any(|x| x == reason))
                 {
@@ -402,10 +401,20 @@ mod tests {
             w.next_after(at("2026-06-15T09:00:00Z")),
             Some(at("2026-06-21T00:00:00Z"))
         );
-        for bad in ["", "* * * *", "61 * * * *", "* * * * mon-xyz", "*/0 * * * *", "@sometimes", "5-1 * * * *"] {
+        for bad in [
+            "",
+            "* * * *",
+            "61 * * * *",
+            "* * * * mon-xyz",
+            "*/0 * * * *",
+            "@sometimes",
+            "5-1 * * * *",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
-        assert!(parse("0 0 30 feb *").is_ok_and(|s| s.next_after(at("2026-01-01T00:00:00Z")).is_none()));
+        assert!(
+            parse("0 0 30 feb *").is_ok_and(|s| s.next_after(at("2026-01-01T00:00:00Z")).is_none())
+        );
     }
 
     #[test]
@@ -413,12 +422,21 @@ mod tests {
         assert_eq!(parse_duration("8h"), Ok(SignedDuration::from_hours(8)));
         assert_eq!(parse_duration("90m"), Ok(SignedDuration::from_mins(90)));
         assert_eq!(parse_duration("1h30m"), Ok(SignedDuration::from_mins(90)));
-        assert_eq!(parse_duration("10h5m0s"), Ok(SignedDuration::from_mins(605)));
+        assert_eq!(
+            parse_duration("10h5m0s"),
+            Ok(SignedDuration::from_mins(605))
+        );
         for bad in ["", "8", "1d", "30s", "h", "1h30", "-1h"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(parse_go_duration("48h"), Some(SignedDuration::from_hours(48)));
-        assert_eq!(parse_go_duration("1h30m10s"), Some(SignedDuration::from_secs(5410)));
+        assert_eq!(
+            parse_go_duration("48h"),
+            Some(SignedDuration::from_hours(48))
+        );
+        assert_eq!(
+            parse_go_duration("1h30m10s"),
+            Some(SignedDuration::from_secs(5410))
+        );
         assert_eq!(parse_go_duration("forever"), None);
     }
 
@@ -429,23 +447,60 @@ mod tests {
         assert_eq!(allowed_disruptions(Some(&b), now, 10, "Drifted"), (0, None));
         assert_eq!(allowed_disruptions(Some(&b), now, 10, "Empty"), (2, None));
         let evening = at("2026-06-15T17:00:00Z");
-        assert_eq!(allowed_disruptions(Some(&b), evening, 10, "Drifted"), (2, None));
-        assert_eq!(allowed_disruptions(Some(&b), at("2026-06-15T16:59:00Z"), 10, "Drifted"), (0, None));
+        assert_eq!(
+            allowed_disruptions(Some(&b), evening, 10, "Drifted"),
+            (2, None)
+        );
+        assert_eq!(
+            allowed_disruptions(Some(&b), at("2026-06-15T16:59:00Z"), 10, "Drifted"),
+            (0, None)
+        );
         // 20% of 19 = 3.8 -> 4; 10% of 3 -> 1; default 10%.
-        assert_eq!(allowed_disruptions(Some(&json!([{"nodes": "20%"}])), now, 19, "Drifted").0, 4);
+        assert_eq!(
+            allowed_disruptions(Some(&json!([{"nodes": "20%"}])), now, 19, "Drifted").0,
+            4
+        );
         assert_eq!(allowed_disruptions(None, now, 3, "Drifted").0, 1);
-        assert_eq!(allowed_disruptions(Some(&json!([{"nodes": "5"}, {"nodes": "50%"}])), now, 4, "Drifted").0, 2);
+        assert_eq!(
+            allowed_disruptions(
+                Some(&json!([{"nodes": "5"}, {"nodes": "50%"}])),
+                now,
+                4,
+                "Drifted"
+            )
+            .0,
+            2
+        );
         // Only budgets for other reasons: no limit.
         assert_eq!(
-            allowed_disruptions(Some(&json!([{"nodes": "0", "reasons": ["Empty"]}])), now, 4, "Drifted").0,
+            allowed_disruptions(
+                Some(&json!([{"nodes": "0", "reasons": ["Empty"]}])),
+                now,
+                4,
+                "Drifted"
+            )
+            .0,
             u64::MAX
         );
         // Invalid: fail closed with the error.
-        let (n, e) = allowed_disruptions(Some(&json!([{"nodes": "1", "schedule": "bogus", "duration": "1h"}])), now, 4, "Drifted");
+        let (n, e) = allowed_disruptions(
+            Some(&json!([{"nodes": "1", "schedule": "bogus", "duration": "1h"}])),
+            now,
+            4,
+            "Drifted",
+        );
         assert_eq!(n, 0);
         assert!(e.is_some());
-        let (n, e) = allowed_disruptions(Some(&json!([{"nodes": "1", "schedule": "@daily"}])), now, 4, "Drifted");
-        assert_eq!((n, e.as_deref()), (0, Some("'schedule' must be set with 'duration'")));
+        let (n, e) = allowed_disruptions(
+            Some(&json!([{"nodes": "1", "schedule": "@daily"}])),
+            now,
+            4,
+            "Drifted",
+        );
+        assert_eq!(
+            (n, e.as_deref()),
+            (0, Some("'schedule' must be set with 'duration'"))
+        );
         // When the window changes next.
         let w = Budget::from_value(&b[1]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(w.next_change(now), Some(at("2026-06-15T17:00:00Z")));

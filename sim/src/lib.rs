@@ -23,6 +23,7 @@ pub mod http;
 pub mod resources;
 pub mod scenario;
 pub mod server;
+pub mod ssm;
 pub mod state;
 pub mod stats;
 pub mod store;

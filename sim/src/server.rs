@@ -6,6 +6,8 @@
 //! - `POST /sim/stats/reset`: zero the request counters (`writes`, `bytes_sent` too).
 //! - `GET /sim/time`: `{"now": RFC 3339 sim time, "speed": f64}`.
 //! - `GET /sim/faults`, `PUT /sim/faults`: the fault configuration (`faults.rs` gives the body).
+//! - `GET /sim/control-plane`, `PUT /sim/control-plane {"version": V}`: the control plane's
+//!   gitVersion (`/version`, EKS DescribeCluster), moved as an upgrade would move it.
 
 use crate::clock::Clock;
 use crate::faults::FaultRng;
@@ -307,6 +309,10 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             false,
         );
     }
+    // So does SSM's GetParameter (AWS JSON 1.1 on `POST /`), for alias resolution.
+    if crate::ssm::owns(&parts.method, path, &parts.headers) {
+        return finish(&app, crate::ssm::handle(&app, &parts.headers, &body), gzip);
+    }
     // The EKS REST API shares the port; it has its own auth (SigV4, unchecked) and faults.
     if crate::eks::owns(path) {
         let query = parts.uri.query().unwrap_or("");
@@ -314,6 +320,29 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         return finish(&app, reply, gzip);
     }
     crate::api::handle(app.clone(), parts, &body, gzip).await
+}
+
+/// A new control-plane gitVersion from `v1.34.2-eks-1a2b3c4` (kept as given) or `1.34` /
+/// `v1.34` (the sim's patch for that minor, with the current build suffix).
+fn control_plane_version(wanted: &str, current: &str) -> Option<String> {
+    let core = wanted.trim_start_matches('v');
+    let numbers = core.split(['-', '+']).next()?;
+    let parts: Vec<&str> = numbers.split('.').collect();
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    if parts.len() == 3 {
+        return Some(format!("v{core}"));
+    }
+    let suffix = current.split_once("-eks-").map_or("1a2b3c4", |(_, s)| s);
+    Some(format!(
+        "v{}-eks-{suffix}",
+        scenario::full_version_for(numbers)
+    ))
 }
 
 /// `/sim/*`.
@@ -346,6 +375,35 @@ fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> Reply {
             }
             Err(e) => err(400, "BadRequest", e),
         },
+        ("GET", "/sim/control-plane") => {
+            let st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
+            ok(json!({"version": st.cluster.git_version}))
+        }
+        ("PUT", "/sim/control-plane") => {
+            let wanted = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("version").and_then(Value::as_str).map(str::to_string));
+            let mut st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
+            match wanted
+                .as_deref()
+                .and_then(|v| control_plane_version(v, &st.cluster.git_version))
+            {
+                Some(v) => {
+                    let previous = std::mem::replace(&mut st.cluster.git_version, v.clone());
+                    // Karpenter re-resolves its aliases: let the world look now.
+                    st.eks.wake = true;
+                    ok(json!({"version": v, "previous": previous}))
+                }
+                None => err(
+                    400,
+                    "BadRequest",
+                    format!(
+                        "body must be {{\"version\": V}} with V like \"v1.34.2-eks-1a2b3c4\" or \"1.34\", got {}",
+                        String::from_utf8_lossy(body)
+                    ),
+                ),
+            }
+        }
         ("GET", "/sim/objects") => {
             // Handy for debugging: object counts per kind.
             let st = app.shared.lock().unwrap_or_else(|e| e.into_inner());
@@ -355,13 +413,15 @@ fn sim_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> Reply {
                 .collect();
             ok(Value::Object(counts))
         }
-        (_, "/sim/stats" | "/sim/stats/reset" | "/sim/time" | "/sim/faults" | "/sim/objects") => {
-            err(
-                405,
-                "MethodNotAllowed",
-                "the server does not allow this method on the requested resource".into(),
-            )
-        }
+        (
+            _,
+            "/sim/stats" | "/sim/stats/reset" | "/sim/time" | "/sim/faults" | "/sim/objects"
+            | "/sim/control-plane",
+        ) => err(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource".into(),
+        ),
         _ => err(
             404,
             "NotFound",

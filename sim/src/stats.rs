@@ -11,6 +11,9 @@ pub struct SafetyStats {
     pub pods_lost: u64,
     /// Most nodes with spec.unschedulable=true at one time.
     pub max_unschedulable_nodes: u64,
+    /// NodePool name -> most of its nodes disrupted at one time (deleting, or marked
+    /// `karpenter.sh/disrupted` by Karpenter): never above what its budgets allow.
+    pub max_disrupting_by_pool: BTreeMap<String, u64>,
     /// `namespace/name` of each PDB -> lowest count of Ready pods it selected, seen at any time.
     pub min_ready_by_pdb: BTreeMap<String, u64>,
     /// Accepted evictions (201).
@@ -50,6 +53,8 @@ pub struct Counters {
     pub requests: RequestStats,
     /// EKS API requests, every one (refused and faulted ones too).
     pub eks: EksStats,
+    /// SSM API requests (`POST /` with `X-Amz-Target: AmazonSSM.*`), same shape as `eks`.
+    pub ssm: EksStats,
     /// Requests with a method other than GET/HEAD (`/sim/*` excluded), dry runs excepted.
     pub writes: u64,
     /// Writes that asked for `dryRun` (they change nothing).
@@ -80,6 +85,16 @@ impl Counters {
         }
     }
 
+    /// Count one SSM API request.
+    pub fn ssm_count(&mut self, operation: &str) {
+        self.ssm.total += 1;
+        *self
+            .ssm
+            .by_operation
+            .entry(operation.to_string())
+            .or_default() += 1;
+    }
+
     /// Count one EKS API request.
     pub fn count_eks(&mut self, operation: &str) {
         self.eks.total += 1;
@@ -104,6 +119,10 @@ impl Counters {
         doc.insert(
             "eks".into(),
             serde_json::to_value(&self.eks).unwrap_or_default(),
+        );
+        doc.insert(
+            "ssm".into(),
+            serde_json::to_value(&self.ssm).unwrap_or_default(),
         );
         doc.insert("writes".into(), self.writes.into());
         doc.insert("dry_run_writes".into(), self.dry_run_writes.into());

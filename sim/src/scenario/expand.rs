@@ -520,7 +520,7 @@ pub(crate) fn nodeclaim(
         "kind": "NodeClaim",
         "metadata": {
             "name": claim_name,
-            "labels": {"karpenter.sh/nodepool": pool, "node.kubernetes.io/instance-type": node.instance_type, "topology.kubernetes.io/zone": node.zone},
+            "labels": {"karpenter.sh/nodepool": pool, "karpenter.sh/capacity-type": "on-demand", "node.kubernetes.io/instance-type": node.instance_type, "topology.kubernetes.io/zone": node.zone},
             "finalizers": ["karpenter.sh/termination"],
             "ownerReferences": [{"apiVersion": api_version, "kind": "NodePool", "name": pool, "uid": nodepool_uid(pool), "blockOwnerDeletion": true}],
         },
@@ -707,5 +707,77 @@ pub(crate) fn pdb(
             ..Default::default()
         }),
         status: None,
+    })
+}
+
+/// The Karpenter controller Deployment as the Helm chart (charts/karpenter) renders it:
+/// `karpenter.labels` on the Deployment, name/instance on the pods, container `controller`,
+/// image `public.ecr.aws/karpenter/controller:VERSION@sha256:…` (the digest is made up, fixed
+/// by the version), and the chart's affinity keeping it off Karpenter's own nodes.
+pub(crate) fn karpenter_deployment(
+    version: &str,
+    namespace: &str,
+    release: &str,
+    replicas: i64,
+) -> Value {
+    let name = if release.contains("karpenter") {
+        release.to_string()
+    } else {
+        format!("{release}-karpenter")
+    };
+    let chart = format!("karpenter-{}", version.replace('+', "_"));
+    let digest: String = (0..4u64)
+        .map(|i| {
+            let h = version.bytes().fold(0xcbf2_9ce4_8422_2325_u64 ^ i, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+            format!("{h:016x}")
+        })
+        .collect();
+    let selector =
+        json!({"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": release});
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {
+                "helm.sh/chart": chart,
+                "app.kubernetes.io/name": "karpenter",
+                "app.kubernetes.io/instance": release,
+                "app.kubernetes.io/version": version,
+                "app.kubernetes.io/managed-by": "Helm",
+            },
+            "annotations": {"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": namespace},
+        },
+        "spec": {
+            "replicas": replicas,
+            "revisionHistoryLimit": 10,
+            "strategy": {"rollingUpdate": {"maxUnavailable": 1}},
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": selector},
+                "spec": {
+                    "serviceAccountName": name,
+                    "priorityClassName": "system-cluster-critical",
+                    "dnsPolicy": "ClusterFirst",
+                    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]}]}}},
+                    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                    "containers": [{
+                        "name": "controller",
+                        "image": format!("public.ecr.aws/karpenter/controller:{version}@sha256:{digest}"),
+                        "imagePullPolicy": "IfNotPresent",
+                        "env": [
+                            {"name": "KUBERNETES_MIN_VERSION", "value": "1.19.0-0"},
+                            {"name": "SYSTEM_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                        ],
+                        "ports": [{"name": "http-metrics", "containerPort": 8080, "protocol": "TCP"}],
+                        "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}},
+                    }],
+                },
+            },
+        },
     })
 }

@@ -54,6 +54,33 @@ struct ScenarioFile {
     /// Entries added to (or replacing) the built-in EKS version table.
     #[serde(default)]
     eks_versions: Vec<Spanned<EksVersionSpec>>,
+    /// The Karpenter controller as its Helm chart installs it (a `karpenter` Deployment).
+    #[serde(default)]
+    karpenter: Option<Spanned<KarpenterSpec>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct KarpenterSpec {
+    /// Chart and app version, also the image tag (`1.5.0`; pre-0.35 releases were `v0.32.0`).
+    version: String,
+    #[serde(default = "default_karpenter_namespace")]
+    namespace: String,
+    /// Helm release name; the Deployment is named like it when it contains "karpenter".
+    #[serde(default = "default_karpenter_release")]
+    release: String,
+    #[serde(default = "default_karpenter_replicas")]
+    replicas: i64,
+}
+
+fn default_karpenter_namespace() -> String {
+    "kube-system".into()
+}
+fn default_karpenter_release() -> String {
+    "karpenter".into()
+}
+fn default_karpenter_replicas() -> i64 {
+    2
 }
 
 #[derive(Deserialize, Default)]
@@ -186,6 +213,10 @@ struct PoolSpec {
     node_class: Option<String>,
     #[serde(default)]
     limits: ScalarMap,
+    /// NodePools: `spec.disruption.budgets` as Karpenter takes them (default `[{nodes: 10%}]`).
+    budgets: Option<Vec<Value>>,
+    /// karpenter.sh/v1 NodePools: `spec.template.spec.terminationGracePeriod` (e.g. `24h`).
+    termination_grace_period: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -549,6 +580,43 @@ fn expand_file(
                 &limits,
             )
         };
+        let mut obj = obj;
+        if let Some(b) = &p.budgets {
+            if is_provisioner {
+                return Err(err(format!("pools {}: budgets need a NodePool", p.name)));
+            }
+            for budget in b {
+                crate::cron::Budget::from_value(budget)
+                    .map_err(|m| err(format!("pools {}: budget {budget}: {m}", p.name)))?;
+            }
+            // The CRD's `nodes` is a string: `nodes: 0` is written as "0".
+            let budgets: Vec<Value> = b
+                .iter()
+                .map(|x| {
+                    let mut x = x.clone();
+                    if let Some(n) = x.get("nodes").filter(|n| n.is_number()) {
+                        x["nodes"] = Value::String(n.to_string());
+                    }
+                    x
+                })
+                .collect();
+            obj["spec"]["disruption"]["budgets"] = Value::Array(budgets);
+        }
+        if let Some(tgp) = &p.termination_grace_period {
+            if api_version != "karpenter.sh/v1" {
+                return Err(err(format!(
+                    "pools {}: terminationGracePeriod needs a karpenter.sh/v1 NodePool",
+                    p.name
+                )));
+            }
+            if crate::cron::parse_go_duration(tgp).is_none() {
+                return Err(err(format!(
+                    "pools {}: terminationGracePeriod {tgp:?} is not a duration like 24h or 1h30m",
+                    p.name
+                )));
+            }
+            obj["spec"]["template"]["spec"]["terminationGracePeriod"] = Value::String(tgp.clone());
+        }
         objects.push(obj);
         if pools.contains_key(&p.name) {
             return Err(err(format!(
@@ -803,6 +871,30 @@ fn expand_file(
             &plain(&p.selector),
         ));
     }
+    if let Some(k) = &f.karpenter {
+        let v = &k.value.version;
+        let ok = !v.is_empty()
+            && v.trim_start_matches('v')
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            && v.matches('.').count() == 2;
+        if !ok {
+            return Err(at(
+                name,
+                k,
+                format!("karpenter.version {v:?} is not a version like 1.5.0 (or v0.32.0)"),
+            ));
+        }
+        if k.value.replicas < 0 {
+            return Err(at(name, k, "karpenter.replicas must be >= 0"));
+        }
+        objects.push(expand::karpenter_deployment(
+            v,
+            &k.value.namespace,
+            &k.value.release,
+            k.value.replicas,
+        ));
+    }
     for o in f.objects {
         let (line, column) = (o.referenced.line(), o.referenced.column());
         let objs = manifests::check_object(o.value)
@@ -903,6 +995,7 @@ pub(crate) fn full_version_for(minor: &str) -> String {
         Some(31) => 13,
         Some(32) => 9,
         Some(33) => 5,
+        Some(34) => 1,
         _ => 0,
     };
     if minor.matches('.').count() >= 2 {

@@ -208,6 +208,7 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "nodepool-v1beta1",
     "no-lag",
     "pdb-blocks",
+    "karpenter-v1",
 ];
 
 /// The control plane used when neither the scenario nor `--kube-version` gives one.
@@ -225,6 +226,7 @@ pub fn builtin(name: &str) -> Option<&'static str> {
         "nodepool-v1beta1" => include_str!("../../scenarios/nodepool-v1beta1.yaml"),
         "no-lag" => include_str!("../../scenarios/no-lag.yaml"),
         "pdb-blocks" => include_str!("../../scenarios/pdb-blocks.yaml"),
+        "karpenter-v1" => include_str!("../../scenarios/karpenter-v1.yaml"),
         _ => return None,
     })
 }

@@ -379,6 +379,31 @@ fn semantic_errors_name_the_object() {
         err_of("nodes:\n  - {name: a, taints: [\"x:Sometimes\"]}\n").contains("unknown effect")
     );
     assert!(err_of("nodes:\n  - {name: a}\n  - {name: a}\n").contains("more than once"));
+    // Karpenter v1 fields: bad budgets, grace periods and versions name the pool / section.
+    let e = err_of(
+        "pools:\n  - {name: p, budgets: [{nodes: \"1\", schedule: \"0 25 * * *\", duration: 8h}]}\n",
+    );
+    assert!(
+        e.contains("pools p: budget") && e.contains("out of range"),
+        "{e}"
+    );
+    let e = err_of(
+        "pools:\n  - {name: p, budgets: [{nodes: \"1\", schedule: \"@daily\", duration: 1d}]}\n",
+    );
+    assert!(e.contains("invalid duration"), "{e}");
+    let e = err_of("pools:\n  - {name: p, budgets: [{nodes: \"150%\"}]}\n");
+    assert!(e.contains("not a count or a percentage"), "{e}");
+    let e = err_of("pools:\n  - {name: p, terminationGracePeriod: forever}\n");
+    assert!(e.contains("terminationGracePeriod"), "{e}");
+    let e = err_of("karpenter: {version: latest}\n");
+    assert!(e.contains("karpenter.version"), "{e}");
+    let s =
+        parse("pools:\n  - {name: p, budgets: [{nodes: 0, schedule: \"@daily\", duration: 1h}]}\n")
+            .expect("parses");
+    assert_eq!(
+        find(&s, "NodePool", "p")["spec"]["disruption"]["budgets"][0]["nodes"],
+        "0"
+    );
 }
 
 #[test]

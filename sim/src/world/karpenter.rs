@@ -38,6 +38,9 @@ pub struct Pool {
     pub limit_cpu: Option<i128>,
     pub limit_memory: Option<i128>,
     pub node_class_ref: Option<Value>,
+    /// v1 NodePools: `template.spec.terminationGracePeriod` and `expireAfter`, copied onto
+    /// their NodeClaims as Karpenter does.
+    pub claim_spec: Map<String, Value>,
 }
 
 impl Pool {
@@ -58,6 +61,7 @@ impl Pool {
             limit_memory: get(spec, &["limits", "resources", "memory"])
                 .map(|q| objects::quantity_milli(Some(q))),
             node_class_ref: spec.get("providerRef").cloned(),
+            claim_spec: Map::new(),
         }
     }
 
@@ -83,6 +87,10 @@ impl Pool {
             limit_memory: get(spec, &["limits", "memory"])
                 .map(|q| objects::quantity_milli(Some(q))),
             node_class_ref: tspec.get("nodeClassRef").cloned(),
+            claim_spec: ["terminationGracePeriod", "expireAfter"]
+                .iter()
+                .filter_map(|k| Some((k.to_string(), tspec.get(*k)?.clone())))
+                .collect(),
         }
     }
 
@@ -355,7 +363,9 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
     let classes = super::nodeclass::resolutions(pass);
     let pools: Vec<Pool> = pools(pass)
         .into_iter()
-        .filter(|p| super::nodeclass::launch_image(&classes, p.node_class_ref.as_ref(), "amd64").is_ok())
+        .filter(|p| {
+            super::nodeclass::launch_image(&classes, p.node_class_ref.as_ref(), "amd64").is_ok()
+        })
         .collect();
     if pools.is_empty() {
         return appeared;
@@ -452,7 +462,9 @@ pub(crate) fn provision(pass: &mut Pass) -> bool {
             if !within_limits(pass, pool, &nodes, &instance) {
                 continue;
             }
-            let arch = labels.get("kubernetes.io/arch").map_or("amd64", String::as_str);
+            let arch = labels
+                .get("kubernetes.io/arch")
+                .map_or("amd64", String::as_str);
             let Ok(image) =
                 super::nodeclass::launch_image(&classes, pool.node_class_ref.as_ref(), arch)
             else {
@@ -601,6 +613,9 @@ fn nodeclaim_object(
     if let Some(r) = &pool.node_class_ref {
         spec["nodeClassRef"] = r.clone();
     }
+    for (k, v) in &pool.claim_spec {
+        spec[k.as_str()] = v.clone();
+    }
     if !pool.taints.is_empty() {
         spec["taints"] = json!(pool.taints);
     }
@@ -690,7 +705,10 @@ pub fn node_object(l: &Launch, git_version: &str, region: &str, now: Timestamp) 
     // What the node's AMI family reports.
     let image_name = l.image.as_ref().map_or("", |i| i.name.as_str());
     let (os_image, kernel) = if image_name.contains("al2023") {
-        ("Amazon Linux 2023.7.20250609", "6.1.134-152.225.amzn2023.x86_64")
+        (
+            "Amazon Linux 2023.7.20250609",
+            "6.1.134-152.225.amzn2023.x86_64",
+        )
     } else if image_name.starts_with("bottlerocket") {
         ("Bottlerocket OS 1.40.0 (aws-k8s)", "6.1.134")
     } else {
@@ -763,7 +781,10 @@ fn complete_launches(pass: &mut Pass) -> bool {
     let region = pass.st.cluster.region.clone();
     let mut appeared = false;
     for l in due {
-        let kubelet = l.image.as_ref().map_or(git.as_str(), |i| i.kubelet.as_str());
+        let kubelet = l
+            .image
+            .as_ref()
+            .map_or(git.as_str(), |i| i.kubelet.as_str());
         let node = node_object(&l, kubelet, &region, now);
         let Ok(node) = pass.st.store.create(Kind::Node, node) else {
             continue;
@@ -892,10 +913,38 @@ pub(crate) fn terminate(pass: &mut Pass) {
         for t in wake {
             pass.due(t);
         }
+        // The NodeClaim's terminationGracePeriod, from the node's deletion: until it runs out
+        // do-not-disrupt pods stay; once out, pods still there are deleted, PDBs or not.
+        let claim = claims
+            .iter()
+            .find(|c| s(c, &["status", "nodeName"]) == name);
+        let pool_obj = objects::label(n, NODEPOOL_LABEL)
+            .and_then(|p| pass.st.store.get(Kind::NodePool, "", p));
+        let grace_end = super::drift::termination_grace(claim, pool_obj.as_ref()).and_then(|tgp| {
+            s(n, &["metadata", "deletionTimestamp"])
+                .parse::<Timestamp>()
+                .ok()
+                .map(|t| t + tgp)
+        });
+        let expired = grace_end.is_some_and(|t| t <= now);
+        if let Some(t) = grace_end.filter(|t| *t > now) {
+            pass.due(t);
+        }
         let mut blocked = false;
         let mut evicted_any = false;
         for (ns, pod, deleting) in &on_node {
             if *deleting {
+                continue;
+            }
+            if expired {
+                pass.delete_pod(ns, pod, None);
+                continue;
+            }
+            let dnd = pass.pod_value(ns, pod).is_some_and(|p| {
+                objects::annotation(&p, super::drift::DO_NOT_DISRUPT) == Some("true")
+            });
+            if dnd {
+                // Held until the grace period ends (a timer above) or the pod goes.
                 continue;
             }
             if super::evict(pass.st, ns, pod, &Value::Null, false).is_err() {

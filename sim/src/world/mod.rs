@@ -15,6 +15,7 @@
 
 mod controllers;
 mod disruption;
+mod drift;
 mod eviction;
 mod karpenter;
 mod kubelet;
@@ -52,6 +53,9 @@ pub(crate) struct Memory {
     pub evicted: HashSet<String>,
     /// Karpenter launches in flight.
     pub launches: Vec<karpenter::Launch>,
+    /// Drifted nodes Karpenter is replacing -> their replacement's node name (None: the node
+    /// had no pods to move, so no replacement).
+    pub drift: HashMap<String, Option<String>>,
     /// Counter for names that must not repeat.
     pub serial: u64,
     /// PDB UIDs whose lowest Ready count is tracked (satisfied at least once).
@@ -647,7 +651,8 @@ fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
     controllers::daemonsets(&mut pass);
     lap("sts+ds");
     nodeclass::run(&mut pass);
-    lap("nodeclass");
+    drift::run(&mut pass);
+    lap("nodeclass+drift");
     schedule::schedule_pending(&mut pass);
     if karpenter::provision(&mut pass) {
         schedule::schedule_pending(&mut pass);

@@ -40,7 +40,10 @@ pub struct Resolved {
 pub enum Resolution {
     Ready(Vec<Resolved>),
     /// AMIsReady=False with Karpenter's reason and message.
-    NotReady { reason: String, message: String },
+    NotReady {
+        reason: String,
+        message: String,
+    },
 }
 
 impl Resolution {
@@ -63,7 +66,12 @@ pub fn kubelet_git_version(patch: &str, cp_git: &str) -> String {
 }
 
 fn minor_of(v: &str) -> Option<u32> {
-    v.trim_start_matches('v').split('.').nth(1)?.trim_end_matches('+').parse().ok()
+    v.trim_start_matches('v')
+        .split('.')
+        .nth(1)?
+        .trim_end_matches('+')
+        .parse()
+        .ok()
 }
 
 fn from_catalogue(a: &Ami, cp_git: &str, alias: bool) -> Resolved {
@@ -90,7 +98,10 @@ pub fn resolve(nc: &Value, cp_git: &str, now: Timestamp) -> Resolution {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    if let Some(alias) = terms.iter().find_map(|t| t.get("alias").and_then(Value::as_str)) {
+    if let Some(alias) = terms
+        .iter()
+        .find_map(|t| t.get("alias").and_then(Value::as_str))
+    {
         return resolve_alias(alias, cp_minor, cp_git, now);
     }
     if terms.is_empty() {
@@ -102,7 +113,11 @@ pub fn resolve(nc: &Value, cp_git: &str, now: Timestamp) -> Resolution {
                 if amis.is_empty() {
                     not_found()
                 } else {
-                    Resolution::Ready(amis.iter().map(|a| from_catalogue(a, cp_git, true)).collect())
+                    Resolution::Ready(
+                        amis.iter()
+                            .map(|a| from_catalogue(a, cp_git, true))
+                            .collect(),
+                    )
                 }
             }
             None => Resolution::NotReady {
@@ -115,7 +130,12 @@ pub fn resolve(nc: &Value, cp_git: &str, now: Timestamp) -> Resolution {
         .map(str::to_string)
         .unwrap_or_else(|| cp_git.to_string());
     let pinned_patch = if pinned.matches('.').count() >= 2 {
-        pinned.trim_start_matches('v').split(['-', '+']).next().unwrap_or_default().to_string()
+        pinned
+            .trim_start_matches('v')
+            .split(['-', '+'])
+            .next()
+            .unwrap_or_default()
+            .to_string()
     } else {
         crate::scenario::full_version_for(&pinned)
     };
@@ -162,9 +182,8 @@ pub fn resolve(nc: &Value, cp_git: &str, now: Timestamp) -> Resolution {
             });
         } else if t.get("ssmParameter").is_some() {
             let p = s(t, &["ssmParameter"]);
-            match amis::ssm_lookup(p, now) {
-                Some(a) => out.push(from_catalogue(&a, cp_git, false)),
-                None => {}
+            if let Some(a) = amis::ssm_lookup(p, now) {
+                out.push(from_catalogue(&a, cp_git, false));
             }
         }
     }
@@ -205,13 +224,20 @@ fn resolve_alias(alias: &str, minor: u32, cp_git: &str, now: Timestamp) -> Resol
             message: format!("failed to discover any AMIs for alias (alias={alias})"),
         };
     }
-    Resolution::Ready(found.iter().map(|a| from_catalogue(a, cp_git, true)).collect())
+    Resolution::Ready(
+        found
+            .iter()
+            .map(|a| from_catalogue(a, cp_git, true))
+            .collect(),
+    )
 }
 
 fn requirements(r: &Resolved) -> Value {
     let mut req = vec![json!({"key": "kubernetes.io/arch", "operator": "In", "values": [r.arch]})];
     if r.alias {
-        req.push(json!({"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "DoesNotExist"}));
+        req.push(
+            json!({"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "DoesNotExist"}),
+        );
         req.push(
             json!({"key": "karpenter.k8s.aws/instance-accelerator-count", "operator": "DoesNotExist"}),
         );
@@ -220,7 +246,15 @@ fn requirements(r: &Resolved) -> Value {
 }
 
 /// A condition keeping its old lastTransitionTime while its status stays.
-fn condition(old: &[Value], ty: &str, status: &str, reason: &str, message: &str, now: &str, generation: &Value) -> Value {
+fn condition(
+    old: &[Value],
+    ty: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: &str,
+    generation: &Value,
+) -> Value {
     let since = old
         .iter()
         .find(|c| c["type"] == ty && c["status"] == status)
@@ -235,21 +269,52 @@ fn desired_status(nc: &Value, res: &Resolution, now: Timestamp, cluster: &str) -
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let generation = get(nc, &["metadata", "generation"]).cloned().unwrap_or(json!(1));
+    let generation = get(nc, &["metadata", "generation"])
+        .cloned()
+        .unwrap_or(json!(1));
     let t = objects::ts(now);
     let mut conds = Vec::new();
     let (amis_ok, reason, message) = match res {
         Resolution::Ready(_) => (true, "AMIsReady".to_string(), String::new()),
         Resolution::NotReady { reason, message } => (false, reason.clone(), message.clone()),
     };
-    conds.push(condition(&old, "AMIsReady", if amis_ok { "True" } else { "False" }, &reason, &message, &t, &generation));
-    for ty in ["InstanceProfileReady", "SecurityGroupsReady", "SubnetsReady", "ValidationSucceeded"] {
+    conds.push(condition(
+        &old,
+        "AMIsReady",
+        if amis_ok { "True" } else { "False" },
+        &reason,
+        &message,
+        &t,
+        &generation,
+    ));
+    for ty in [
+        "InstanceProfileReady",
+        "SecurityGroupsReady",
+        "SubnetsReady",
+        "ValidationSucceeded",
+    ] {
         conds.push(condition(&old, ty, "True", ty, "", &t, &generation));
     }
     if amis_ok {
-        conds.push(condition(&old, "Ready", "True", "Ready", "", &t, &generation));
+        conds.push(condition(
+            &old,
+            "Ready",
+            "True",
+            "Ready",
+            "",
+            &t,
+            &generation,
+        ));
     } else {
-        conds.push(condition(&old, "Ready", "False", "UnhealthyDependents", "AMIsReady=False", &t, &generation));
+        conds.push(condition(
+            &old,
+            "Ready",
+            "False",
+            "UnhealthyDependents",
+            "AMIsReady=False",
+            &t,
+            &generation,
+        ));
     }
     let mut status = serde_json::Map::new();
     if let Resolution::Ready(v) = res {
@@ -270,7 +335,10 @@ fn desired_status(nc: &Value, res: &Resolution, now: Timestamp, cluster: &str) -
     if !role.is_empty() {
         status.insert(
             "instanceProfile".into(),
-            json!(format!("{cluster}_{}", objects::fnv64(&format!("{cluster}/{role}")) % 10_000_000_000_000_000_000)),
+            json!(format!(
+                "{cluster}_{}",
+                objects::fnv64(&format!("{cluster}/{role}")) % 10_000_000_000_000_000_000
+            )),
         );
     }
     // Keep fields the sim does not compute (subnets, security groups) if a manifest gave them.
@@ -332,21 +400,143 @@ pub(crate) fn run(pass: &mut Pass) {
             .is_some_and(|ts| ts.iter().any(|t| t.get("alias").is_none()));
         if pinned_terms && objects::annotation(nc, AMI_VERSION_ANNOTATION).is_none() {
             let v = cp.clone();
-            let _ = pass.st.store.update(Kind::EC2NodeClass, "", &name, &mut |o| {
-                o["metadata"]["annotations"][AMI_VERSION_ANNOTATION] = json!(v);
-            });
+            let _ = pass
+                .st
+                .store
+                .update(Kind::EC2NodeClass, "", &name, &mut |o| {
+                    o["metadata"]["annotations"][AMI_VERSION_ANNOTATION] = json!(v);
+                });
             continue; // resolved on the next pass, with the annotation
         }
         let res = resolve(nc, &cp, now);
         let status = desired_status(nc, &res, now, &cluster);
         if nc.get("status") != Some(&status) {
-            let _ = pass.st.store.update(Kind::EC2NodeClass, "", &name, &mut |o| {
-                o["status"] = status.clone();
-            });
+            let _ = pass
+                .st
+                .store
+                .update(Kind::EC2NodeClass, "", &name, &mut |o| {
+                    o["status"] = status.clone();
+                });
         }
     }
     let resolved = resolutions(pass);
+    nodepool_readiness(pass, &resolved);
     drift(pass, &resolved);
+}
+
+/// NodePool `status.conditions` as Karpenter's readiness controller keeps them:
+/// `NodeClassReady` (False `NodeClassNotFound` / `NodeClassNotReady`), `ValidationSucceeded`,
+/// `Ready`. Only for NodePools naming an EC2NodeClass.
+fn nodepool_readiness(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
+    let now = objects::ts(pass.now);
+    let nodes = pass.nodes();
+    for p in pass.list(Kind::NodePool).iter() {
+        let r = get(p, &["spec", "template", "spec", "nodeClassRef"]);
+        let kind = r.map_or("", |r| s(r, &["kind"]));
+        if r.is_none() || (!kind.is_empty() && kind != "EC2NodeClass") {
+            continue;
+        }
+        let class = r.map_or("", |r| s(r, &["name"]));
+        let (ok, reason, message) = match classes.get(class) {
+            None => (false, "NodeClassNotFound", "NodeClass not found on cluster"),
+            Some(Resolution::NotReady { .. }) => {
+                (false, "NodeClassNotReady", "NodeClass not ready")
+            }
+            Some(Resolution::Ready(_)) => (true, "NodeClassReady", ""),
+        };
+        let old: Vec<Value> = get(p, &["status", "conditions"])
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let generation = get(p, &["metadata", "generation"])
+            .cloned()
+            .unwrap_or(json!(1));
+        let st = |b: bool| if b { "True" } else { "False" };
+        // A budget Karpenter cannot parse blocks all voluntary disruption (fails closed).
+        let budget_error = get(p, &["spec", "disruption", "budgets"])
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|b| crate::cron::Budget::from_value(b).err());
+        let validation = match &budget_error {
+            None => condition(
+                &old,
+                "ValidationSucceeded",
+                "True",
+                "ValidationSucceeded",
+                "",
+                &now,
+                &generation,
+            ),
+            Some(e) => condition(
+                &old,
+                "ValidationSucceeded",
+                "False",
+                "NodePoolValidationFailed",
+                e,
+                &now,
+                &generation,
+            ),
+        };
+        let ready = if ok && budget_error.is_none() {
+            condition(&old, "Ready", "True", "Ready", "", &now, &generation)
+        } else {
+            let m = if ok {
+                "ValidationSucceeded=False"
+            } else {
+                "NodeClassReady=False"
+            };
+            condition(
+                &old,
+                "Ready",
+                "False",
+                "UnhealthyDependents",
+                m,
+                &now,
+                &generation,
+            )
+        };
+        let conds = vec![
+            condition(
+                &old,
+                "NodeClassReady",
+                st(ok),
+                reason,
+                message,
+                &now,
+                &generation,
+            ),
+            validation,
+            ready,
+        ];
+        // status.resources: what the pool's nodes add up to (kubectl's NODES column).
+        let name = objects::name(p).to_string();
+        let (mut cpu, mut mem, mut pods, mut count) = (0i128, 0i128, 0i128, 0);
+        for n in nodes
+            .iter()
+            .filter(|n| objects::label(n, super::karpenter::NODEPOOL_LABEL) == Some(name.as_str()))
+        {
+            cpu += objects::quantity_milli(get(n, &["status", "capacity", "cpu"]));
+            mem += objects::quantity_milli(get(n, &["status", "capacity", "memory"]));
+            pods += objects::quantity_milli(get(n, &["status", "capacity", "pods"]));
+            count += 1;
+        }
+        let resources = json!({
+            "cpu": format!("{}", cpu / 1000),
+            "memory": format!("{}Ki", mem / 1000 / 1024),
+            "nodes": count.to_string(),
+            "pods": format!("{}", pods / 1000),
+        });
+        if get(p, &["status", "conditions"]) == Some(&json!(conds))
+            && get(p, &["status", "resources"]) == Some(&resources)
+        {
+            continue;
+        }
+        let _ = pass.st.store.update(Kind::NodePool, "", &name, &mut |o| {
+            o["status"]["conditions"] = json!(conds);
+            o["status"]["resources"] = resources.clone();
+        });
+    }
 }
 
 fn claim_condition<'a>(c: &'a Value, ty: &str) -> Option<&'a Value> {
@@ -376,10 +566,16 @@ fn drift(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
             else {
                 continue;
             };
-            let Some(nc) = pass.st.store.get(Kind::EC2NodeClass, "", s(c, &["spec", "nodeClassRef", "name"])) else {
+            let Some(nc) = pass.st.store.get(
+                Kind::EC2NodeClass,
+                "",
+                s(c, &["spec", "nodeClassRef", "name"]),
+            ) else {
                 continue;
             };
-            let arch = objects::label(c, "kubernetes.io/arch").unwrap_or("amd64").to_string();
+            let arch = objects::label(c, "kubernetes.io/arch")
+                .unwrap_or("amd64")
+                .to_string();
             let at_node = resolve(&nc, &kubelet, now);
             if let Some(r) = at_node.for_arch(&arch) {
                 let id = r.id.clone();
@@ -407,8 +603,10 @@ fn drift(pass: &mut Pass, classes: &BTreeMap<String, Resolution>) {
             };
             conds.retain(|x| x["type"] != "Drifted");
             if drifted {
-                conds.push(json!({"type": "Drifted", "status": "True", "reason": "AMIDrift",
-                    "message": "AMIDrift", "lastTransitionTime": t}));
+                conds.push(
+                    json!({"type": "Drifted", "status": "True", "reason": "AMIDrift",
+                    "message": "AMIDrift", "lastTransitionTime": t}),
+                );
             }
         });
     }
@@ -423,23 +621,39 @@ mod tests {
                "metadata": {"name": "x"}, "spec": {"amiSelectorTerms": terms}})
     }
     fn now() -> Timestamp {
-        "2026-06-15T09:00:00Z".parse().unwrap_or_else(|e| panic!("{e}"))
+        "2026-06-15T09:00:00Z"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
     fn aliases_resolve_per_control_plane_minor() {
         let cp = "v1.33.5-eks-1a2b3c4";
         let r = resolve(&nc(json!([{"alias": "al2023@latest"}])), cp, now());
-        let amd = r.for_arch("amd64").cloned().unwrap_or_else(|| panic!("{r:?}"));
-        assert_eq!(amd.kubelet, cp, "the control plane's own build at its patch");
+        let amd = r
+            .for_arch("amd64")
+            .cloned()
+            .unwrap_or_else(|| panic!("{r:?}"));
+        assert_eq!(
+            amd.kubelet, cp,
+            "the control plane's own build at its patch"
+        );
         assert!(amd.name.contains("-1.33-"));
-        let r32 = resolve(&nc(json!([{"alias": "al2023@latest"}])), "v1.32.9-eks-1a2b3c4", now());
+        let r32 = resolve(
+            &nc(json!([{"alias": "al2023@latest"}])),
+            "v1.32.9-eks-1a2b3c4",
+            now(),
+        );
         assert_ne!(r32.for_arch("amd64").map(|r| &r.id), Some(&amd.id));
         match resolve(&nc(json!([{"alias": "al2@latest"}])), cp, now()) {
             Resolution::NotReady { reason, .. } => assert_eq!(reason, "UnsupportedAlias"),
             other => panic!("{other:?}"),
         }
-        match resolve(&nc(json!([{"alias": "al2023@v20240101"}])), "v1.30.14-eks-1", now()) {
+        match resolve(
+            &nc(json!([{"alias": "al2023@v20240101"}])),
+            "v1.30.14-eks-1",
+            now(),
+        ) {
             Resolution::NotReady { reason, .. } => assert_eq!(reason, "AMINotFound"),
             other => panic!("{other:?}"),
         }
@@ -456,14 +670,33 @@ mod tests {
     #[test]
     fn pinned_terms_keep_their_version() {
         let old = amis::alias_amis(Family::Al2023, "latest", 32, now());
-        let r = resolve(&nc(json!([{"id": old[0].id}])), "v1.33.5-eks-1a2b3c4", now());
-        assert_eq!(r.for_arch("amd64").map(|r| r.kubelet.starts_with("v1.32.9-eks-")), Some(true));
+        let r = resolve(
+            &nc(json!([{"id": old[0].id}])),
+            "v1.33.5-eks-1a2b3c4",
+            now(),
+        );
+        assert_eq!(
+            r.for_arch("amd64")
+                .map(|r| r.kubelet.starts_with("v1.32.9-eks-")),
+            Some(true)
+        );
         let mut unknown = nc(json!([{"id": "ami-0abc"}]));
         unknown["metadata"]["annotations"] = json!({AMI_VERSION_ANNOTATION: "1.31"});
         let r = resolve(&unknown, "v1.33.5-eks-1a2b3c4", now());
-        assert_eq!(r.for_arch("amd64").map(|r| r.kubelet.starts_with("v1.31.13-eks-")), Some(true));
-        let tags = resolve(&nc(json!([{"tags": {"team": "a"}}])), "v1.33.5-eks-1a2b3c4", now());
-        assert_eq!(tags.for_arch("amd64").map(|r| r.kubelet.as_str()), Some("v1.33.5-eks-1a2b3c4"));
+        assert_eq!(
+            r.for_arch("amd64")
+                .map(|r| r.kubelet.starts_with("v1.31.13-eks-")),
+            Some(true)
+        );
+        let tags = resolve(
+            &nc(json!([{"tags": {"team": "a"}}])),
+            "v1.33.5-eks-1a2b3c4",
+            now(),
+        );
+        assert_eq!(
+            tags.for_arch("amd64").map(|r| r.kubelet.as_str()),
+            Some("v1.33.5-eks-1a2b3c4")
+        );
     }
 
     #[test]
