@@ -570,7 +570,7 @@ _kup() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "replace drain cordon" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "replace drain cordon karpenter" -- "${cur}"))
                     return 0
                     ;;
                 --drain-timeout)

@@ -13,7 +13,7 @@ use crate::karpenter::{
     Allowance, AmiPolicy, Compat, DRIFTED, KarpenterInfo, NodeClass, NodePoolSpec, allowance,
     compat, minimum_for,
 };
-use crate::model::{Node, PoolKind, Snapshot};
+use crate::model::{Node, PoolKind, Snapshot, WorkloadKind};
 use crate::version::{NodeVerdict, Version, node_verdict};
 
 /// Minutes kup assumes one wave of replacements takes (launch, register, drain): only for the
@@ -288,6 +288,98 @@ fn eta(remaining: usize, budget: &Allowance, now: Timestamp) -> Option<i64> {
         (Some(a), _) => (0, a),
     };
     Some(wait + remaining.div_ceil(per_wave) as i64 * WAVE_MINUTES)
+}
+
+/// Where Karpenter's own drift of some NodePools stands (`kup rotate --mode karpenter`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowStatus {
+    pub pools: Vec<PoolMovement>,
+    /// Nodes of those pools still behind the target.
+    pub behind: Vec<String>,
+    /// What keeps the remaining nodes where they are, one line per cause.
+    pub blocked_by: Vec<String>,
+    /// Workloads not yet back to their desired Ready replicas (`Kind/NS/NAME ready/desired`).
+    pub unready: Vec<String>,
+}
+
+impl FollowStatus {
+    /// Every selected node at the target, nothing being replaced, every workload Ready again.
+    pub fn done(&self) -> bool {
+        self.behind.is_empty()
+            && self.pools.iter().all(|p| p.being_replaced == 0)
+            && self.unready.is_empty()
+    }
+}
+
+/// The NodePools `only` names (all when None), their nodes behind the target, and what holds
+/// them: a pinned or blocked NodeClass, a budget that allows nothing now, pods that refuse to
+/// leave.
+pub fn follow_status(snapshot: &Snapshot, target: &Version, only: Option<&str>) -> FollowStatus {
+    let pools: Vec<PoolMovement> = pool_movements(snapshot, target)
+        .into_iter()
+        .filter(|m| only.is_none_or(|o| o == m.node_pool))
+        .collect();
+    let mut behind: Vec<String> = snapshot
+        .nodes
+        .iter()
+        .filter(|n| n.pool.kind == PoolKind::NodePool && !n.deleting)
+        .filter(|n| pools.iter().any(|p| p.node_pool == n.pool.name))
+        .filter(|n| {
+            Version::parse(&n.kubelet_version)
+                .is_ok_and(|v| (v.major, v.minor) < (target.major, target.minor))
+        })
+        .map(|n| n.name.clone())
+        .collect();
+    behind.sort();
+    let mut blocked_by = Vec::new();
+    for m in pools.iter().filter(|m| m.behind > 0) {
+        let p = format!("nodepool/{}", m.node_pool);
+        match m.moves {
+            Moves::Pinned | Moves::Blocked | Moves::Unknown => {
+                blocked_by.push(format!("{p}: {}", m.summary));
+            }
+            _ => {}
+        }
+        if !m.budget.errors.is_empty() {
+            blocked_by.push(format!("{p}: {}", m.budget.errors.join("; ")));
+        } else if m.budget.never {
+            blocked_by.push(format!("{p}: its budgets never allow Drifted disruptions"));
+        } else if m.budget.allowed == Some(0) {
+            let when = m
+                .budget
+                .next_change
+                .map(|t| format!(" until {}", t.strftime("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default();
+            blocked_by.push(format!("{p}: its budgets allow 0 disruptions now{when}"));
+        }
+        for h in &m.held {
+            blocked_by.push(format!("{p}: {} holds {}", h.by, h.node));
+        }
+    }
+    let unready = snapshot
+        .workloads
+        .iter()
+        .filter(|w| matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet))
+        .filter_map(|w| {
+            let want = w.replicas.unwrap_or(1);
+            let ready = w.ready_replicas.unwrap_or(0);
+            (ready < want).then(|| {
+                format!(
+                    "{}/{}/{} {ready}/{want}",
+                    w.kind.as_str(),
+                    w.namespace,
+                    w.name
+                )
+            })
+        })
+        .collect();
+    FollowStatus {
+        pools,
+        behind,
+        blocked_by,
+        unready,
+    }
 }
 
 /// The `KUP-KARP-…` findings.

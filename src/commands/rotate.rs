@@ -3,6 +3,7 @@
 //! ending with a summary table.
 
 mod abort;
+mod follow;
 mod lease;
 
 use super::context::{Context, target_of};
@@ -38,7 +39,9 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
                 .to_string(),
         ));
     }
-    if !args.yes && !args.dry_run && !args.abort && !interactive {
+    // `--mode karpenter` changes nothing: nothing to confirm.
+    let changes = args.mode != crate::rotate::Mode::Karpenter;
+    if changes && !args.yes && !args.dry_run && !args.abort && !interactive {
         return Err(KupError::Usage(
             "kup rotate changes the cluster and there is no terminal to confirm it on: review \
              the plan with --dry-run, then run again with --yes"
@@ -62,6 +65,9 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
     let target = target_of(&snapshot, args.target.target.as_ref())?;
+    if args.mode == crate::rotate::Mode::Karpenter {
+        return follow::follow(ctx, args, &conn, &scope, snapshot, &target, out).await;
+    }
     let selector_nodes = match &ctx.selector {
         Some(sel) => Some(cluster::node_names(&conn, sel).await?.into_iter().collect()),
         None => None,

@@ -78,3 +78,90 @@ pub(crate) fn pool_line(m: &PoolMovement, target: &str) -> String {
     }
     parts.join("; ")
 }
+
+/// `kup rotate --mode karpenter`: one progress line (human) or event (JSON) per change.
+pub fn follow_progress(st: &crate::checks::karpenter::FollowStatus, json: bool) -> String {
+    if json {
+        let pools: Vec<serde_json::Value> = st
+            .pools
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "nodePool": m.node_pool, "nodes": m.nodes, "behind": m.behind,
+                    "drifted": m.drifted, "beingReplaced": m.being_replaced,
+                    "allowed": m.budget.allowed, "nextChange": m.budget.next_change,
+                    "etaMinutes": m.eta_minutes,
+                })
+            })
+            .collect();
+        let ev = serde_json::json!({
+            "event": "karpenter-progress", "behind": st.behind, "pools": pools,
+            "blockedBy": st.blocked_by, "unready": st.unready,
+        });
+        return format!("{ev}\n");
+    }
+    let mut out = String::new();
+    for m in &st.pools {
+        let budget = match m.budget.allowed {
+            None => "no budget limit".to_string(),
+            Some(n) => format!("budget now {n}"),
+        };
+        let eta = m
+            .eta_minutes
+            .filter(|e| *e > 0)
+            .map(|e| format!("; estimate ~{e} min"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "nodepool/{}: {} of {} behind, {} drifted, {} being replaced; {budget}{eta}\n",
+            m.node_pool, m.behind, m.nodes, m.drifted, m.being_replaced
+        ));
+    }
+    for b in &st.blocked_by {
+        out.push_str(&format!("  held: {b}\n"));
+    }
+    if !st.unready.is_empty() {
+        out.push_str(&format!("  waiting for: {}\n", st.unready.join(", ")));
+    }
+    out
+}
+
+/// The last line: every node current (exit 0), or what blocks at `--timeout` (exit 4).
+pub fn follow_end(
+    st: &crate::checks::karpenter::FollowStatus,
+    json: bool,
+    took_ms: u128,
+    timeout: Option<&str>,
+) -> String {
+    match (timeout, json) {
+        (None, true) => format!(
+            "{}\n",
+            serde_json::json!({"event": "done", "mode": "karpenter", "tookMs": took_ms})
+        ),
+        (None, false) => format!(
+            "Done: every selected node is at the target and its workloads are Ready ({:.1}s).\n",
+            took_ms as f64 / 1000.0
+        ),
+        (Some(t), json) => {
+            let mut why: Vec<String> = st.blocked_by.clone();
+            if !st.behind.is_empty() {
+                why.push(format!("still behind: {}", st.behind.join(", ")));
+            }
+            if !st.unready.is_empty() {
+                why.push(format!("not Ready: {}", st.unready.join(", ")));
+            }
+            let reason = format!(
+                "Karpenter has not finished after --timeout {t}: {}",
+                why.join("; ")
+            );
+            if json {
+                format!(
+                    "{}\n",
+                    serde_json::json!({"event": "failed", "mode": "karpenter", "reason": reason,
+                        "blockedBy": st.blocked_by, "behind": st.behind})
+                )
+            } else {
+                format!("kup rotate stopped: {reason}\n")
+            }
+        }
+    }
+}

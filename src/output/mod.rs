@@ -6,6 +6,7 @@ mod check;
 mod drift;
 mod duration;
 mod karpenter;
+pub use karpenter::{follow_end, follow_progress};
 mod rotate;
 mod rotate_run;
 mod workloads;

@@ -42,6 +42,8 @@ pub enum Mode {
     Drain,
     /// Only cordon.
     Cordon,
+    /// Change nothing: follow Karpenter's own drift of the selected NodePools to the end.
+    Karpenter,
 }
 
 impl Mode {
@@ -50,6 +52,7 @@ impl Mode {
             Mode::Replace => "replace",
             Mode::Drain => "drain",
             Mode::Cordon => "cordon",
+            Mode::Karpenter => "karpenter",
         }
     }
 }
@@ -972,6 +975,10 @@ impl<'a> Context<'a> {
     fn replacement(&self, node: &Node, mode: Mode) -> Replacement {
         let target = self.target.minor_str();
         match (mode, node.pool.kind) {
+            (Mode::Karpenter, _) => Replacement {
+                action: ReplaceAction::LeaveCordoned,
+                message: "--mode karpenter: kup changes nothing; Karpenter replaces it".to_string(),
+            },
             (Mode::Cordon, _) => Replacement {
                 action: ReplaceAction::LeaveCordoned,
                 message: "--mode cordon: left cordoned with its pods".to_string(),
