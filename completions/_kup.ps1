@@ -170,6 +170,7 @@ Register-ArgumentCompleter -Native -CommandName 'kup' -ScriptBlock {
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Ask again before each node (needs a terminal)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt')
             [CompletionResult]::new('--delete-emptydir-data', '--delete-emptydir-data', [CompletionResultType]::ParameterName, 'Evict pods using emptyDir volumes (their data is lost)')
+            [CompletionResult]::new('--ignore-budgets', '--ignore-budgets', [CompletionResultType]::ParameterName, 'Disrupt more nodes of a Karpenter NodePool at once than its disruption budgets allow now (by default a batch holds at most that many of a pool''s nodes)')
             [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look at workloads in all namespaces (the default; accepted for kubectl habits)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look at workloads in all namespaces (the default; accepted for kubectl habits)')

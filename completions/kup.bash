@@ -547,7 +547,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__rotate)
-            opts="-y -n -A -l -o -v -q -h -V --target --pool --batch --max-unavailable --mode --dry-run --yes --step --force --delete-emptydir-data --drain-timeout --grace-period --timeout --abort --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-y -n -A -l -o -v -q -h -V --target --pool --batch --max-unavailable --mode --dry-run --yes --step --force --delete-emptydir-data --ignore-budgets --drain-timeout --grace-period --timeout --abort --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,7 +570,7 @@ _kup() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "replace drain cordon" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "replace drain cordon karpenter" -- "${cur}"))
                     return 0
                     ;;
                 --drain-timeout)

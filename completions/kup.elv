@@ -163,6 +163,7 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand --step 'Ask again before each node (needs a terminal)'
             cand --force 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt'
             cand --delete-emptydir-data 'Evict pods using emptyDir volumes (their data is lost)'
+            cand --ignore-budgets 'Disrupt more nodes of a Karpenter NodePool at once than its disruption budgets allow now (by default a batch holds at most that many of a pool''s nodes)'
             cand --abort 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers'
             cand -A 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
             cand --all-namespaces 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'

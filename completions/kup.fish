@@ -137,7 +137,8 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -l batch -d 'Nodes disru
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l max-unavailable -d 'At most this many nodes (or this share of all nodes) unavailable at once' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l mode -d 'replace: cordon, drain, delete Karpenter nodes; drain: stop after the drain; cordon: only cordon' -r -f -a "replace\t'Cordon, drain, then replace (delete Karpenter nodes; others are left drained)'
 drain\t'Cordon and drain, then stop'
-cordon\t'Only cordon'"
+cordon\t'Only cordon'
+karpenter\t'Change nothing: follow Karpenter\'s own drift of the selected NodePools to the end'"
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l drain-timeout -d 'How long a node\'s evictions may be refused (PDB, 429) before the run stops: `5m`, `30s`' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l grace-period -d 'Grace period for evicted pods, in seconds (default: each pod\'s own)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l timeout -d 'How long to wait for evicted pods to go and for replacements and workloads to be Ready' -r
@@ -163,6 +164,7 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -s y -l yes -d 'Do not a
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l step -d 'Ask again before each node (needs a terminal)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l force -d 'Evict pods without a controller and pods marked karpenter.sh/do-not-disrupt'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l delete-emptydir-data -d 'Evict pods using emptyDir volumes (their data is lost)'
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l ignore-budgets -d 'Disrupt more nodes of a Karpenter NodePool at once than its disruption budgets allow now (by default a batch holds at most that many of a pool\'s nodes)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l abort -d 'Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s v -l verbose -d 'More detail on stderr (repeat for more)'

@@ -189,6 +189,10 @@ pub struct RotateArgs {
     /// Evict pods using emptyDir volumes (their data is lost).
     #[arg(long, env = "KUP_DELETE_EMPTYDIR_DATA")]
     pub delete_emptydir_data: bool,
+    /// Disrupt more nodes of a Karpenter NodePool at once than its disruption budgets allow
+    /// now (by default a batch holds at most that many of a pool's nodes).
+    #[arg(long, env = "KUP_IGNORE_BUDGETS")]
+    pub ignore_budgets: bool,
     /// How long a node's evictions may be refused (PDB, 429) before the run stops: `5m`, `30s`.
     #[arg(
         long,

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod commands;
 pub mod eks;
 pub mod error;
+pub mod karpenter;
 pub mod log;
 pub mod model;
 pub mod output;

@@ -34,6 +34,9 @@ pub struct Snapshot {
     pub taken_at: Option<jiff::Timestamp>,
     /// What EKS says about the cluster (`kup check`), or why it was not read.
     pub eks: EksSection,
+    /// What kup read about Karpenter (`kup check`, `kup drift`, `kup rotate`); None when the
+    /// command did not ask.
+    pub karpenter: Option<crate::karpenter::KarpenterInfo>,
 }
 
 #[derive(Clone, Debug, Serialize)]

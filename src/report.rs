@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::checks::karpenter::{PoolMovement, pool_movements};
 use crate::checks::{Finding, Severity, node_groups_not_at, sort_findings};
 use crate::eks::EksSection;
+use crate::karpenter::{AmiPolicy, Controller, supported_minors};
 use crate::model::{Node, PoolRef, Snapshot};
 use crate::version::{NodeVerdict, Version, minor_skew, node_verdict, upgrade_path};
 
@@ -149,6 +151,74 @@ pub struct DriftReport {
     /// Pools sorted by kind then name; nodes by name.
     pub pools: Vec<PoolDrift>,
     pub summary: SkewSummary,
+    /// How Karpenter's NodePools move to the target; absent when Karpenter was not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub karpenter: Option<KarpenterSection>,
+}
+
+/// What kup read about Karpenter and what it means for the target.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KarpenterSection {
+    /// The controller Deployment; null when not found (see `notes`).
+    pub controller: Option<Controller>,
+    /// The Kubernetes minors the controller's release supports (`1.25`–`1.32`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports: Option<SupportedRange>,
+    pub node_classes: Vec<NodeClassLine>,
+    /// One entry per NodePool: how its nodes move, budget now, progress, estimate.
+    pub node_pools: Vec<PoolMovement>,
+    /// Parts not read (missing CRD, RBAC) and why.
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SupportedRange {
+    pub min: String,
+    pub max: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeClassLine {
+    pub name: String,
+    pub api_version: String,
+    pub ami_family: Option<String>,
+    pub ami: AmiPolicy,
+}
+
+pub fn karpenter_section(snapshot: &Snapshot, target: &Version) -> Option<KarpenterSection> {
+    let k = snapshot.karpenter.as_ref()?;
+    let supports = k
+        .controller
+        .as_ref()
+        .and_then(Controller::parsed)
+        .and_then(|v| supported_minors(&v))
+        .map(|(lo, hi)| SupportedRange {
+            min: format!("1.{lo}"),
+            max: format!("1.{hi}"),
+        });
+    let mut node_classes: Vec<NodeClassLine> = k
+        .node_classes
+        .iter()
+        .flatten()
+        .map(|c| NodeClassLine {
+            name: c.name.clone(),
+            api_version: c.api_version.clone(),
+            ami_family: c.family(),
+            ami: c.ami_policy(),
+        })
+        .collect();
+    node_classes.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut node_pools = pool_movements(snapshot, target);
+    node_pools.sort_by(|a, b| a.node_pool.cmp(&b.node_pool));
+    Some(KarpenterSection {
+        controller: k.controller.clone(),
+        supports,
+        node_classes,
+        node_pools,
+        notes: k.notes.clone(),
+    })
 }
 
 impl DriftReport {
@@ -277,6 +347,7 @@ pub fn drift_report(snapshot: &Snapshot, target: &Version) -> DriftReport {
         target: target.to_string(),
         pools,
         summary,
+        karpenter: karpenter_section(snapshot, target),
     }
 }
 
@@ -333,6 +404,9 @@ pub struct CheckReport {
     /// What EKS says (DescribeCluster, support dates, node groups, insights), or why it was
     /// skipped.
     pub eks: EksSection,
+    /// Karpenter's controller, NodeClasses and NodePools; absent when Karpenter was not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub karpenter: Option<KarpenterSection>,
     /// Sorted by severity (errors first), then code, then subject.
     pub findings: Vec<Finding>,
     pub summary: FindingCounts,
@@ -404,6 +478,7 @@ pub fn check_report(
         },
         upgrade,
         eks: snapshot.eks.clone(),
+        karpenter: karpenter_section(snapshot, target),
         summary: FindingCounts::of(&findings),
         findings,
     }

@@ -55,6 +55,16 @@ pub enum Code {
     EksTargetNotOffered,
     EksNodeGroupUnhealthy,
     EksInsight,
+    KarpTooOld,
+    KarpVersionUnknown,
+    KarpPinnedAmi,
+    KarpAl2Target,
+    KarpBudgetNever,
+    KarpHeld,
+    KarpBadBudget,
+    KarpBadNodeClass,
+    KarpMissingNodeClass,
+    KarpPinnedRelease,
 }
 
 /// A code's family: the part of its id after `KUP-`. A command reports the families it is
@@ -65,14 +75,16 @@ pub enum Family {
     Version,
     Placement,
     Eks,
+    Karpenter,
 }
 
 impl Family {
-    pub const ALL: [Family; 4] = [
+    pub const ALL: [Family; 5] = [
         Family::Skew,
         Family::Version,
         Family::Placement,
         Family::Eks,
+        Family::Karpenter,
     ];
 }
 
@@ -255,6 +267,76 @@ const CATALOGUE: &[CodeInfo] = &[
         severity: Severity::Warning,
         description: "An EKS upgrade-readiness insight is not passing: error for ERROR, warning for WARNING, info for UNKNOWN.",
     },
+    CodeInfo {
+        code: Code::KarpTooOld,
+        id: "KUP-KARP-001",
+        title: "Karpenter too old for the target",
+        severity: Severity::Error,
+        description: "The installed Karpenter does not support the target Kubernetes version (its compatibility matrix): after the control plane moves it may stop launching nodes. Upgrade Karpenter first.",
+    },
+    CodeInfo {
+        code: Code::KarpVersionUnknown,
+        id: "KUP-KARP-002",
+        title: "Karpenter version unknown",
+        severity: Severity::Warning,
+        description: "NodePools exist but kup found no `karpenter` Deployment with a readable version (or a release newer than its table), so it cannot tell whether Karpenter supports the target.",
+    },
+    CodeInfo {
+        code: Code::KarpPinnedAmi,
+        id: "KUP-KARP-003",
+        title: "pinned AMI: nodes will not follow",
+        severity: Severity::Warning,
+        description: "The NodePool's EC2NodeClass selects its AMI by id, name, tags or SSM parameter: Karpenter never drifts these nodes, and a replaced node comes back on the same AMI and kubelet. Error when they would fall outside the skew policy at the target.",
+    },
+    CodeInfo {
+        code: Code::KarpAl2Target,
+        id: "KUP-KARP-004",
+        title: "AL2 NodeClass at 1.33 or later",
+        severity: Severity::Error,
+        description: "No EKS-optimized Amazon Linux 2 AMIs exist for Kubernetes 1.33 and later: move the EC2NodeClass to al2023 or bottlerocket before the upgrade.",
+    },
+    CodeInfo {
+        code: Code::KarpBudgetNever,
+        id: "KUP-KARP-005",
+        title: "budget never allows drift",
+        severity: Severity::Warning,
+        description: "A disruption budget of 0 with no schedule applies to Drifted: Karpenter will never replace drifted nodes of this NodePool.",
+    },
+    CodeInfo {
+        code: Code::KarpHeld,
+        id: "KUP-KARP-006",
+        title: "pods hold drifted nodes",
+        severity: Severity::Warning,
+        description: "Pods with karpenter.sh/do-not-disrupt or PDBs allowing 0 disruptions hold nodes Karpenter must drift, until the NodePool's terminationGracePeriod (if any) runs out.",
+    },
+    CodeInfo {
+        code: Code::KarpBadBudget,
+        id: "KUP-KARP-007",
+        title: "invalid disruption budget",
+        severity: Severity::Error,
+        description: "A budget's nodes, schedule (5-field UTC cron) or duration cannot be read; Karpenter fails closed and disrupts nothing in this NodePool.",
+    },
+    CodeInfo {
+        code: Code::KarpBadNodeClass,
+        id: "KUP-KARP-008",
+        title: "invalid AMI selection",
+        severity: Severity::Error,
+        description: "The EC2NodeClass's amiSelectorTerms cannot be resolved (unknown alias family, malformed alias, no terms).",
+    },
+    CodeInfo {
+        code: Code::KarpMissingNodeClass,
+        id: "KUP-KARP-009",
+        title: "NodePool names a missing EC2NodeClass",
+        severity: Severity::Error,
+        description: "The NodePool's nodeClassRef names an EC2NodeClass that does not exist: Karpenter cannot launch its nodes.",
+    },
+    CodeInfo {
+        code: Code::KarpPinnedRelease,
+        id: "KUP-KARP-010",
+        title: "alias pinned to a release",
+        severity: Severity::Info,
+        description: "The EC2NodeClass's alias names a release (al2023@v20250505): its nodes drift to the target only if that release is published for the target minor.",
+    },
 ];
 
 /// Every code, in catalogue order (the README table is generated from this).
@@ -284,6 +366,7 @@ impl Code {
             Some("SKEW") => Family::Skew,
             Some("VER") => Family::Version,
             Some("PLACE") => Family::Placement,
+            Some("KARP") => Family::Karpenter,
             _ => Family::Eks,
         }
     }

@@ -211,6 +211,7 @@ pub(crate) fn workshop() -> Snapshot {
         pools: Vec::new(),
         taken_at: ts("2026-11-24T05:00:00Z"),
         eks: Default::default(),
+        karpenter: None,
     }
 }
 

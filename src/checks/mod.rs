@@ -5,6 +5,7 @@
 pub mod config;
 pub mod eks;
 pub mod finding;
+pub mod karpenter;
 pub mod placement;
 pub mod skew;
 
@@ -56,6 +57,9 @@ pub fn run(snapshot: &Snapshot, config: &Config, run: &Run) -> Vec<Finding> {
     }
     if wants(Family::Placement) {
         findings.extend(placement_findings(snapshot, run.target, config));
+    }
+    if wants(Family::Karpenter) {
+        findings.extend(karpenter::findings(snapshot, run.target));
     }
     // Support dates are judged on the day the snapshot was taken (the server's clock).
     if let (Some(info), Some(taken)) = (eks, snapshot.taken_at) {

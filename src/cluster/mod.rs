@@ -5,6 +5,7 @@ mod connect;
 mod convert;
 pub mod drain;
 pub mod eks;
+mod karpenter;
 mod lean;
 mod list;
 mod retry;

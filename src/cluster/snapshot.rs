@@ -26,6 +26,8 @@ pub struct ReadScope {
     pub pdbs: bool,
     pub workloads: bool,
     pub pools: bool,
+    /// Karpenter's NodePools (disruption), EC2NodeClasses, NodeClaims and controller.
+    pub karpenter: bool,
     /// Only this namespace's workloads (`-n`); nodes and pods stay cluster-wide.
     pub namespace: Option<String>,
 }
@@ -136,8 +138,15 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         karpenter_pools(conn).await
     };
 
-    let ((info, server_now), nodes, pods, pdbs, workloads, pools) =
-        futures::try_join!(version, nodes, pods, pdbs, workloads, pools)?;
+    let karpenter = async {
+        if !scope.karpenter {
+            return Ok(None);
+        }
+        super::karpenter::read(conn).await.map(Some)
+    };
+
+    let ((info, server_now), nodes, pods, pdbs, workloads, pools, karpenter) =
+        futures::try_join!(version, nodes, pods, pdbs, workloads, pools, karpenter)?;
     if crate::log::level() >= 1 {
         crate::log::debug(format_args!(
             "read {} nodes, {} pods, {} PDBs, {} workloads, {} pools in {:.2?}{}",
@@ -173,6 +182,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         pools,
         taken_at: Some(server_now.unwrap_or_else(jiff::Timestamp::now)),
         eks: Default::default(),
+        karpenter,
     })
 }
 

@@ -18,6 +18,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
         pdbs: true,
         workloads: true,
         pools: true,
+        karpenter: true,
         ..ctx.scope()
     };
     let kube = async {

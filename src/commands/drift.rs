@@ -12,6 +12,7 @@ pub async fn run(ctx: &Context, args: &DriftArgs, out: &mut dyn Write) -> Result
     let conn = cluster::connect(&ctx.connect).await?;
     let scope = cluster::ReadScope {
         pods: true,
+        karpenter: true,
         ..ctx.scope()
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;

@@ -3,6 +3,7 @@
 //! ending with a summary table.
 
 mod abort;
+mod follow;
 mod lease;
 
 use super::context::{Context, target_of};
@@ -38,7 +39,9 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
                 .to_string(),
         ));
     }
-    if !args.yes && !args.dry_run && !args.abort && !interactive {
+    // `--mode karpenter` changes nothing: nothing to confirm.
+    let changes = args.mode != crate::rotate::Mode::Karpenter;
+    if changes && !args.yes && !args.dry_run && !args.abort && !interactive {
         return Err(KupError::Usage(
             "kup rotate changes the cluster and there is no terminal to confirm it on: review \
              the plan with --dry-run, then run again with --yes"
@@ -57,10 +60,14 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         pdbs: true,
         workloads: true,
         pools: true,
+        karpenter: true,
         ..Default::default()
     };
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
     let target = target_of(&snapshot, args.target.target.as_ref())?;
+    if args.mode == crate::rotate::Mode::Karpenter {
+        return follow::follow(ctx, args, &conn, &scope, snapshot, &target, out).await;
+    }
     let selector_nodes = match &ctx.selector {
         Some(sel) => Some(cluster::node_names(&conn, sel).await?.into_iter().collect()),
         None => None,
@@ -75,6 +82,7 @@ pub async fn run(ctx: &Context, args: &RotateArgs, out: &mut dyn Write) -> Resul
         delete_emptydir_data: args.delete_emptydir_data,
         mode: args.mode,
         eks_node_groups: Vec::new(),
+        ignore_budgets: args.ignore_budgets,
     };
     let usage = |e: crate::rotate::PlanError| KupError::Usage(e.to_string());
     // Managed node groups move with EKS: asked only when the plan will hold nodes of one, and

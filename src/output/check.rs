@@ -150,6 +150,18 @@ fn header(r: &CheckReport) -> Vec<(&'static str, String)> {
         }
         EksSection::Skipped { reason } => h.push(("EKS", format!("skipped: {reason}"))),
     }
+    if let Some(k) = &r.karpenter {
+        let in_use = k.controller.is_some() || !k.node_pools.is_empty();
+        if in_use {
+            h.push(("Karpenter", super::karpenter::controller_line(k, &r.target)));
+        }
+        for m in &k.node_pools {
+            h.push(("Karpenter pool", super::karpenter::pool_line(m, &r.target)));
+        }
+        if in_use && !k.notes.is_empty() {
+            h.push(("Karpenter not read", k.notes.join("; ")));
+        }
+    }
     h
 }
 

@@ -124,6 +124,31 @@ fn table(report: &DriftReport, wide: bool, style: &Style) -> String {
     out.push('\n');
     out.push_str(&summary_line(&report.summary, against_what(report)));
     out.push('\n');
+    out.push_str(&karpenter_lines(report, ""));
+    out
+}
+
+/// How each Karpenter NodePool moves, after the table (nothing when Karpenter was not read).
+fn karpenter_lines(report: &DriftReport, bullet: &str) -> String {
+    let Some(k) = &report.karpenter else {
+        return String::new();
+    };
+    if k.node_pools.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{bullet}Karpenter: {}\n",
+        super::karpenter::controller_line(k, &report.target)
+    );
+    for m in &k.node_pools {
+        out.push_str(&format!(
+            "{bullet}{}\n",
+            super::karpenter::pool_line(m, &report.target)
+        ));
+    }
+    if !k.notes.is_empty() {
+        out.push_str(&format!("{bullet}Not read: {}\n", k.notes.join("; ")));
+    }
     out
 }
 
@@ -167,6 +192,7 @@ fn markdown(report: &DriftReport) -> String {
     out.push('\n');
     out.push_str(&summary_line(&report.summary, against_what(report)));
     out.push('\n');
+    out.push_str(&karpenter_lines(report, "- "));
     out
 }
 

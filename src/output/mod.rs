@@ -5,6 +5,8 @@
 mod check;
 mod drift;
 mod duration;
+mod karpenter;
+pub use karpenter::{follow_end, follow_progress};
 mod rotate;
 mod rotate_run;
 mod workloads;

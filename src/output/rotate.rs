@@ -45,6 +45,16 @@ fn headline(plan: &RotatePlan) -> String {
             }
         ));
     }
+    for b in &plan.budgets {
+        out.push_str(&format!(
+            "; nodepool/{}: at most {} a batch (its disruption budgets now)",
+            b.node_pool,
+            plural(b.allowed, "node", "nodes")
+        ));
+    }
+    if plan.options.ignore_budgets {
+        out.push_str("; --ignore-budgets: NodePool disruption budgets not applied");
+    }
     if s.resumed > 0 {
         out.push_str(&format!(
             "; {} left by an earlier run continue{} first",

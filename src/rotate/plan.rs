@@ -21,6 +21,7 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 
 use super::marker::{Marker, Phase, ROTATION_ANNOTATION};
+use crate::checks::karpenter::{Moves, pool_movements};
 use crate::checks::placement::{
     fits_pool, is_wildcard, labels_fit, pdb_selects, steady_taints, tolerates, untolerated,
 };
@@ -41,6 +42,8 @@ pub enum Mode {
     Drain,
     /// Only cordon.
     Cordon,
+    /// Change nothing: follow Karpenter's own drift of the selected NodePools to the end.
+    Karpenter,
 }
 
 impl Mode {
@@ -49,6 +52,7 @@ impl Mode {
             Mode::Replace => "replace",
             Mode::Drain => "drain",
             Mode::Cordon => "cordon",
+            Mode::Karpenter => "karpenter",
         }
     }
 }
@@ -137,6 +141,9 @@ pub struct PlanOptions {
     /// replaced by UpdateNodegroupVersion rather than left drained. Empty without EKS.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub eks_node_groups: Vec<EksNodeGroup>,
+    /// `--ignore-budgets`: disrupt more nodes of a NodePool at once than its disruption
+    /// budgets allow now.
+    pub ignore_budgets: bool,
 }
 
 /// A managed node group as `kup rotate` needs it from EKS.
@@ -183,6 +190,7 @@ impl Default for PlanOptions {
             delete_emptydir_data: false,
             mode: Mode::Replace,
             eks_node_groups: Vec::new(),
+            ignore_budgets: false,
         }
     }
 }
@@ -221,6 +229,11 @@ pub enum BlockReason {
     ToleratesCordon,
     /// After the rotation no node and no pool fits the workload: its pods would stay Pending.
     Stranded,
+    /// A Karpenter replacement would not reach the target: the EC2NodeClass pins the AMI (or
+    /// cannot launch at the target at all), so the new node comes back on the same kubelet.
+    PinnedAmi,
+    /// The NodePool's disruption budgets allow no node to be disrupted now.
+    BudgetAllowsNone,
 }
 
 impl BlockReason {
@@ -235,6 +248,8 @@ impl BlockReason {
             BlockReason::WildcardToleration => "wildcard-toleration",
             BlockReason::ToleratesCordon => "tolerates-cordon",
             BlockReason::Stranded => "stranded",
+            BlockReason::PinnedAmi => "pinned-ami",
+            BlockReason::BudgetAllowsNone => "budget-allows-none",
         }
     }
 
@@ -368,6 +383,18 @@ pub struct NodeGroupStep {
     pub nodes: Vec<PlannedNode>,
 }
 
+/// A NodePool's budget for `Drifted` at the snapshot's time, as the plan applies it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolBudget {
+    pub node_pool: String,
+    /// Nodes of the pool one batch may hold.
+    pub allowed: usize,
+    /// When the budgets next change (a window opens or closes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_change: Option<jiff::Timestamp>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedNode {
@@ -407,6 +434,10 @@ pub struct RotatePlan {
     /// Managed node groups EKS moves, after the batches.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub node_groups: Vec<NodeGroupStep>,
+    /// Karpenter NodePools whose disruption budgets cap how many of their nodes one batch
+    /// holds (none with `--ignore-budgets`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<PoolBudget>,
     pub summary: PlanSummary,
     pub skipped: Vec<SkippedNode>,
 }
@@ -626,6 +657,7 @@ pub fn plan(
     let ctx = Context::new(snapshot, target, &chosen, opts);
     let mut planned: Vec<PlannedNode> = chosen.iter().map(|c| ctx.plan_node(c, opts)).collect();
     let node_groups = ctx.node_group_steps(&mut planned, effective_batch);
+    let budgets = karpenter_limits(snapshot, target, opts, &mut planned);
 
     // Counted over every planned node, the node groups' included.
     let every: Vec<&PlannedNode> = planned
@@ -649,10 +681,7 @@ pub fn plan(
         }
         *summary.by_reason.entry(b.reason).or_default() += 1;
     }
-    let batches: Vec<Batch> = planned
-        .chunks(effective_batch)
-        .map(|c| Batch { nodes: c.to_vec() })
-        .collect();
+    let batches = batches_within(planned, effective_batch, &budgets);
     summary.batches = batches.len() + node_groups.len();
     skipped.sort_by(|a: &SkippedNode, b| a.name.cmp(&b.name));
     Ok(RotatePlan {
@@ -663,9 +692,114 @@ pub fn plan(
         effective_batch,
         batches,
         node_groups,
+        budgets,
         summary,
         skipped,
     })
+}
+
+/// What Karpenter says about the planned NodePool nodes: a blocker where the replacement would
+/// not reach the target (pinned AMI, AL2 past 1.32, a missing or bad EC2NodeClass) or where the
+/// budgets allow nothing now; and each pool's budget, which caps its nodes per batch.
+fn karpenter_limits(
+    snapshot: &Snapshot,
+    target: &Version,
+    opts: &PlanOptions,
+    planned: &mut [PlannedNode],
+) -> Vec<PoolBudget> {
+    let movements = pool_movements(snapshot, target);
+    let mut budgets = Vec::new();
+    for m in &movements {
+        let nodes: Vec<&mut PlannedNode> = planned
+            .iter_mut()
+            .filter(|n| n.pool.kind == PoolKind::NodePool && n.pool.name == m.node_pool)
+            .collect();
+        if nodes.is_empty() {
+            continue;
+        }
+        let allowed = m.budget.allowed;
+        if let Some(a) = allowed.filter(|_| !opts.ignore_budgets) {
+            budgets.push(PoolBudget {
+                node_pool: m.node_pool.clone(),
+                allowed: a,
+                next_change: m.budget.next_change,
+            });
+        }
+        for n in nodes {
+            let replaced = n.replacement.action == ReplaceAction::DeleteNode;
+            if replaced && matches!(m.moves, Moves::Pinned | Moves::Blocked) {
+                n.blockers.push(Blocker {
+                    reason: BlockReason::PinnedAmi,
+                    node: n.name.clone(),
+                    pods: Vec::new(),
+                    pdbs: Vec::new(),
+                    workload: None,
+                    blocking: true,
+                    override_flag: None,
+                    message: format!(
+                        "its replacement would not reach {}: nodepool/{}: {}",
+                        target.minor_str(),
+                        m.node_pool,
+                        m.summary
+                    ),
+                });
+            }
+            if allowed == Some(0) && opts.mode != Mode::Cordon {
+                let when = m
+                    .budget
+                    .next_change
+                    .map(|t| {
+                        format!(
+                            " (the budgets change at {})",
+                            t.strftime("%Y-%m-%d %H:%M UTC")
+                        )
+                    })
+                    .unwrap_or_default();
+                n.blockers.push(Blocker {
+                    reason: BlockReason::BudgetAllowsNone,
+                    node: n.name.clone(),
+                    pods: Vec::new(),
+                    pdbs: Vec::new(),
+                    workload: None,
+                    blocking: !opts.ignore_budgets,
+                    override_flag: Some("--ignore-budgets"),
+                    message: format!(
+                        "nodepool/{}'s disruption budgets allow 0 nodes to be disrupted now{when}",
+                        m.node_pool
+                    ),
+                });
+            }
+        }
+    }
+    budgets
+}
+
+/// Batches of at most `size` nodes, none holding more nodes of a NodePool than its budget
+/// allows now (a pool allowed 0 still gets one a batch: its blocker stops the run, or
+/// `--ignore-budgets` said so).
+fn batches_within(planned: Vec<PlannedNode>, size: usize, budgets: &[PoolBudget]) -> Vec<Batch> {
+    let cap = |n: &PlannedNode| {
+        budgets
+            .iter()
+            .find(|b| n.pool.kind == PoolKind::NodePool && b.node_pool == n.pool.name)
+            .map(|b| b.allowed.max(1))
+    };
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut current: Vec<PlannedNode> = Vec::new();
+    for n in planned {
+        let same_pool = current.iter().filter(|c| c.pool == n.pool).count();
+        let full = current.len() >= size || cap(&n).is_some_and(|c| same_pool >= c);
+        if full && !current.is_empty() {
+            batches.push(Batch {
+                nodes: std::mem::take(&mut current),
+            });
+        }
+        current.push(n);
+    }
+    if !current.is_empty() {
+        batches.push(Batch { nodes: current });
+    }
+    batches
 }
 
 fn cmp_none_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> std::cmp::Ordering {
@@ -841,6 +975,10 @@ impl<'a> Context<'a> {
     fn replacement(&self, node: &Node, mode: Mode) -> Replacement {
         let target = self.target.minor_str();
         match (mode, node.pool.kind) {
+            (Mode::Karpenter, _) => Replacement {
+                action: ReplaceAction::LeaveCordoned,
+                message: "--mode karpenter: kup changes nothing; Karpenter replaces it".to_string(),
+            },
             (Mode::Cordon, _) => Replacement {
                 action: ReplaceAction::LeaveCordoned,
                 message: "--mode cordon: left cordoned with its pods".to_string(),

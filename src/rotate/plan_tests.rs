@@ -983,3 +983,73 @@ fn late_pods_get_the_plans_pdb_and_workload_predictions() {
     });
     assert!(late_blockers(&s, &p, P1, &[stranger]).is_empty());
 }
+
+#[test]
+fn karpenter_budgets_cap_batches_and_pinned_amis_block() {
+    use crate::karpenter::{AmiTerm, Budget, KarpenterInfo, NodeClass, NodePoolSpec};
+    let mut s = workshop();
+    let Some(np) = s.nodes.iter().find(|n| n.name == NP).cloned() else {
+        panic!("no {NP}")
+    };
+    for i in 0..3 {
+        let mut n = np.clone();
+        n.name = format!("np-{i}");
+        n.kubelet_version = "v1.24.17-eks-a59e1f0".into();
+        s.nodes.push(n);
+    }
+    let info = |nodes: &str, term: AmiTerm| KarpenterInfo {
+        node_pools: Some(vec![NodePoolSpec {
+            name: "default".into(),
+            api_version: "karpenter.sh/v1".into(),
+            node_class: Some("c".into()),
+            budgets: vec![Budget {
+                nodes: nodes.into(),
+                ..Budget::default()
+            }],
+            ..NodePoolSpec::default()
+        }]),
+        node_classes: Some(vec![NodeClass {
+            name: "c".into(),
+            api_version: "karpenter.k8s.aws/v1".into(),
+            ami_family: Some("AL2023".into()),
+            ami_selector_terms: vec![term],
+            status_amis: Vec::new(),
+        }]),
+        ..KarpenterInfo::default()
+    };
+    let alias = AmiTerm {
+        alias: Some("al2023@latest".into()),
+        ..AmiTerm::default()
+    };
+    let id = AmiTerm {
+        id: Some("ami-0123".into()),
+        ..AmiTerm::default()
+    };
+    let opts = PlanOptions {
+        pool: "nodepool/default".parse().ok(),
+        batch: 3,
+        ..PlanOptions::default()
+    };
+    s.karpenter = Some(info("1", alias.clone()));
+    let p = run(&s, &opts);
+    let sizes: Vec<usize> = order(&p).iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![1, 1, 1], "{:?}", order(&p));
+    assert_eq!(p.budgets.len(), 1);
+    let lifted = PlanOptions {
+        ignore_budgets: true,
+        ..opts.clone()
+    };
+    assert_eq!(order(&run(&s, &lifted)).len(), 1);
+    assert!(run(&s, &lifted).budgets.is_empty());
+
+    s.karpenter = Some(info("1", id));
+    let p = run(&s, &opts);
+    assert!(reasons(node(&p, "np-0")).contains(&(BlockReason::PinnedAmi, true)));
+    assert!(!p.is_clear());
+
+    s.karpenter = Some(info("0", alias));
+    let p = run(&s, &opts);
+    assert!(reasons(node(&p, "np-0")).contains(&(BlockReason::BudgetAllowsNone, true)));
+    let p = run(&s, &lifted);
+    assert!(reasons(node(&p, "np-0")).contains(&(BlockReason::BudgetAllowsNone, false)));
+}

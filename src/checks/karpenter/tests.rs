@@ -1,0 +1,252 @@
+use super::*;
+use crate::checks::fixtures::pod;
+use crate::karpenter::{AmiTerm, Budget, Controller, NodeClaim};
+use crate::model::{ControlPlane, Labels, PoolRef};
+
+fn node(name: &str, pool: &str, kubelet: &str) -> Node {
+    Node {
+        name: name.into(),
+        pool: PoolRef {
+            kind: PoolKind::NodePool,
+            name: pool.into(),
+        },
+        kubelet_version: kubelet.into(),
+        kube_proxy_version: kubelet.into(),
+        labels: Labels::new(),
+        taints: Vec::new(),
+        unschedulable: false,
+        ready: Some(true),
+        created: None,
+        instance_type: None,
+        zone: None,
+        deleting: false,
+        kup_annotations: Labels::new(),
+    }
+}
+
+fn class(name: &str, term: AmiTerm) -> NodeClass {
+    NodeClass {
+        name: name.into(),
+        api_version: "karpenter.k8s.aws/v1".into(),
+        ami_family: term.alias.is_none().then(|| "AL2023".to_string()),
+        ami_selector_terms: vec![term],
+        status_amis: Vec::new(),
+    }
+}
+
+fn alias(a: &str) -> AmiTerm {
+    AmiTerm {
+        alias: Some(a.into()),
+        ..AmiTerm::default()
+    }
+}
+
+fn pool(name: &str, class: &str, budgets: Vec<Budget>) -> NodePoolSpec {
+    NodePoolSpec {
+        name: name.into(),
+        api_version: "karpenter.sh/v1".into(),
+        node_class: Some(class.into()),
+        budgets,
+        ..NodePoolSpec::default()
+    }
+}
+
+fn budget(nodes: &str, sched: Option<(&str, &str)>, reasons: Option<&[&str]>) -> Budget {
+    Budget {
+        nodes: nodes.into(),
+        schedule: sched.map(|s| s.0.into()),
+        duration: sched.map(|s| s.1.into()),
+        reasons: reasons.map(|r| r.iter().map(|s| s.to_string()).collect()),
+    }
+}
+
+fn claim(node: &str, pool: &str, drifted: bool) -> NodeClaim {
+    NodeClaim {
+        name: format!("{node}-claim"),
+        node_pool: Some(pool.into()),
+        node_name: Some(node.into()),
+        image_id: Some("ami-0old".into()),
+        drifted: drifted.then(|| "AMIDrift".to_string()),
+        deleting: false,
+    }
+}
+
+/// Control plane 1.32; pools of every kind the findings speak about.
+fn upgrade_day() -> Snapshot {
+    let id = AmiTerm {
+        id: Some("ami-0123".into()),
+        ..AmiTerm::default()
+    };
+    let mut nodes = Vec::new();
+    for i in 0..4 {
+        nodes.push(node(&format!("follow-{i}"), "follow", "v1.32.9-eks-1"));
+    }
+    nodes.push(node("pinned-0", "pinned", "v1.32.9-eks-1"));
+    nodes.push(node("old-0", "old", "v1.29.15-eks-1"));
+    nodes.push(node("frozen-0", "frozen", "v1.32.9-eks-1"));
+    let mut held = pod(
+        "shop",
+        "checkout-0",
+        "follow-0",
+        "Running",
+        ("StatefulSet", "checkout"),
+    );
+    held.do_not_disrupt = true;
+    let free = pod(
+        "shop",
+        "web-1",
+        "follow-1",
+        "Running",
+        ("ReplicaSet", "web-1"),
+    );
+    Snapshot {
+        control_plane: ControlPlane::new("v1.32.9-eks-1", "1", "32", "", None),
+        nodes,
+        pods: vec![held, free],
+        taken_at: "2026-12-02T06:10:00Z".parse().ok(),
+        karpenter: Some(KarpenterInfo {
+            controller: Some(Controller {
+                namespace: "kube-system".into(),
+                name: "karpenter".into(),
+                version: Some("1.4.0".into()),
+                version_source: Some("app.kubernetes.io/version".into()),
+                image: None,
+            }),
+            node_pools: Some(vec![
+                pool("follow", "al2023", vec![budget("50%", None, None)]),
+                pool("pinned", "pinned", vec![]),
+                pool("old", "pinned", vec![]),
+                pool(
+                    "frozen",
+                    "al2023",
+                    vec![budget("0", None, Some(&["Drifted"]))],
+                ),
+                pool("legacy", "al2", vec![]),
+                pool("lost", "nope", vec![]),
+                pool(
+                    "cron",
+                    "al2023",
+                    vec![budget("0", Some(("0 25 * * *", "1h")), None)],
+                ),
+            ]),
+            node_classes: Some(vec![
+                class("al2023", alias("al2023@latest")),
+                class("pinned", id),
+                class("al2", alias("al2@latest")),
+                class("weird", alias("ubuntu@latest")),
+            ]),
+            node_claims: Some(vec![
+                claim("follow-0", "follow", true),
+                claim("follow-1", "follow", true),
+                claim("follow-2", "follow", false),
+            ]),
+            notes: Vec::new(),
+        }),
+        ..Snapshot::default()
+    }
+}
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn codes(f: &[Finding]) -> Vec<(Code, String, Severity)> {
+    f.iter()
+        .map(|f| (f.code, f.subject.clone(), f.severity))
+        .collect()
+}
+
+#[test]
+fn every_verdict_at_1_33() {
+    let f = findings(&upgrade_day(), &v("1.33"));
+    let got = codes(&f);
+    for want in [
+        (
+            Code::KarpTooOld,
+            "deployment/kube-system/karpenter",
+            Severity::Error,
+        ),
+        (Code::KarpAl2Target, "ec2nodeclass/al2", Severity::Error),
+        (
+            Code::KarpBadNodeClass,
+            "ec2nodeclass/weird",
+            Severity::Error,
+        ),
+        (Code::KarpPinnedAmi, "nodepool/pinned", Severity::Warning),
+        (Code::KarpPinnedAmi, "nodepool/old", Severity::Error),
+        (Code::KarpBudgetNever, "nodepool/frozen", Severity::Warning),
+        (Code::KarpMissingNodeClass, "nodepool/lost", Severity::Error),
+        (Code::KarpBadBudget, "nodepool/cron", Severity::Error),
+        (Code::KarpHeld, "nodepool/follow", Severity::Warning),
+    ] {
+        assert!(
+            got.contains(&(want.0, want.1.to_string(), want.2)),
+            "{want:?} missing from {got:#?}"
+        );
+    }
+    let held = f
+        .iter()
+        .find(|f| f.code == Code::KarpHeld)
+        .map(|f| f.message.clone());
+    assert!(
+        held.as_deref()
+            .is_some_and(|m| m.contains("pod/shop/checkout-0") && !m.contains("web-1")),
+        "{held:?}"
+    );
+    let too_old = f
+        .iter()
+        .find(|f| f.code == Code::KarpTooOld)
+        .map(|f| f.remedy.clone());
+    assert!(too_old.is_some_and(|r| r.contains("1.5.0")));
+}
+
+#[test]
+fn at_1_32_karpenter_and_al2_are_fine() {
+    let f = codes(&findings(&upgrade_day(), &v("1.32")));
+    assert!(
+        !f.iter()
+            .any(|c| matches!(c.0, Code::KarpTooOld | Code::KarpAl2Target)),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn movements_say_how_each_pool_moves() {
+    let m = pool_movements(&upgrade_day(), &v("1.33"));
+    let by = |n: &str| {
+        m.iter()
+            .find(|p| p.node_pool == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let follow = by("follow");
+    assert_eq!(follow.moves, Moves::KarpenterDrifts);
+    assert_eq!(
+        follow.summary,
+        "Karpenter drifts them once the control plane is at 1.33 (alias al2023@latest)"
+    );
+    assert_eq!((follow.nodes, follow.behind, follow.drifted), (4, 4, 2));
+    assert_eq!(follow.budget.allowed, Some(2), "50% of 4");
+    assert_eq!(follow.eta_minutes, Some(2 * WAVE_MINUTES));
+    let pinned = by("pinned");
+    assert_eq!(pinned.moves, Moves::Pinned);
+    assert!(
+        pinned
+            .summary
+            .starts_with("pinned AMI ami-0123: Karpenter will not drift them")
+    );
+    assert_eq!(pinned.eta_minutes, None);
+    assert_eq!(by("frozen").eta_minutes, None);
+    assert_eq!(by("legacy").moves, Moves::Blocked);
+    assert_eq!(by("lost").moves, Moves::Blocked);
+}
+
+#[test]
+fn nothing_read_nothing_said() {
+    let mut s = upgrade_day();
+    s.karpenter = None;
+    assert!(findings(&s, &v("1.33")).is_empty());
+    // Read, but no Karpenter at all: no finding either.
+    s.karpenter = Some(KarpenterInfo::default());
+    s.nodes.clear();
+    assert!(findings(&s, &v("1.33")).is_empty());
+}

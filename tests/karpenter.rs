@@ -1,0 +1,444 @@
+//! Karpenter on upgrade day, end to end: kup against kup-sim over HTTP, with EC2NodeClasses,
+//! NodePool budgets and the `karpenter` Deployment as a real cluster holds them.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::io::{Read, Write};
+
+/// Control plane 1.32 on a pinned day; one NodePool per verdict.
+const UPGRADE_DAY: &str = r#"
+cluster:
+  version: v1.32.9-eks-113cf36
+  now: 2026-12-02T06:10:00Z
+pools:
+  - {name: follow, kind: NodePool, nodeClass: al2023}
+  - {name: pinned, kind: NodePool, nodeClass: pinned}
+  - {name: legacy, kind: NodePool, nodeClass: al2}
+  - {name: lost, kind: NodePool, nodeClass: nope}
+  - {name: frozen, kind: NodePool, nodeClass: al2023}
+nodes:
+  - {count: 3, namePattern: "follow-{i}", pool: follow, kubeletVersion: v1.32.9-eks-113cf36}
+  - {name: pinned-1, pool: pinned, kubeletVersion: v1.29.15-eks-473151a}
+  - {name: legacy-1, pool: legacy, kubeletVersion: v1.32.9-eks-113cf36}
+  - {name: frozen-1, pool: frozen, kubeletVersion: v1.32.9-eks-113cf36}
+workloads:
+  - kind: StatefulSet
+    name: ledger
+    namespace: shop
+    replicas: 1
+    annotations: {karpenter.sh/do-not-disrupt: "true"}
+    nodeSelector: {karpenter.sh/nodepool: follow}
+objects:
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: al2023}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2023@latest}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: pinned}
+    spec: {role: KarpenterNodeRole, amiFamily: AL2023, amiSelectorTerms: [{id: ami-0a1b2c3d4e5f60718}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: al2}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2@latest}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: weird}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: ubuntu@latest}]}
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: karpenter
+      namespace: kube-system
+      labels: {app.kubernetes.io/name: karpenter, app.kubernetes.io/version: 1.4.0}
+    spec:
+      replicas: 0
+      selector: {matchLabels: {app.kubernetes.io/name: karpenter}}
+      template:
+        metadata: {labels: {app.kubernetes.io/name: karpenter}}
+        spec: {containers: [{name: controller, image: "public.ecr.aws/karpenter/controller:1.4.0@sha256:0123"}]}
+"#;
+
+fn patch(sim: &Sim, path: &str, body: &str) {
+    let addr = sim.url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/merge-patch+json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "PATCH {path}: {resp}");
+}
+
+fn budgets(sim: &Sim, pool: &str, budgets: &str) {
+    patch(
+        sim,
+        &format!("/apis/karpenter.sh/v1/nodepools/{pool}"),
+        &format!(r#"{{"spec": {{"disruption": {{"budgets": {budgets}}}}}}}"#),
+    );
+}
+
+fn upgrade_day() -> Sim {
+    let sim = Sim::start(SimSpec {
+        yaml: Some(UPGRADE_DAY),
+        ..Default::default()
+    });
+    budgets(&sim, "follow", r#"[{"nodes": "50%"}]"#);
+    budgets(
+        &sim,
+        "frozen",
+        r#"[{"nodes": "0", "reasons": ["Drifted"]}]"#,
+    );
+    budgets(
+        &sim,
+        "legacy",
+        r#"[{"nodes": "1", "schedule": "0 25 * * *", "duration": "1h"}]"#,
+    );
+    sim
+}
+
+fn findings(report: &Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("code"), s("subject"), s("severity"))
+        })
+        .collect()
+}
+
+#[test]
+fn check_names_every_karpenter_verdict_at_the_target() {
+    let sim = upgrade_day();
+    let run = sim.kup(&["check", "--target", "1.33", "-o", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let got = findings(&report);
+    for (code, subject, severity) in [
+        ("KUP-KARP-001", "deployment/kube-system/karpenter", "error"),
+        ("KUP-KARP-003", "nodepool/pinned", "error"),
+        ("KUP-KARP-004", "ec2nodeclass/al2", "error"),
+        ("KUP-KARP-005", "nodepool/frozen", "warning"),
+        ("KUP-KARP-006", "nodepool/follow", "warning"),
+        ("KUP-KARP-007", "nodepool/legacy", "error"),
+        ("KUP-KARP-008", "ec2nodeclass/weird", "error"),
+        ("KUP-KARP-009", "nodepool/lost", "error"),
+    ] {
+        assert!(
+            got.contains(&(code.into(), subject.into(), severity.into())),
+            "{code} {subject} {severity} missing from {got:#?}"
+        );
+    }
+    let held = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "KUP-KARP-006")
+        .map(|f| f["message"].to_string())
+        .unwrap_or_default();
+    assert!(held.contains("pod/shop/ledger-0"), "{held}");
+
+    let k = &report["karpenter"];
+    assert_eq!(k["controller"]["version"], "1.4.0");
+    assert_eq!(k["supports"]["max"], "1.32");
+    let pool = |name: &str| {
+        k["nodePools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["nodePool"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {k}"))
+    };
+    let follow = pool("follow");
+    assert_eq!(follow["moves"], "karpenterDrifts");
+    assert_eq!(
+        follow["summary"],
+        "Karpenter drifts them once the control plane is at 1.33 (alias al2023@latest)"
+    );
+    assert_eq!(follow["nodes"], 3);
+    assert_eq!(follow["budget"]["allowed"], 2, "50% of 3, rounded up");
+    let pinned = pool("pinned");
+    assert_eq!(pinned["moves"], "pinned");
+    assert!(
+        pinned["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("ami-0a1b2c3d4e5f60718") && s.contains("same AMI")),
+        "{pinned}"
+    );
+    assert_eq!(pool("frozen")["budget"]["never"], true);
+}
+
+#[test]
+fn at_the_control_planes_version_karpenter_is_fine() {
+    let sim = upgrade_day();
+    let run = sim.kup(&["check", "-o", "json"]);
+    let got = findings(&run.json());
+    for code in ["KUP-KARP-001", "KUP-KARP-004"] {
+        assert!(!got.iter().any(|f| f.0 == code), "{code} in {got:#?}");
+    }
+    // The pinned node stays behind (within the skew policy): a warning, not an error.
+    let pinned = (
+        "KUP-KARP-003".into(),
+        "nodepool/pinned".into(),
+        "warning".into(),
+    );
+    assert!(got.contains(&pinned), "{got:#?}");
+}
+
+#[test]
+fn drift_says_how_each_pool_moves() {
+    let sim = upgrade_day();
+    let run = sim.kup(&["drift", "--target", "1.33"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: String = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Karpenter:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(lines);
+}
+
+#[test]
+fn without_karpenter_nothing_is_said_and_nothing_fails() {
+    let sim = Sim::builtin("no-lag");
+    let run = sim.kup(&["check", "-o", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    assert!(
+        !findings(&report)
+            .iter()
+            .any(|f| f.0.starts_with("KUP-KARP")),
+        "{report}"
+    );
+}
+
+/// Control plane already at 1.33; four 1.32 nodes behind it in an alias pool, one in a pinned
+/// pool.
+const ROTATION: &str = r#"
+cluster:
+  version: v1.33.5-eks-1a2b3c4
+  now: 2026-12-02T06:10:00Z
+timing:
+  nodeLaunchDelay: 30s
+  podStartDelay: 5s
+  defaultGracePeriod: 10s
+  cordonTaintDelay: 2s
+  speed: 60
+pools:
+  - {name: apps, kind: NodePool, nodeClass: al2023, labels: {node-type: applications}}
+  - {name: frozen, kind: NodePool, nodeClass: pinned, labels: {node-type: frozen}}
+nodes:
+  - {count: 4, namePattern: "apps-{i}", pool: apps, kubeletVersion: v1.32.9-eks-113cf36, instanceType: m5.large}
+  - {name: frozen-1, pool: frozen, kubeletVersion: v1.32.9-eks-113cf36, instanceType: m5.large}
+workloads:
+  - kind: Deployment
+    name: web
+    replicas: 4
+    resources: {requests: {cpu: 100m, memory: 64Mi}}
+    nodeSelector: {node-type: applications}
+objects:
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: al2023}
+    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2023@latest}]}
+  - apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata: {name: pinned}
+    spec: {role: KarpenterNodeRole, amiFamily: AL2023, amiSelectorTerms: [{id: ami-0a1b2c3d4e5f60718}]}
+"#;
+
+fn rotation() -> Sim {
+    let sim = Sim::start(SimSpec {
+        yaml: Some(ROTATION),
+        ..Default::default()
+    });
+    budgets(
+        &sim,
+        "apps",
+        r#"[{"nodes": "2"}, {"nodes": "0", "reasons": ["Empty"]}]"#,
+    );
+    sim
+}
+
+fn batches(plan_event: &Value) -> Vec<usize> {
+    plan_event["batches"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| b.as_array().map_or(0, Vec::len))
+        .collect()
+}
+
+fn events(run: &Run) -> Vec<Value> {
+    run.stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn rotate_never_disrupts_more_of_a_pool_than_its_budget_allows() {
+    let sim = rotation();
+    budgets(&sim, "apps", r#"[{"nodes": "1"}]"#);
+    // Two of the four: the other two take the evicted pods.
+    let run = sim.kup(&[
+        "rotate",
+        "apps-1",
+        "apps-2",
+        "--yes",
+        "--batch",
+        "2",
+        "--timeout",
+        "60s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let ev = events(&run);
+    assert_eq!(batches(&ev[0]), vec![1, 1], "{}", run.stdout);
+    let stats = sim.stats();
+    assert_eq!(stats["max_unschedulable_nodes"], 1, "{stats}");
+}
+
+#[test]
+fn rotate_states_the_budget_and_ignore_budgets_lifts_it() {
+    let sim = rotation();
+    let run = sim.kup(&["rotate", "--dry-run", "--pool", "apps", "--batch", "4"]);
+    assert!(
+        run.stdout
+            .contains("nodepool/apps: at most 2 nodes a batch"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let run = sim.kup(&[
+        "rotate",
+        "--dry-run",
+        "--pool",
+        "apps",
+        "--batch",
+        "4",
+        "--ignore-budgets",
+    ]);
+    assert!(run.stdout.contains("--ignore-budgets"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("in 1 batch of at most 4"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn rotate_blocks_a_replacement_that_would_come_back_on_the_pinned_ami() {
+    let sim = rotation();
+    let run = sim.kup(&["rotate", "--yes", "--pool", "frozen", "-o", "json"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("frozen-1 (pinned-ami)") && run.stderr.contains("same AMI"),
+        "{}",
+        run.stderr
+    );
+    // Nothing was changed: the node is still schedulable.
+    let after = sim.kup(&["drift", "-o", "json"]).json();
+    let frozen = after["pools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["nodes"].as_array().cloned().unwrap_or_default())
+        .find(|n| n["name"] == "frozen-1")
+        .unwrap_or_default();
+    assert_eq!(frozen["unschedulable"], false, "{frozen}");
+}
+
+#[test]
+#[ignore = "needs kup-sim's drift replacement (branch sim14: the NodeClaims are marked Drifted, \
+            but no replacement is launched yet in this scenario)"]
+fn mode_karpenter_follows_the_drift_to_the_end() {
+    let sim = rotation();
+    let run = sim.kup(&[
+        "rotate",
+        "--mode",
+        "karpenter",
+        "--pool",
+        "apps",
+        "--timeout",
+        "120s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let ev = events(&run);
+    assert_eq!(
+        ev.first().map(|e| e["event"].clone()),
+        Some("karpenter-progress".into())
+    );
+    assert_eq!(
+        ev.last().map(|e| e["event"].clone()),
+        Some("done".into()),
+        "{}",
+        run.stdout
+    );
+    // Karpenter, not kup, replaced them: never more at once than the budget (2).
+    let stats = sim.stats();
+    assert!(
+        stats["max_unschedulable_nodes"]
+            .as_u64()
+            .is_some_and(|m| m <= 2),
+        "{stats}"
+    );
+}
+
+#[test]
+fn mode_karpenter_stops_at_the_timeout_naming_what_holds_the_nodes() {
+    let sim = rotation();
+    budgets(&sim, "apps", r#"[{"nodes": "0", "reasons": ["Drifted"]}]"#);
+    let run = sim.kup(&["rotate", "--mode", "karpenter", "--timeout", "3s"]);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    for what in [
+        "nodepool/apps: its budgets never allow Drifted disruptions",
+        "nodepool/frozen: pinned AMI ami-0a1b2c3d4e5f60718",
+        "still behind: apps-1",
+    ] {
+        assert!(run.stdout.contains(what), "{what}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
+    let sim = rotation();
+    // At 1.32 nothing of nodepool/apps is behind.
+    let writes = sim.stats()["writes"].clone();
+    let run = sim.kup(&[
+        "rotate",
+        "--mode",
+        "karpenter",
+        "--pool",
+        "apps",
+        "--target",
+        "1.32",
+        "--timeout",
+        "30s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let ev = events(&run);
+    assert_eq!(
+        ev.last().map(|e| e["event"].clone()),
+        Some("done".into()),
+        "{}",
+        run.stdout
+    );
+    // kup changed nothing.
+    assert_eq!(sim.stats()["writes"], writes, "{}", sim.stats());
+}
