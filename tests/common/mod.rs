@@ -26,8 +26,8 @@ pub struct SimSpec<'a> {
     pub noaccess_token: Option<&'a str>,
     /// Plain manifests added to the scenario (`--manifests DIR`): (file name, YAML).
     pub manifests: &'a [(&'a str, &'a str)],
-    /// Where the sim clock starts (RFC 3339), over the scenario's own pin. Without either
-    /// (no built-in scenario), [`TEST_NOW`]: no test runs on today's date.
+    /// Where the sim clock starts (RFC 3339), over the scenario's own pin. Without either,
+    /// [`TEST_NOW`]: no test runs on today's date.
     pub now: Option<&'a str>,
 }
 
@@ -58,6 +58,10 @@ impl Sim {
         for (name, yaml) in spec.manifests {
             std::fs::write(manifest_dir.path().join(name), yaml).unwrap();
         }
+        // A scenario that pins its own day keeps it (`now` would override it).
+        let pins_none = text
+            .as_ref()
+            .is_none_or(|(_, yaml)| !yaml.lines().any(|l| l.trim_start().starts_with("now:")));
         let source = kup_sim::scenario::ScenarioSource {
             text,
             manifests: (!spec.manifests.is_empty()).then(|| manifest_dir.path().to_path_buf()),
@@ -65,7 +69,7 @@ impl Sim {
             seed: 7,
             now: spec
                 .now
-                .or(spec.builtin.is_none().then_some(TEST_NOW))
+                .or(pins_none.then_some(TEST_NOW))
                 .map(|t| t.parse().expect("an RFC 3339 time")),
             ..Default::default()
         };
