@@ -4,7 +4,6 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::io::{Read, Write};
 
 /// Control plane 1.32 on a pinned day; one NodePool per verdict.
 const UPGRADE_DAY: &str = r#"
@@ -69,25 +68,9 @@ fn http_put(sim: &Sim, path: &str, body: &str) -> (u16, String) {
     request(sim, "PUT", path, "application/json", body)
 }
 
-/// One raw HTTP request to the sim: (status, whole response).
+/// One raw HTTP request to the sim: (status, body).
 fn request(sim: &Sim, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
-    let addr = sim.url.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let code = resp
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (code, resp)
+    common::http_request(&sim.url, method, path, content_type, body)
 }
 
 fn budgets(sim: &Sim, pool: &str, budgets: &str) {

@@ -5,7 +5,6 @@ mod common;
 
 use common::{Run, Sim, SimSpec, kup_with_kubeconfig};
 use serde_json::Value;
-use std::io::{Read, Write};
 
 const KARPENTER_NODE: &str = "ip-192-168-60-113.ec2.internal";
 
@@ -58,27 +57,7 @@ fn http(sim: &Sim, method: &str, path: &str, content_type: &str, body: &str) -> 
 
 /// The same, with the response body.
 fn http_full(url: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let code = resp
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status line: {resp}"));
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (code, body)
+    common::http_request(url, method, path, content_type, body)
 }
 
 #[test]
@@ -1503,20 +1482,7 @@ fn pods_stuck_terminating_are_waited_for_and_never_reported_done() {
         ..Default::default()
     };
     sim.set_faults(stuck.clone());
-    let args = |timeout: &'static str| {
-        [
-            "rotate",
-            "--pool",
-            "default",
-            "--mode",
-            "drain",
-            "--yes",
-            "--timeout",
-            timeout,
-            "-o",
-            "json",
-        ]
-    };
+    let args = drain_default_pool;
     let lists = |sim: &Sim| {
         sim.stats()["requests"]["by_verb_resource"]["list pods"]
             .as_u64()
@@ -1656,20 +1622,7 @@ fn pods_held_by_a_finalizer_are_waited_for_on_resume_too() {
         }
     };
     finalizers(r#"["kup.test/hold"]"#);
-    let args = |timeout: &'static str| {
-        [
-            "rotate",
-            "--pool",
-            "default",
-            "--mode",
-            "drain",
-            "--yes",
-            "--timeout",
-            timeout,
-            "-o",
-            "json",
-        ]
-    };
+    let args = drain_default_pool;
     let run = sim.kup(&args("5s"));
     assert_eq!(run.code, 4, "{run:?}");
     // Resumed: nothing left to evict, the held pods still there.
@@ -1694,4 +1647,20 @@ fn pods_held_by_a_finalizer_are_waited_for_on_resume_too() {
     assert!(kinds(&events(&run)).contains(&"verified"), "{run:?}");
     wait_pods_running(&sim.url, &["nginx"]);
     assert_safe(&sim, 1);
+}
+
+/// `kup rotate` of the workshop's Karpenter pool in drain mode, JSON events, with `--timeout`.
+fn drain_default_pool(timeout: &'static str) -> [&'static str; 10] {
+    [
+        "rotate",
+        "--pool",
+        "default",
+        "--mode",
+        "drain",
+        "--yes",
+        "--timeout",
+        timeout,
+        "-o",
+        "json",
+    ]
 }

@@ -728,21 +728,18 @@ fn karpenter_limits(
         for n in nodes {
             let replaced = n.replacement.action == ReplaceAction::DeleteNode;
             if replaced && matches!(m.moves, Moves::Pinned | Moves::Blocked) {
-                n.blockers.push(Blocker {
-                    reason: BlockReason::PinnedAmi,
-                    node: n.name.clone(),
-                    pods: Vec::new(),
-                    pdbs: Vec::new(),
-                    workload: None,
-                    blocking: true,
-                    override_flag: None,
-                    message: format!(
+                n.blockers.push(node_blocker(
+                    BlockReason::PinnedAmi,
+                    &n.name,
+                    true,
+                    None,
+                    format!(
                         "its replacement would not reach {}: nodepool/{}: {}",
                         target.minor_str(),
                         m.node_pool,
                         m.summary
                     ),
-                });
+                ));
             }
             if allowed == Some(0) && opts.mode != Mode::Cordon {
                 let when = m
@@ -755,19 +752,16 @@ fn karpenter_limits(
                         )
                     })
                     .unwrap_or_default();
-                n.blockers.push(Blocker {
-                    reason: BlockReason::BudgetAllowsNone,
-                    node: n.name.clone(),
-                    pods: Vec::new(),
-                    pdbs: Vec::new(),
-                    workload: None,
-                    blocking: !opts.ignore_budgets,
-                    override_flag: Some("--ignore-budgets"),
-                    message: format!(
+                n.blockers.push(node_blocker(
+                    BlockReason::BudgetAllowsNone,
+                    &n.name,
+                    !opts.ignore_budgets,
+                    Some("--ignore-budgets"),
+                    format!(
                         "nodepool/{}'s disruption budgets allow 0 nodes to be disrupted now{when}",
                         m.node_pool
                     ),
-                });
+                ));
             }
         }
     }
@@ -1059,15 +1053,12 @@ impl<'a> Context<'a> {
                 continue;
             };
             if g.max_unavailable as usize > effective_batch {
-                n.blockers.push(Blocker {
-                    reason: BlockReason::NodeGroupMaxUnavailable,
-                    node: n.name.clone(),
-                    pods: Vec::new(),
-                    pdbs: Vec::new(),
-                    workload: None,
-                    blocking: true,
-                    override_flag: None,
-                    message: format!(
+                n.blockers.push(node_blocker(
+                    BlockReason::NodeGroupMaxUnavailable,
+                    &n.name,
+                    true,
+                    None,
+                    format!(
                         "managed node group {} replaces {} nodes at once (its maxUnavailable), \
                          more than the {effective_batch} this run may disrupt: pass --batch {} \
                          or lower it (`aws eks update-nodegroup-config --cluster-name {} \
@@ -1082,7 +1073,7 @@ impl<'a> Context<'a> {
                             .unwrap_or("CLUSTER"),
                         g.name
                     ),
-                });
+                ));
             }
             match steps.iter_mut().find(|s| s.name == g.name) {
                 Some(s) => s.nodes.push(n),
@@ -1317,6 +1308,26 @@ impl<'a> Context<'a> {
                 ),
             ));
         }
+    }
+}
+
+/// A blocker about the node itself (no pod): its replacement, its budget, its node group.
+fn node_blocker(
+    reason: BlockReason,
+    node: &str,
+    blocking: bool,
+    override_flag: Option<&'static str>,
+    message: String,
+) -> Blocker {
+    Blocker {
+        reason,
+        node: node.to_string(),
+        pods: Vec::new(),
+        pdbs: Vec::new(),
+        workload: None,
+        blocking,
+        override_flag,
+        message,
     }
 }
 
