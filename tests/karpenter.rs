@@ -458,3 +458,105 @@ fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
     // kup changed nothing.
     assert_eq!(sim.stats()["writes"], writes, "{}", sim.stats());
 }
+
+/// A Karpenter install as plain manifests, the way `kubectl get -o yaml` exports it: both
+/// EC2NodeClass versions, NodePools v1 with budgets, a NodeClaim and the Helm-labelled
+/// controller, loaded with `--manifests` and judged by `kup check`.
+const INSTALL_AL2023: &str = r#"
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata: {name: al2023}
+spec:
+  role: KarpenterNodeRole-demo
+  amiSelectorTerms: [{alias: al2023@latest}]
+  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+---
+apiVersion: karpenter.k8s.aws/v1beta1
+kind: EC2NodeClass
+metadata: {name: legacy}
+spec:
+  amiFamily: AL2
+  role: KarpenterNodeRole-demo
+  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+"#;
+
+const INSTALL_POOLS: &str = r#"
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: general}
+spec:
+  disruption:
+    consolidationPolicy: WhenEmptyOrUnderutilized
+    budgets:
+      - {nodes: "20%"}
+      - {nodes: "0", schedule: "0 9 * * mon-fri", duration: 8h, reasons: [Drifted]}
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: al2023}
+      requirements: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: old}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: legacy}
+      requirements: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: lost}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: nope}
+      requirements: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]
+---
+apiVersion: karpenter.sh/v1
+kind: NodeClaim
+metadata: {name: general-abcde, labels: {karpenter.sh/nodepool: general}}
+spec:
+  nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: al2023}
+  requirements: []
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: karpenter
+  namespace: kube-system
+  labels: {app.kubernetes.io/name: karpenter, app.kubernetes.io/version: 0.37.0, helm.sh/chart: karpenter-0.37.0}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app.kubernetes.io/name: karpenter}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: karpenter}}
+    spec: {containers: [{name: controller, image: "public.ecr.aws/karpenter/controller:0.37.0"}]}
+"#;
+
+#[test]
+fn a_karpenter_install_from_plain_manifests_is_judged_by_check() {
+    let sim = Sim::start(SimSpec {
+        manifests: &[("nc.yaml", INSTALL_AL2023), ("pools.yaml", INSTALL_POOLS)],
+        ..Default::default()
+    });
+    let run = sim.kup(&["check", "--target", "1.33", "-o", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let got = findings(&report);
+    for (code, subject) in [
+        ("KUP-KARP-001", "deployment/kube-system/karpenter"),
+        ("KUP-KARP-004", "ec2nodeclass/legacy"),
+        ("KUP-KARP-009", "nodepool/lost"),
+    ] {
+        assert!(
+            got.iter().any(|(c, s, _)| c == code && s == subject),
+            "{code} {subject} missing from {got:#?}"
+        );
+    }
+    let controller = &report["karpenter"]["controller"];
+    assert_eq!(controller["version"], "0.37.0", "{controller}");
+    assert_eq!(controller["namespace"], "kube-system", "{controller}");
+}
