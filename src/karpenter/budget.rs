@@ -89,7 +89,10 @@ impl Budget {
             return Ok(Window::Always);
         };
         let cron = Cron::parse(s).map_err(|e| e.to_string())?;
-        let minutes = duration_minutes(d)?;
+        // A window longer than every schedule's period is always open once it has fired: past
+        // that, a longer one changes nothing, and a duration from the cluster (no upper bound
+        // in the CRD) must not make the search below run for ever.
+        let minutes = duration_minutes(d)?.min(LONGEST_WINDOW_MINUTES);
         Ok(match cron.last_within(now, minutes) {
             Some(hit) => Window::ActiveUntil(hit.checked_add(minutes.minutes()).unwrap_or(now)),
             None => Window::Inactive(cron.next_after(now, 366 * 5)),
@@ -124,6 +127,9 @@ fn nodes_value(s: &str) -> Result<Nodes, String> {
 
 /// A budget's `duration` in minutes: `10m`, `1h30m`, `160h`, optionally ending in `0s`
 /// (metav1.Duration as the CRD admits it: no seconds, no days).
+/// Four years and two days: every cron that ever fires (even on 29 February) fires within it.
+const LONGEST_WINDOW_MINUTES: i64 = (4 * 365 + 2) * 24 * 60;
+
 pub fn duration_minutes(s: &str) -> Result<i64, String> {
     let bad =
         || format!("invalid duration {s:?}: expected hours and minutes such as 8h, 30m, 1h30m");
@@ -342,6 +348,19 @@ mod tests {
                 a.errors
             );
         }
+    }
+
+    #[test]
+    fn absurd_durations_and_steps_from_the_cluster_neither_hang_nor_panic() {
+        let now: Timestamp = "2026-06-15T12:00:00Z".parse().unwrap();
+        let b = Budget {
+            nodes: "1".into(),
+            schedule: Some("0 9 * * *".into()),
+            duration: Some("9999999999h".into()),
+            reasons: None,
+        };
+        assert!(matches!(b.state(now), Ok(Window::ActiveUntil(_))));
+        assert!(Cron::parse("*/4294967295 * * * *").is_ok());
     }
 
     #[test]

@@ -169,7 +169,11 @@ fn field(s: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u64, String> {
         let mut v = from;
         while v <= to {
             bits |= 1 << v;
-            v += step;
+            // A step past the field's end (`*/4294967295`) ends the run, never overflows.
+            let Some(next) = v.checked_add(step) else {
+                break;
+            };
+            v = next;
         }
     }
     Ok(bits)
