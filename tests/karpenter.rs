@@ -462,25 +462,7 @@ fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
 /// A Karpenter install as plain manifests, the way `kubectl get -o yaml` exports it: both
 /// EC2NodeClass versions, NodePools v1 with budgets, a NodeClaim and the Helm-labelled
 /// controller, loaded with `--manifests` and judged by `kup check`.
-const INSTALL_AL2023: &str = r#"
-apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata: {name: al2023}
-spec:
-  role: KarpenterNodeRole-demo
-  amiSelectorTerms: [{alias: al2023@latest}]
-  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
-  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
----
-apiVersion: karpenter.k8s.aws/v1beta1
-kind: EC2NodeClass
-metadata: {name: legacy}
-spec:
-  amiFamily: AL2
-  role: KarpenterNodeRole-demo
-  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
-  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
-"#;
+const INSTALL_AL2023: &str = include_str!("../sim/tests/data/ec2nodeclasses.yaml");
 
 const INSTALL_POOLS: &str = r#"
 apiVersion: karpenter.sh/v1

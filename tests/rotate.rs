@@ -1492,10 +1492,7 @@ fn pods_stuck_terminating_are_waited_for_and_never_reported_done() {
     let run = sim.kup(&args("20s"));
     assert_eq!(run.code, 4, "{run:?}");
     let ev = events(&run);
-    let waiting = ev
-        .iter()
-        .find(|e| e["event"] == "waiting")
-        .unwrap_or_else(|| panic!("no waiting event: {run:?}"));
+    let waiting = event(&ev, "waiting", &run);
     assert_eq!(waiting["node"], KARPENTER_NODE, "{waiting}");
     assert_eq!(
         waiting["pods"].as_array().map(Vec::len),
@@ -1571,10 +1568,7 @@ fn pods_stuck_terminating_are_waited_for_and_never_reported_done() {
     let run = sim.kup(&args("60s"));
     assert_eq!(run.code, 0, "{run:?}");
     let ev = events(&run);
-    let verified = ev
-        .iter()
-        .find(|e| e["event"] == "verified")
-        .unwrap_or_else(|| panic!("no verified event: {run:?}"));
+    let verified = event(&ev, "verified", &run);
     // The workload of the pods the first run evicted, counted against its desired replicas.
     assert!(
         verified["workloads"][0]
@@ -1663,4 +1657,11 @@ fn drain_default_pool(timeout: &'static str) -> [&'static str; 10] {
         "-o",
         "json",
     ]
+}
+
+/// The first event of a kind in a run's events.
+fn event<'a>(ev: &'a [Value], kind: &str, run: &Run) -> &'a Value {
+    ev.iter()
+        .find(|e| e["event"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} event: {run:?}"))
 }

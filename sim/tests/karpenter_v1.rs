@@ -27,25 +27,8 @@ async fn sim_with_manifests(files: &[(&str, &str)]) -> (SimHandle, tempfile::Tem
     (h, dir)
 }
 
-const NODECLASSES: &str = r#"
-apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata: {name: al2023}
-spec:
-  role: KarpenterNodeRole-demo
-  amiSelectorTerms: [{alias: al2023@latest}]
-  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
-  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
----
-apiVersion: karpenter.k8s.aws/v1beta1
-kind: EC2NodeClass
-metadata: {name: legacy}
-spec:
-  amiFamily: AL2
-  role: KarpenterNodeRole-demo
-  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
-  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
-"#;
+/// Shared with kup's end-to-end tests (tests/karpenter.rs).
+const NODECLASSES: &str = include_str!("data/ec2nodeclasses.yaml");
 
 const POOLS: &str = r#"
 apiVersion: karpenter.sh/v1
