@@ -83,6 +83,8 @@ pub struct EksSettings {
     pub insights: Vec<InsightSpec>,
     /// Entries added to (or replacing, by version) the built-in EKS version table.
     pub versions: Vec<EksVersionSpec>,
+    /// Installed EKS add-ons (`eks.addons:`), each with a version.
+    pub addons: Vec<AddonSpec>,
 }
 
 impl Default for EksSettings {
@@ -91,6 +93,7 @@ impl Default for EksSettings {
             pod_eviction_timeout: Duration::from_secs(15 * 60),
             insights: Vec::new(),
             versions: Vec::new(),
+            addons: Vec::new(),
         }
     }
 }
@@ -190,12 +193,14 @@ pub struct ScenarioSource {
     pub now: Option<jiff::Timestamp>,
 }
 
+mod addons;
 pub(crate) mod expand;
 mod file;
 pub mod generate;
 pub mod manifests;
 mod text;
 
+pub use addons::{AddonIssueSpec, AddonSpec};
 pub(crate) use file::full_version_for;
 pub use generate::GenSpec;
 
