@@ -124,6 +124,13 @@ pub struct EksInfo {
     pub node_groups: Option<Vec<NodeGroup>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insights: Option<Vec<Insight>>,
+    /// Installed EKS add-ons (ListAddons + DescribeAddon); None when not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addons: Option<Vec<crate::addons::Addon>>,
+    /// DescribeAddonVersions for the installed add-ons and the core components (kube-proxy,
+    /// coredns, vpc-cni); what the report judges them by (not printed: it is long).
+    #[serde(skip)]
+    pub addon_versions: Vec<crate::addons::AddonVersions>,
     /// Calls that failed while DescribeCluster worked (`ListInsights: AccessDeniedException:
     /// ...`): an IAM policy or an endpoint without them; the rest of the section stands.
     #[serde(skip_serializing_if = "Vec::is_empty")]

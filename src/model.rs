@@ -37,6 +37,9 @@ pub struct Snapshot {
     /// What kup read about Karpenter (`kup check`, `kup drift`, `kup rotate`); None when the
     /// command did not ask.
     pub karpenter: Option<crate::karpenter::KarpenterInfo>,
+    /// kube-proxy, coredns and aws-node in kube-system with their images (`kup check`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub core_components: Vec<crate::addons::CoreComponent>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -302,6 +305,9 @@ pub struct Node {
     /// kubelet version as reported (`status.nodeInfo.kubeletVersion`).
     pub kubelet_version: String,
     pub kube_proxy_version: String,
+    /// `status.nodeInfo.osImage` (`Amazon Linux 2`, `Amazon Linux 2023.7.20250609`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub os_image: String,
     pub labels: Labels,
     pub taints: Vec<Taint>,
     pub unschedulable: bool,

@@ -84,6 +84,7 @@ mod tests {
             },
             kubelet_version: "v1.24.17".into(),
             kube_proxy_version: String::new(),
+            os_image: String::new(),
             labels,
             taints,
             unschedulable: false,

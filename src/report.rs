@@ -407,6 +407,10 @@ pub struct CheckReport {
     /// Karpenter's controller, NodeClasses and NodePools; absent when Karpenter was not read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub karpenter: Option<KarpenterSection>,
+    /// EKS add-ons and core components running without one, against the target; absent when
+    /// none were read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addons: Vec<crate::checks::addons::AddonRow>,
     /// Sorted by severity (errors first), then code, then subject.
     pub findings: Vec<Finding>,
     pub summary: FindingCounts,
@@ -479,6 +483,7 @@ pub fn check_report(
         upgrade,
         eks: snapshot.eks.clone(),
         karpenter: karpenter_section(snapshot, target),
+        addons: crate::checks::addons::addon_rows(snapshot, target),
         summary: FindingCounts::of(&findings),
         findings,
     }

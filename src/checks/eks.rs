@@ -256,6 +256,8 @@ mod tests {
             ]),
             node_groups: Some(vec![]),
             insights: Some(vec![]),
+            addons: None,
+            addon_versions: vec![],
             unavailable: vec![],
         }
     }

@@ -65,6 +65,11 @@ pub enum Code {
     KarpBadNodeClass,
     KarpMissingNodeClass,
     KarpPinnedRelease,
+    AddonIncompatible,
+    AddonBehindDefault,
+    AddonUnhealthy,
+    AddonKubeProxySkew,
+    EksAl2Target,
 }
 
 /// A code's family: the part of its id after `KUP-`. A command reports the families it is
@@ -76,15 +81,17 @@ pub enum Family {
     Placement,
     Eks,
     Karpenter,
+    Addon,
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 6] = [
         Family::Skew,
         Family::Version,
         Family::Placement,
         Family::Eks,
         Family::Karpenter,
+        Family::Addon,
     ];
 }
 
@@ -337,6 +344,41 @@ const CATALOGUE: &[CodeInfo] = &[
         severity: Severity::Info,
         description: "The EC2NodeClass's alias names a release (al2023@v20250505): its nodes drift to the target only if that release is published for the target minor.",
     },
+    CodeInfo {
+        code: Code::AddonIncompatible,
+        id: "KUP-ADDON-001",
+        title: "add-on not compatible with the target",
+        severity: Severity::Error,
+        description: "DescribeAddonVersions does not list the installed version of an EKS add-on (or of coredns / aws-node running without one, by image tag) for the target Kubernetes version; update it to a version compatible with both before the control plane moves.",
+    },
+    CodeInfo {
+        code: Code::AddonBehindDefault,
+        id: "KUP-ADDON-002",
+        title: "add-on behind the target's default",
+        severity: Severity::Warning,
+        description: "The add-on works at the target but is older than EKS's default version for it; kube-proxy is updated to the target's minor after the control plane.",
+    },
+    CodeInfo {
+        code: Code::AddonUnhealthy,
+        id: "KUP-ADDON-003",
+        title: "add-on not healthy",
+        severity: Severity::Warning,
+        description: "An EKS add-on is not ACTIVE (DEGRADED, UPDATE_FAILED, ...) or reports health issues; its update may fail or hide a broken component.",
+    },
+    CodeInfo {
+        code: Code::AddonKubeProxySkew,
+        id: "KUP-ADDON-004",
+        title: "kube-proxy outside the skew policy",
+        severity: Severity::Error,
+        description: "kube-proxy must not be newer than the API server and may lag it (and the kubelets beside it) by at most 3 minors (2 below 1.25); judged at the target.",
+    },
+    CodeInfo {
+        code: Code::EksAl2Target,
+        id: "KUP-EKS-008",
+        title: "Amazon Linux 2 nodes at 1.33 or later",
+        severity: Severity::Error,
+        description: "No EKS-optimized Amazon Linux 2 AMIs exist for Kubernetes 1.33 and later: move the managed node group (AL2_* AMI type) or the nodes running Amazon Linux 2 to AL2023 before the upgrade.",
+    },
 ];
 
 /// Every code, in catalogue order (the README table is generated from this).
@@ -367,6 +409,7 @@ impl Code {
             Some("VER") => Family::Version,
             Some("PLACE") => Family::Placement,
             Some("KARP") => Family::Karpenter,
+            Some("ADDON") => Family::Addon,
             _ => Family::Eks,
         }
     }

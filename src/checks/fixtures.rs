@@ -26,6 +26,7 @@ fn node(
         },
         kubelet_version: kubelet.into(),
         kube_proxy_version: kubelet.into(),
+        os_image: String::new(),
         labels: Labels::new(),
         taints: Vec::new(),
         unschedulable,
@@ -212,6 +213,7 @@ pub(crate) fn workshop() -> Snapshot {
         taken_at: ts("2026-11-24T05:00:00Z"),
         eks: Default::default(),
         karpenter: None,
+        core_components: Vec::new(),
     }
 }
 
@@ -269,6 +271,8 @@ pub(crate) fn workshop_eks() -> crate::eks::EksInfo {
             recommendation: Some("Upgrade the nodes to the control plane's version".into()),
             resources: vec!["node/ip-192-168-1-10".into()],
         }]),
+        addons: None,
+        addon_versions: vec![],
         unavailable: vec![],
     }
 }

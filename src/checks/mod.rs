@@ -2,6 +2,8 @@
 //! `run` is the one pipeline every command uses: the families it asks for, then the user's
 //! `Config` (`.kup.yaml`) over all of them, then the order every report shows.
 
+pub mod addons;
+pub mod al2;
 pub mod config;
 pub mod eks;
 pub mod finding;
@@ -60,6 +62,12 @@ pub fn run(snapshot: &Snapshot, config: &Config, run: &Run) -> Vec<Finding> {
     }
     if wants(Family::Karpenter) {
         findings.extend(karpenter::findings(snapshot, run.target));
+    }
+    if wants(Family::Addon) {
+        findings.extend(addons::addon_findings(snapshot, run.target));
+    }
+    if wants(Family::Eks) {
+        findings.extend(al2::al2_findings(snapshot, run.target));
     }
     // Support dates are judged on the day the snapshot was taken (the server's clock).
     if let (Some(info), Some(taken)) = (eks, snapshot.taken_at) {

@@ -62,6 +62,10 @@ pub fn node(mut n: core::Node) -> Node {
             .as_ref()
             .map(|i| i.kubelet_version.clone())
             .unwrap_or_default(),
+        os_image: info
+            .as_ref()
+            .map(|i| i.os_image.clone())
+            .unwrap_or_default(),
         kube_proxy_version: info.map(|i| i.kube_proxy_version).unwrap_or_default(),
         taints: spec
             .taints

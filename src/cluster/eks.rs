@@ -26,7 +26,7 @@ const ATTEMPTS: u32 = 6;
 /// Insights a report details (DescribeInsight each); the rest are listed by their summary.
 const INSIGHTS_DESCRIBED: usize = 20;
 /// Describe calls in flight at once: enough to be quick, few enough not to throttle ourselves.
-const CONCURRENT_DESCRIBES: usize = 8;
+pub(super) const CONCURRENT_DESCRIBES: usize = 8;
 
 /// A client for one EKS cluster.
 #[derive(Clone, Debug)]
@@ -149,11 +149,12 @@ impl Eks {
     /// concurrently. Only DescribeCluster must work: the others may be denied by an IAM policy
     /// (or missing from an endpoint), which the section then says.
     pub async fn read(&self) -> Result<EksInfo, ClusterError> {
-        let (cluster, versions, node_groups, insights) = futures::join!(
+        let (cluster, versions, node_groups, insights, addons) = futures::join!(
             self.describe_cluster(),
             self.cluster_versions(),
             self.node_groups_each(),
             self.insights_each(),
+            self.addons_each(),
         );
         let cluster = cluster?;
         let mut unavailable = Vec::new();
@@ -166,13 +167,25 @@ impl Eks {
             unavailable.extend(failed);
             insights
         });
+        let mut addon_versions = Vec::new();
+        let addons = partial(addons, &mut unavailable).map(|(addons, lists, failed)| {
+            unavailable.extend(failed);
+            addon_versions = lists;
+            addons
+        });
         Ok(EksInfo {
             cluster,
             versions,
             node_groups,
             insights,
+            addons,
+            addon_versions,
             unavailable,
         })
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
     }
 
     pub async fn describe_cluster(&self) -> Result<EksCluster, ClusterError> {
@@ -524,7 +537,7 @@ impl Eks {
         })
     }
 
-    fn error<E, R>(&self, call: &str, e: SdkError<E, R>) -> ClusterError
+    pub(super) fn error<E, R>(&self, call: &str, e: SdkError<E, R>) -> ClusterError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
@@ -565,7 +578,7 @@ impl Eks {
         }
     }
 
-    fn malformed(&self, call: &str, what: &str) -> ClusterError {
+    pub(super) fn malformed(&self, call: &str, what: &str) -> ClusterError {
         self.failed(call, format!("malformed answer: {what}"))
     }
 }
@@ -606,7 +619,7 @@ fn partial<T>(r: Result<T, ClusterError>, unavailable: &mut Vec<String>) -> Opti
 }
 
 /// `CALL: reason` without the cluster/region/credentials the section already shows.
-fn reason_of(e: ClusterError) -> String {
+pub(super) fn reason_of(e: ClusterError) -> String {
     match e {
         ClusterError::Eks { call, reason, .. } => format!("{call}: {reason}"),
         e => e.to_string(),

@@ -587,6 +587,8 @@ struct LeanNodeStatus {
 struct LeanNodeInfo {
     kubelet_version: String,
     kube_proxy_version: String,
+    #[serde(default)]
+    os_image: String,
 }
 
 pub fn node(n: LeanNode) -> Node {
@@ -604,15 +606,16 @@ pub fn node(n: LeanNode) -> Node {
         "topology.kubernetes.io/zone",
         "failure-domain.beta.kubernetes.io/zone",
     ]);
-    let (kubelet_version, kube_proxy_version) = status
+    let (kubelet_version, kube_proxy_version, os_image) = status
         .node_info
-        .map(|i| (i.kubelet_version, i.kube_proxy_version))
+        .map(|i| (i.kubelet_version, i.kube_proxy_version, i.os_image))
         .unwrap_or_default();
     Node {
         name: meta.name.unwrap_or_default(),
         pool: crate::model::PoolRef::of_labels(&labels),
         kubelet_version,
         kube_proxy_version,
+        os_image,
         taints: spec
             .taints
             .unwrap_or_default()

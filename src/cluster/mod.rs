@@ -1,8 +1,10 @@
 //! The only code that talks to the outside: the Kubernetes API (kube) and, later, AWS EKS.
 //! Everything here turns remote objects into the compact `model` types as early as possible.
 
+mod addons;
 mod connect;
 mod convert;
+mod core_components;
 pub mod drain;
 pub mod eks;
 mod karpenter;
@@ -12,6 +14,7 @@ mod retry;
 mod snapshot;
 
 pub use connect::{AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect};
+pub use core_components::core_components;
 pub use snapshot::{ReadScope, node_names, read_snapshot};
 
 use std::path::PathBuf;

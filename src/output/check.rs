@@ -450,6 +450,11 @@ fn text(r: &CheckReport, wide: bool, style: &Style) -> String {
         out.push_str(&groups);
         out.push('\n');
     }
+    let addons = super::addons::addons_table(&r.addons, &target_minor(r), style);
+    if !addons.is_empty() {
+        out.push_str(&addons);
+        out.push('\n');
+    }
     let table = findings_table(&r.findings, wide, style);
     if !table.is_empty() {
         out.push_str(&table);
@@ -458,6 +463,13 @@ fn text(r: &CheckReport, wide: bool, style: &Style) -> String {
     out.push_str(&counts_line(&r.summary));
     out.push('\n');
     out
+}
+
+/// `1.33` of the target (the add-on table's default column).
+fn target_minor(r: &CheckReport) -> String {
+    Version::parse(&r.target)
+        .map(|v| v.minor_str())
+        .unwrap_or_else(|_| r.target.clone())
 }
 
 fn findings_markdown(findings: &[Finding]) -> String {
@@ -499,6 +511,11 @@ fn markdown(r: &CheckReport) -> String {
             })
             .collect();
         out.push_str(&markdown_table(&NODE_GROUP_HEADER, &rows));
+        out.push('\n');
+    }
+    let addons = super::addons::addons_markdown(&r.addons, &target_minor(r));
+    if !addons.is_empty() {
+        out.push_str(&addons);
         out.push('\n');
     }
     let table = findings_markdown(&r.findings);

@@ -2,6 +2,7 @@
 //! `Progress` draws, on stderr, while a rotation runs); the caller decides colour and width
 //! (TTY detection belongs to the shell). It renders what the core made and decides nothing.
 
+mod addons;
 mod check;
 mod drift;
 mod duration;

@@ -15,6 +15,7 @@ const OPEN: u32 = u32::MAX;
 /// default. Newest first within an add-on, as EKS lists them.
 const ROWS: &[(&str, &str, u32, u32, u32, u32)] = &[
     ("vpc-cni", "v1.20.4-eksbuild.2", 28, OPEN, 34, OPEN),
+    ("vpc-cni", "v1.19.5-eksbuild.1", 27, OPEN, 0, 0),
     ("vpc-cni", "v1.19.2-eksbuild.1", 27, OPEN, 32, 33),
     ("vpc-cni", "v1.18.3-eksbuild.2", 25, 32, 30, 31),
     ("vpc-cni", "v1.16.0-eksbuild.1", 25, 30, 28, 29),

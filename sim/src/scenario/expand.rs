@@ -169,6 +169,14 @@ pub(crate) fn node_name_for_ip(ip: &str, region: &str) -> String {
 
 pub(crate) fn node(p: &NodeParams) -> Value {
     let (arch, os) = ("amd64", "linux");
+    // EKS publishes no Amazon Linux 2 AMIs from 1.33 on: newer kubelets run AL2023.
+    let (os_image, kernel) = match super::file::minor_of(&p.kubelet_version) {
+        Some(m) if m >= 33 => (
+            "Amazon Linux 2023.7.20250609",
+            "6.1.134-152.225.amzn2023.x86_64",
+        ),
+        _ => ("Amazon Linux 2", "5.10.198-187.748.amzn2.x86_64"),
+    };
     let mut labels = Labels::new();
     let mut put = |k: &str, v: &str| {
         labels.insert(k.to_string(), v.to_string());
@@ -365,8 +373,8 @@ pub(crate) fn node(p: &NodeParams) -> Value {
                     "b00{}-0000-4000-8000-000000000000",
                     &format!("{serial:0>5}")[..5]
                 ),
-                kernel_version: "5.10.198-187.748.amzn2.x86_64".into(),
-                os_image: "Amazon Linux 2".into(),
+                kernel_version: kernel.into(),
+                os_image: os_image.into(),
                 container_runtime_version: "containerd://1.7.2".into(),
                 kubelet_version: p.kubelet_version.clone(),
                 kube_proxy_version: p.kubelet_version.clone(),

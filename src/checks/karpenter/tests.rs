@@ -12,6 +12,7 @@ fn node(name: &str, pool: &str, kubelet: &str) -> Node {
         },
         kubelet_version: kubelet.into(),
         kube_proxy_version: kubelet.into(),
+        os_image: String::new(),
         labels: Labels::new(),
         taints: Vec::new(),
         unschedulable: false,

@@ -1,0 +1,134 @@
+//! EKS add-ons through aws-sdk-eks: ListAddons, DescribeAddon for each (a few at a time) and
+//! DescribeAddonVersions for the installed add-ons plus the core components (kube-proxy,
+//! coredns, vpc-cni), turned into the plain `crate::addons` types. Every version EKS offers is
+//! read (no `kubernetesVersion`), so the report can judge any target.
+
+use futures::StreamExt;
+
+use super::ClusterError;
+use super::eks::{CONCURRENT_DESCRIBES, Eks, reason_of};
+use crate::addons::{Addon, AddonVersion, AddonVersions};
+
+/// Judged by their image tag when not installed as EKS add-ons.
+pub const CORE_COMPONENTS: [&str; 3] = ["kube-proxy", "coredns", "vpc-cni"];
+
+impl Eks {
+    /// The installed add-ons that could be described, the version lists, and why the others
+    /// could not be read. Only ListAddons failing fails it.
+    pub(super) async fn addons_each(
+        &self,
+    ) -> Result<(Vec<Addon>, Vec<AddonVersions>, Vec<String>), ClusterError> {
+        let names: Vec<String> = self
+            .client()
+            .list_addons()
+            .cluster_name(&self.cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| self.error("ListAddons", e))?;
+        let described: Vec<Result<Addon, ClusterError>> =
+            futures::stream::iter(names.iter().map(|n| self.describe_addon(n)))
+                .buffered(CONCURRENT_DESCRIBES)
+                .collect()
+                .await;
+        let mut failed = Vec::new();
+        let mut addons = Vec::new();
+        for (name, r) in names.iter().zip(described) {
+            match r {
+                Ok(a) => addons.push(a),
+                Err(e) => failed.push(format!("DescribeAddon {name}: {}", reason_of(e))),
+            }
+        }
+        let mut wanted: Vec<String> = names.clone();
+        for c in CORE_COMPONENTS {
+            if !wanted.iter().any(|n| n == c) {
+                wanted.push(c.to_string());
+            }
+        }
+        let lists: Vec<Result<AddonVersions, ClusterError>> =
+            futures::stream::iter(wanted.iter().map(|n| self.addon_versions(n)))
+                .buffered(CONCURRENT_DESCRIBES)
+                .collect()
+                .await;
+        let mut versions = Vec::new();
+        for (name, r) in wanted.iter().zip(lists) {
+            match r {
+                Ok(v) => versions.push(v),
+                Err(e) => failed.push(format!("DescribeAddonVersions {name}: {}", reason_of(e))),
+            }
+        }
+        addons.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok((addons, versions, failed))
+    }
+
+    async fn describe_addon(&self, name: &str) -> Result<Addon, ClusterError> {
+        let call = "DescribeAddon";
+        let out = self
+            .client()
+            .describe_addon()
+            .cluster_name(&self.cluster)
+            .addon_name(name)
+            .send()
+            .await
+            .map_err(|e| self.error(call, e))?;
+        let a = out
+            .addon()
+            .ok_or_else(|| self.malformed(call, "no addon"))?;
+        Ok(Addon {
+            name: a.addon_name().unwrap_or(name).to_string(),
+            version: a.addon_version().unwrap_or_default().to_string(),
+            status: a
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "UNKNOWN".into()),
+            health_issues: a
+                .health()
+                .map(|h| {
+                    h.issues()
+                        .iter()
+                        .map(|i| {
+                            format!(
+                                "{}: {}",
+                                i.code().map(|c| c.as_str()).unwrap_or("Unknown"),
+                                i.message().unwrap_or_default()
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Every version EKS offers of one add-on, with the minors each supports.
+    async fn addon_versions(&self, name: &str) -> Result<AddonVersions, ClusterError> {
+        let infos: Vec<_> = self
+            .client()
+            .describe_addon_versions()
+            .addon_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| self.error("DescribeAddonVersions", e))?;
+        let versions = infos
+            .iter()
+            .filter(|i| i.addon_name() == Some(name))
+            .flat_map(|i| i.addon_versions())
+            .map(|v| AddonVersion {
+                version: v.addon_version().unwrap_or_default().to_string(),
+                compatibilities: v
+                    .compatibilities()
+                    .iter()
+                    .filter_map(|c| Some((c.cluster_version()?.to_string(), c.default_version())))
+                    .collect(),
+            })
+            .collect();
+        Ok(AddonVersions {
+            name: name.to_string(),
+            versions,
+        })
+    }
+}
