@@ -178,6 +178,12 @@ fn describe_cluster_and_node_groups_work_against_moto() {
         unavailable.iter().any(|u| u.starts_with("ListInsights:")),
         "{unavailable:?}"
     );
+    // moto implements no add-on call: the add-ons are "not read", not a failed report.
+    assert!(
+        unavailable.iter().any(|u| u.starts_with("ListAddons:")),
+        "{unavailable:?}"
+    );
+    assert!(eks.get("addons").is_none(), "{eks:#}");
 
     // No support dates from moto: no finding is made up about the target either.
     let run = check(&["--target", "1.26"]);
