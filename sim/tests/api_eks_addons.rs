@@ -434,3 +434,31 @@ fn bad_addons_in_a_scenario_are_reported_with_their_place() {
         Some("v1.15.1-eksbuild.1")
     );
 }
+
+#[test]
+fn node_os_image_follows_the_kubelet_minor() {
+    // EKS publishes no Amazon Linux 2 AMIs from 1.33 on: a 1.33 node runs AL2023.
+    let s = kup_sim::scenario::load(&ScenarioSource {
+        text: Some((
+            "os.yaml".into(),
+            "nodes:\n  - {name: old, kubeletVersion: v1.32.9-eks-1}\n  - {name: new, kubeletVersion: v1.33.5-eks-1}\n".into(),
+        )),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let os = |name: &str| {
+        s.objects
+            .iter()
+            .find(|o| o["kind"] == "Node" && o["metadata"]["name"] == name)
+            .map(|n| n["status"]["nodeInfo"]["osImage"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(os("old"), "Amazon Linux 2");
+    assert!(
+        os("new")
+            .as_str()
+            .is_some_and(|s| s.starts_with("Amazon Linux 2023")),
+        "{}",
+        os("new")
+    );
+}
