@@ -76,6 +76,28 @@ impl AddonVersions {
             .map(|v| v.version.as_str())
     }
 
+    /// The version to update to before the control plane moves from `current` to `target`:
+    /// the target's default when it also runs at `current`, else the newest listed for both.
+    pub fn bridge(&self, current: &str, target: &str) -> Option<&str> {
+        let both = |v: &&AddonVersion| {
+            [current, target]
+                .iter()
+                .all(|m| v.compatibilities.iter().any(|(c, _)| c == m))
+        };
+        let default = self.default_for(target);
+        self.versions
+            .iter()
+            .filter(both)
+            .find(|v| Some(v.version.as_str()) == default)
+            .or_else(|| {
+                self.versions
+                    .iter()
+                    .filter(both)
+                    .max_by_key(|v| numeric(&v.version))
+            })
+            .map(|v| v.version.as_str())
+    }
+
     /// Whether EKS lists `version` (compared without the `v`) as compatible with `minor`.
     pub fn compatible(&self, version: &str, minor: &str) -> Option<bool> {
         let v = self
@@ -364,6 +386,16 @@ mod tests {
         assert_eq!(al2023_for("AL2_x86_64"), Some("AL2023_x86_64_STANDARD"));
         assert_eq!(al2023_for("AL2023_x86_64_STANDARD"), None);
         assert!(al2_blocks(&v("1.33")) && !al2_blocks(&v("1.32")));
+    }
+
+    #[test]
+    fn bridge_runs_before_and_after_the_upgrade() {
+        let cat = coredns();
+        // 1.33's default also runs at 1.32.
+        assert_eq!(cat.bridge("1.32", "1.33"), Some("v1.11.4-eksbuild.2"));
+        // 1.34's default is listed for 1.33 too.
+        assert_eq!(cat.bridge("1.33", "1.34"), Some("v1.12.1-eksbuild.2"));
+        assert_eq!(cat.bridge("1.30", "1.33"), None);
     }
 
     #[test]

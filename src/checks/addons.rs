@@ -90,14 +90,21 @@ pub fn addon_findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
             .unwrap_or_else(|| "CLUSTER".into()),
     };
     let t = target.minor_str();
+    let (addons_read, lists) = match &snapshot.eks {
+        EksSection::Read(info) => (info.addons.is_some(), info.addon_versions.as_slice()),
+        EksSection::Skipped { .. } => (false, &[][..]),
+    };
+    let current = snapshot.control_plane.version().map(Version::minor_str);
     let mut out = Vec::new();
     for row in addon_rows(snapshot, target) {
         let name = &row.name;
         let installed = row.version.as_deref().unwrap_or("unknown");
         let how = if row.managed {
             format!("EKS add-on {name} {installed}")
-        } else {
+        } else if addons_read {
             format!("{name} {installed} (no EKS add-on; image tag)")
+        } else {
+            format!("{name} {installed} (image tag; EKS add-ons not read)")
         };
         let update = |to: &str| {
             if row.managed {
@@ -114,19 +121,34 @@ pub fn addon_findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
             }
         };
         match &row.verdict {
-            AddonVerdict::Incompatible { default } => out.push(Finding::new(
-                Code::AddonIncompatible,
-                row.subject.clone(),
-                format!(
-                    "{how} is not compatible with Kubernetes {t}; EKS's default for {t} is {}",
-                    default.as_deref().unwrap_or("not listed")
-                ),
-                format!(
-                    "before upgrading the control plane, move it to a version DescribeAddonVersions \
-                     lists for both the current version and {t}: {}",
-                    update(default.as_deref().unwrap_or("VERSION"))
-                ),
-            )),
+            AddonVerdict::Incompatible { default } => {
+                let bridge = current.as_deref().and_then(|c| {
+                    lists
+                        .iter()
+                        .find(|l| l.name == *name)
+                        .and_then(|l| l.bridge(c, &t))
+                });
+                let remedy = match (bridge, current.as_deref()) {
+                    (Some(b), Some(c)) => format!(
+                        "before upgrading the control plane, move it to {b} (listed for {c} and {t}): {}",
+                        update(b)
+                    ),
+                    _ => format!(
+                        "before upgrading the control plane, move it to a version DescribeAddonVersions \
+                         lists for both the current version and {t}: {}",
+                        update(default.as_deref().unwrap_or("VERSION"))
+                    ),
+                };
+                out.push(Finding::new(
+                    Code::AddonIncompatible,
+                    row.subject.clone(),
+                    format!(
+                        "{how} is not compatible with Kubernetes {t}; EKS's default for {t} is {}",
+                        default.as_deref().unwrap_or("not listed")
+                    ),
+                    remedy,
+                ))
+            }
             AddonVerdict::Behind { default } => out.push(Finding::new(
                 Code::AddonBehindDefault,
                 row.subject.clone(),
