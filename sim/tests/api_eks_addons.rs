@@ -436,12 +436,12 @@ fn bad_addons_in_a_scenario_are_reported_with_their_place() {
 }
 
 #[test]
-fn node_os_image_follows_the_kubelet_minor() {
+fn node_os_image_follows_the_ami_type_or_the_kubelet_minor() {
     // EKS publishes no Amazon Linux 2 AMIs from 1.33 on: a 1.33 node runs AL2023.
     let s = kup_sim::scenario::load(&ScenarioSource {
         text: Some((
             "os.yaml".into(),
-            "nodes:\n  - {name: old, kubeletVersion: v1.32.9-eks-1}\n  - {name: new, kubeletVersion: v1.33.5-eks-1}\n".into(),
+            "nodeGroups:\n  - {name: ng, version: \"1.32\", releaseVersion: 1.32.9-20251120, amiType: AL2023_x86_64_STANDARD, instanceTypes: [m6i.large]}\nnodes:\n  - {name: old, kubeletVersion: v1.32.9-eks-1}\n  - {name: new, kubeletVersion: v1.33.5-eks-1}\n  - {name: grouped, pool: ng, kubeletVersion: v1.32.9-eks-1}\n".into(),
         )),
         ..Default::default()
     })
@@ -454,6 +454,14 @@ fn node_os_image_follows_the_kubelet_minor() {
             .unwrap_or_default()
     };
     assert_eq!(os("old"), "Amazon Linux 2");
+    // A managed node group's nodes run its AMI type's OS.
+    assert!(
+        os("grouped")
+            .as_str()
+            .is_some_and(|s| s.starts_with("Amazon Linux 2023")),
+        "{}",
+        os("grouped")
+    );
     assert!(
         os("new")
             .as_str()

@@ -167,6 +167,26 @@ pub(crate) fn node_name_for_ip(ip: &str, region: &str) -> String {
     }
 }
 
+/// A managed node group's nodes report the OS of its AMI type (AL2_*, AL2023_*, BOTTLEROCKET_*).
+pub(crate) fn set_os_image(node: &mut Value, ami_type: &str) {
+    let (os, kernel) = if ami_type.starts_with("AL2023") {
+        (
+            "Amazon Linux 2023.7.20250609",
+            "6.1.134-152.225.amzn2023.x86_64",
+        )
+    } else if ami_type.starts_with("AL2_") {
+        ("Amazon Linux 2", "5.10.198-187.748.amzn2.x86_64")
+    } else if ami_type.starts_with("BOTTLEROCKET") {
+        ("Bottlerocket OS 1.39.1 (aws-k8s)", "6.1.131")
+    } else {
+        return;
+    };
+    if let Some(info) = node.pointer_mut("/status/nodeInfo") {
+        info["osImage"] = Value::from(os);
+        info["kernelVersion"] = Value::from(kernel);
+    }
+}
+
 pub(crate) fn node(p: &NodeParams) -> Value {
     let (arch, os) = ("amd64", "linux");
     // EKS publishes no Amazon Linux 2 AMIs from 1.33 on: newer kubelets run AL2023.

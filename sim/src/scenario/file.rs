@@ -737,7 +737,13 @@ fn expand_file(
                 created,
                 instance_id: format!("i-0{:016x}", 0x5eed_0000u64 + node_index as u64),
             };
-            objects.push(expand::node(&params));
+            let mut node = expand::node(&params);
+            if let PoolLink::NodeGroup(g) = &params.pool
+                && let Some(group) = node_groups.iter().find(|x| &x.name == g)
+            {
+                expand::set_os_image(&mut node, &group.ami_type);
+            }
+            objects.push(node);
             if let (Some(p), PoolLink::NodePool(pool_name)) = (&pool, &params.pool)
                 && let Some((api_version, node_class)) = &p.nodeclaim
             {
