@@ -256,3 +256,41 @@ fn self_managed_kube_proxy_too_new_and_too_old() {
         r["findings"]
     );
 }
+
+/// Self-managed nodes (no node group, no Karpenter) on Amazon Linux 2: at 1.33 their osImage
+/// is what tells, with or without EKS.
+#[test]
+fn al2_nodes_by_os_image_at_1_33() {
+    let sim = Sim::start(SimSpec {
+        yaml: Some(
+            r#"
+cluster: {name: selfmanaged, version: v1.32.9-eks-1a2b3c4, now: 2026-01-15T09:00:00Z}
+nodes:
+  - {name: worker-1, kubeletVersion: v1.32.9-eks-1a2b3c4}
+  - {name: worker-2, kubeletVersion: v1.32.9-eks-1a2b3c4}
+"#,
+        ),
+        ..Default::default()
+    });
+    for run in [
+        sim.kup(&["check", "-o", "json", "--target", "1.33"]),
+        sim.kup_eks(&["check", "-o", "json", "--target", "1.33"]),
+    ] {
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let r = run.json();
+        let f = finding(&r, "KUP-EKS-008", "node/worker-1");
+        assert!(
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("2 node(s) in no known pool run Amazon Linux 2")),
+            "{f:#}"
+        );
+    }
+    // At 1.32 AL2 is still published: nothing.
+    let r = sim.kup(&["check", "-o", "json"]).json();
+    assert!(
+        !codes_of(&r).iter().any(|c| c.starts_with("KUP-EKS-008")),
+        "{:#}",
+        r["findings"]
+    );
+}
