@@ -6,6 +6,7 @@
 //! `output` renders; `commands` wires them together for each subcommand (see ARCHITECTURE.md).
 //! `main.rs` only parses flags and maps the outcome to an exit code (see `error::exit`).
 
+pub mod apis;
 pub mod checks;
 pub mod cli;
 pub mod cluster;
