@@ -7,6 +7,7 @@
 //! body `{"message": ...}` (plus clusterName/nodegroupName where the model has them).
 //! `FaultConfig::eks_fail_next` forces throttling/server errors; the k8s fault rates don't apply.
 
+pub mod deprecations;
 pub mod insights;
 pub mod versions;
 
