@@ -37,6 +37,8 @@ pub struct Snapshot {
     /// What kup read about Karpenter (`kup check`, `kup drift`, `kup rotate`); None when the
     /// command did not ask.
     pub karpenter: Option<crate::karpenter::KarpenterInfo>,
+    /// Where removed APIs are used (`kup check`); None when the command did not ask.
+    pub apis: Option<crate::apis::ApiUsage>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -407,6 +407,9 @@ pub struct CheckReport {
     /// Karpenter's controller, NodeClasses and NodePools; absent when Karpenter was not read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub karpenter: Option<KarpenterSection>,
+    /// Removed APIs: each source's state and every deprecated or removed API in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_apis: Option<crate::checks::apis::Section>,
     /// Sorted by severity (errors first), then code, then subject.
     pub findings: Vec<Finding>,
     pub summary: FindingCounts,
@@ -479,6 +482,7 @@ pub fn check_report(
         upgrade,
         eks: snapshot.eks.clone(),
         karpenter: karpenter_section(snapshot, target),
+        removed_apis: crate::checks::apis::section(snapshot, target),
         summary: FindingCounts::of(&findings),
         findings,
     }

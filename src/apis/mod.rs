@@ -37,6 +37,55 @@ pub struct ApiUsage {
     pub helm: Source<HelmScan>,
 }
 
+/// One `deprecationDetails` entry of an EKS insight.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsightDeprecation {
+    /// The deprecated API's path (`/apis/autoscaling/v2beta2/horizontalpodautoscalers`).
+    pub usage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_with: Option<String>,
+    /// The minor that stops serving it (`1.26`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_serving_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_serving_replacement_version: Option<String>,
+    /// Who called it in the last 30 days.
+    pub clients: Vec<ClientStat>,
+}
+
+impl InsightDeprecation {
+    /// (group, version, resource) of `usage` (`/api/v1/x` is the core group).
+    pub fn api(&self) -> Option<(&str, &str, &str)> {
+        let parts: Vec<&str> = self.usage.trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["api", version, resource, ..] => Some(("", version, resource)),
+            ["apis", group, version, resource, ..] => Some((group, version, resource)),
+            _ => None,
+        }
+    }
+
+    /// `api/GROUP/VERSION/RESOURCE` (`core` for the core group), or the usage as given.
+    pub fn subject(&self) -> String {
+        match self.api() {
+            Some((g, v, r)) => {
+                format!("api/{}/{v}/{r}", if g.is_empty() { "core" } else { g })
+            }
+            None => format!("api/{}", self.usage.trim_matches('/')),
+        }
+    }
+}
+
+/// One caller of a deprecated API (EKS insights' `clientStats`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientStat {
+    pub user_agent: String,
+    pub requests_last_30_days: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_request: Option<jiff::Timestamp>,
+}
+
 /// Helm release secrets, reduced to what their manifests name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

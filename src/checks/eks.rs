@@ -290,6 +290,7 @@ mod tests {
             description: None,
             recommendation: Some("do this".into()),
             resources: vec!["node/a".into()],
+            deprecations: vec![],
         }
     }
 

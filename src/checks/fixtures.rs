@@ -212,6 +212,7 @@ pub(crate) fn workshop() -> Snapshot {
         taken_at: ts("2026-11-24T05:00:00Z"),
         eks: Default::default(),
         karpenter: None,
+        apis: None,
     }
 }
 
@@ -268,6 +269,7 @@ pub(crate) fn workshop_eks() -> crate::eks::EksInfo {
             description: None,
             recommendation: Some("Upgrade the nodes to the control plane's version".into()),
             resources: vec!["node/ip-192-168-1-10".into()],
+            deprecations: vec![],
         }]),
         unavailable: vec![],
     }

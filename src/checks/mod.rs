@@ -2,6 +2,7 @@
 //! `run` is the one pipeline every command uses: the families it asks for, then the user's
 //! `Config` (`.kup.yaml`) over all of them, then the order every report shows.
 
+pub mod apis;
 pub mod config;
 pub mod eks;
 pub mod finding;
@@ -60,6 +61,9 @@ pub fn run(snapshot: &Snapshot, config: &Config, run: &Run) -> Vec<Finding> {
     }
     if wants(Family::Karpenter) {
         findings.extend(karpenter::findings(snapshot, run.target));
+    }
+    if wants(Family::Apis) {
+        findings.extend(apis::findings(snapshot, run.target));
     }
     // Support dates are judged on the day the snapshot was taken (the server's clock).
     if let (Some(info), Some(taken)) = (eks, snapshot.taken_at) {

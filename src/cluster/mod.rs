@@ -1,6 +1,7 @@
 //! The only code that talks to the outside: the Kubernetes API (kube) and, later, AWS EKS.
 //! Everything here turns remote objects into the compact `model` types as early as possible.
 
+pub mod apis;
 mod connect;
 mod convert;
 pub mod drain;

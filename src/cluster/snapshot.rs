@@ -183,6 +183,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         taken_at: Some(server_now.unwrap_or_else(jiff::Timestamp::now)),
         eks: Default::default(),
         karpenter,
+        apis: None,
     })
 }
 
