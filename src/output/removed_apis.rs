@@ -83,3 +83,75 @@ pub fn markdown(s: &Section) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apis::ClientStat;
+    use crate::checks::apis::SourceState;
+
+    fn section() -> Section {
+        Section {
+            sources: vec![
+                SourceState {
+                    source: UseSource::Helm,
+                    state: "read",
+                    detail: "9 release secrets, 3 releases".into(),
+                },
+                SourceState {
+                    source: UseSource::Metrics,
+                    state: "notRead",
+                    detail: "forbidden (403): no".into(),
+                },
+                SourceState {
+                    source: UseSource::Insights,
+                    state: "read",
+                    detail: "1 deprecated APIs called".into(),
+                },
+            ],
+            uses: vec![
+                ApiUse {
+                    source: UseSource::Helm,
+                    subject: "helm/shop/web".into(),
+                    api: "policy/v1beta1 PodDisruptionBudget".into(),
+                    verdict: Verdict::Removed,
+                    removed_in: Some("1.25".into()),
+                    replacement: Some("policy/v1".into()),
+                    objects: vec!["PodDisruptionBudget web".into()],
+                    callers: vec![],
+                },
+                ApiUse {
+                    source: UseSource::Insights,
+                    subject: "api/autoscaling/v2beta2/horizontalpodautoscalers".into(),
+                    api: "autoscaling/v2beta2 horizontalpodautoscalers".into(),
+                    verdict: Verdict::Deprecated,
+                    removed_in: Some("1.26".into()),
+                    replacement: Some("autoscaling/v2".into()),
+                    objects: vec![],
+                    callers: vec![ClientStat {
+                        user_agent: "argocd/v2.4".into(),
+                        requests_last_30_days: 1520,
+                        last_request: None,
+                    }],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn removed_apis_section() {
+        insta::assert_snapshot!(text(&section(), &Style::default()));
+    }
+
+    #[test]
+    fn removed_apis_markdown() {
+        insta::assert_snapshot!(markdown(&section()));
+    }
+
+    #[test]
+    fn nothing_in_use_says_so() {
+        let mut s = section();
+        s.uses.clear();
+        assert!(text(&s, &Style::default()).ends_with("No deprecated or removed API in use.\n"));
+    }
+}
