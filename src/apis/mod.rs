@@ -11,7 +11,8 @@ use serde::Serialize;
 
 /// One source of API usage: read, or why not (RBAC, an endpoint the server does not expose).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "state")]
+// Adjacently tagged: an internally tagged variant cannot hold a list.
+#[serde(rename_all = "camelCase", tag = "state", content = "value")]
 pub enum Source<T> {
     Read(T),
     NotRead { reason: String },
@@ -96,4 +97,22 @@ pub struct HelmScan {
     pub releases: Vec<helm::Release>,
     /// Release secrets kup could not decode, each naming `helm/NAMESPACE/RELEASE`.
     pub unreadable: Vec<helm::Unreadable>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_serialise_read_or_not_read() {
+        let read: Source<Vec<u32>> = Source::Read(vec![1]);
+        let json = serde_json::to_value(&read).unwrap();
+        assert_eq!(json, serde_json::json!({"state": "read", "value": [1]}));
+        let not: Source<Vec<u32>> = Source::NotRead {
+            reason: "403".into(),
+        };
+        let json = serde_json::to_value(&not).unwrap();
+        assert_eq!(json["state"], "notRead");
+        assert_eq!(json["value"]["reason"], "403");
+    }
 }
