@@ -167,7 +167,7 @@ fn the_metrics_gauge_names_a_removed_api_requested() {
     );
     assert_eq!(
         source(&r, "metrics")["detail"],
-        "1 deprecated APIs requested"
+        "1 deprecated API requested"
     );
     // Without AWS credentials the insights are not read, and say so.
     assert_eq!(source(&r, "insights")["state"], "notRead");

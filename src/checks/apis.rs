@@ -343,6 +343,10 @@ pub struct SourceState {
     pub detail: String,
 }
 
+fn apis_count(n: usize) -> String {
+    format!("{n} deprecated API{}", if n == 1 { "" } else { "s" })
+}
+
 /// The section, when the command read API usage (`kup check`).
 pub fn section(snapshot: &Snapshot, target: &Version) -> Option<Section> {
     let usage = snapshot.apis.as_ref()?;
@@ -373,7 +377,7 @@ pub fn section(snapshot: &Snapshot, target: &Version) -> Option<Section> {
         Source::NotRead { .. } => String::new(),
     };
     let metrics = match &usage.metrics {
-        Source::Read(series) => format!("{} deprecated APIs requested", series.len()),
+        Source::Read(series) => format!("{} requested", apis_count(series.len())),
         Source::NotRead { .. } => String::new(),
     };
     let insights = match &snapshot.eks {
@@ -382,8 +386,8 @@ pub fn section(snapshot: &Snapshot, target: &Version) -> Option<Section> {
                 source: UseSource::Insights,
                 state: "read",
                 detail: format!(
-                    "{} deprecated APIs called",
-                    list.iter().map(|i| i.deprecations.len()).sum::<usize>()
+                    "{} called",
+                    apis_count(list.iter().map(|i| i.deprecations.len()).sum::<usize>())
                 ),
             },
             None => SourceState {

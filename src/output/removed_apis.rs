@@ -106,7 +106,7 @@ mod tests {
                 SourceState {
                     source: UseSource::Insights,
                     state: "read",
-                    detail: "1 deprecated APIs called".into(),
+                    detail: "1 deprecated API called".into(),
                 },
             ],
             uses: vec![
