@@ -200,6 +200,17 @@ fn eks_insights_name_who_still_calls() {
         from_insights[0]["callers"][0]["lastRequest"],
         "2023-11-30T08:00:00Z"
     );
+    // Not a second time as a plain insight finding.
+    let plain: Vec<Value> = findings(&r, "KUP-EKS-007")
+        .into_iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Deprecated APIs")
+        })
+        .collect();
+    assert!(plain.is_empty(), "{plain:?}");
     // The EKS section keeps the details too.
     let insights = r["eks"]["insights"].as_array().cloned().unwrap_or_default();
     assert!(
