@@ -109,6 +109,9 @@ pub struct Insight {
     pub recommendation: Option<String>,
     /// What the insight is about (`arn` or Kubernetes resource), at most a few.
     pub resources: Vec<String>,
+    /// `categorySpecificSummary.deprecationDetails`: deprecated APIs called, and who called.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deprecations: Vec<crate::apis::InsightDeprecation>,
 }
 
 /// Everything `kup check` reads from EKS.

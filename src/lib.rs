@@ -7,6 +7,7 @@
 //! `main.rs` only parses flags and maps the outcome to an exit code (see `error::exit`).
 
 pub mod addons;
+pub mod apis;
 pub mod checks;
 pub mod cli;
 pub mod cluster;

@@ -40,6 +40,8 @@ pub struct Snapshot {
     /// kube-proxy, coredns and aws-node in kube-system with their images (`kup check`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub core_components: Vec<crate::addons::CoreComponent>,
+    /// Where removed APIs are used (`kup check`); None when the command did not ask.
+    pub apis: Option<crate::apis::ApiUsage>,
 }
 
 #[derive(Clone, Debug, Serialize)]

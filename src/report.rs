@@ -411,6 +411,9 @@ pub struct CheckReport {
     /// none were read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub addons: Vec<crate::checks::addons::AddonRow>,
+    /// Removed APIs: each source's state and every deprecated or removed API in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_apis: Option<crate::checks::apis::Section>,
     /// Sorted by severity (errors first), then code, then subject.
     pub findings: Vec<Finding>,
     pub summary: FindingCounts,
@@ -484,6 +487,7 @@ pub fn check_report(
         eks: snapshot.eks.clone(),
         karpenter: karpenter_section(snapshot, target),
         addons: crate::checks::addons::addon_rows(snapshot, target),
+        removed_apis: crate::checks::apis::section(snapshot, target),
         summary: FindingCounts::of(&findings),
         findings,
     }

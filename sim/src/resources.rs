@@ -24,10 +24,12 @@ pub enum Kind {
     CronJob,
     /// coordination.k8s.io/v1: stored only (kup rotate takes one as a lock; nothing renews it).
     Lease,
+    /// v1 Secrets: stored only (Helm v3 keeps its releases in them).
+    Secret,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -43,6 +45,7 @@ impl Kind {
         Kind::Job,
         Kind::CronJob,
         Kind::Lease,
+        Kind::Secret,
     ];
 
     /// Dense index (0..ALL.len()) for per-kind tables.
@@ -330,6 +333,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         plural: "leases",
         singular: "lease",
         kind_name: "Lease",
+        namespaced: true,
+        short_names: &[],
+        subresources: &[],
+    },
+    ResourceInfo {
+        kind: Kind::Secret,
+        group: "",
+        versions: &["v1"],
+        plural: "secrets",
+        singular: "secret",
+        kind_name: "Secret",
         namespaced: true,
         short_names: &[],
         subresources: &[],

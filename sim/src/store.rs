@@ -225,7 +225,8 @@ pub struct ObjIndex {
     pub resource_version: u64,
     /// spec.nodeName (pods).
     pub node_name: Option<String>,
-    /// status.phase (pods, namespaces).
+    /// status.phase (pods, namespaces), or a Secret's `type` (the only served kind with a
+    /// top-level `type`; the field selector `type=` reads it).
     pub phase: Option<String>,
     /// spec.unschedulable (nodes).
     pub unschedulable: bool,
@@ -270,6 +271,7 @@ impl ObjIndex {
                 .map(str::to_string),
             phase: obj
                 .pointer("/status/phase")
+                .or_else(|| obj.get("type"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
             unschedulable: obj
@@ -1299,6 +1301,11 @@ fn apply_defaults(kind: Kind, obj: &mut Value, creating: bool) {
                     .and_then(Value::as_object_mut)
             {
                 tspec.entry("expireAfter").or_insert_with(|| json!("720h"));
+            }
+        }
+        Kind::Secret => {
+            if let Some(m) = obj.as_object_mut() {
+                set_default(m, "type", json!("Opaque"));
             }
         }
         Kind::Provisioner | Kind::EC2NodeClass | Kind::Job | Kind::CronJob | Kind::Lease => {}

@@ -35,11 +35,11 @@ fn bad_scenario_names_file_line_and_problem() {
 #[test]
 fn bad_manifest_names_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("a.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n").expect("write");
+    std::fs::write(dir.path().join("a.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n").expect("write");
     let (ok, stderr) = kup_sim(&["--manifests", dir.path().to_str().unwrap_or_default()]);
     assert!(!ok);
     assert!(
-        stderr.contains("a.yaml:5:1:") && stderr.contains("Secret"),
+        stderr.contains("a.yaml:5:1:") && stderr.contains("ConfigMap"),
         "{stderr}"
     );
 }

@@ -33,6 +33,7 @@ fn state(objects: Vec<Value>) -> SimState {
             platform_version: "eks.15".into(),
             account_id: "123456789012".into(),
             served_version: None,
+            apiserver: Default::default(),
         },
         timing: Timing {
             node_launch_delay: Duration::from_secs(60),

@@ -158,6 +158,10 @@ pub fn eks_findings(
     }
 
     for insight in info.insights() {
+        // Deprecated-API insights with details are judged, callers named, by `checks::apis`.
+        if !insight.deprecations.is_empty() {
+            continue;
+        }
         // An insight about a version beyond the target does not fail this check's gate.
         let beyond_target = insight
             .kubernetes_version
@@ -292,6 +296,7 @@ mod tests {
             description: None,
             recommendation: Some("do this".into()),
             resources: vec!["node/a".into()],
+            deprecations: vec![],
         }
     }
 

@@ -70,6 +70,12 @@ pub enum Code {
     AddonUnhealthy,
     AddonKubeProxySkew,
     EksAl2Target,
+    ApiRemovedInHelm,
+    ApiRemovedRequested,
+    ApiRemovedCalled,
+    ApiDeprecated,
+    ApiHelmUnreadable,
+    ApiSourceNotRead,
 }
 
 /// A code's family: the part of its id after `KUP-`. A command reports the families it is
@@ -82,16 +88,19 @@ pub enum Family {
     Eks,
     Karpenter,
     Addon,
+    /// Removed and deprecated Kubernetes APIs still in use.
+    Apis,
 }
 
 impl Family {
-    pub const ALL: [Family; 6] = [
+    pub const ALL: [Family; 7] = [
         Family::Skew,
         Family::Version,
         Family::Placement,
         Family::Eks,
         Family::Karpenter,
         Family::Addon,
+        Family::Apis,
     ];
 }
 
@@ -379,6 +388,48 @@ const CATALOGUE: &[CodeInfo] = &[
         severity: Severity::Error,
         description: "No EKS-optimized Amazon Linux 2 AMIs exist for Kubernetes 1.33 and later: move the managed node group (AL2_* AMI type) or the nodes running Amazon Linux 2 to AL2023 before the upgrade.",
     },
+    CodeInfo {
+        code: Code::ApiRemovedInHelm,
+        id: "KUP-API-001",
+        title: "Helm release renders a removed API",
+        severity: Severity::Error,
+        description: "The deployed revision of a Helm release has objects at an API version the target no longer serves: its next `helm upgrade` fails after the control-plane upgrade.",
+    },
+    CodeInfo {
+        code: Code::ApiRemovedRequested,
+        id: "KUP-API-002",
+        title: "removed API still requested",
+        severity: Severity::Error,
+        description: "The API server's apiserver_requested_deprecated_apis gauge says a client requested an API version the target no longer serves (since that server process started).",
+    },
+    CodeInfo {
+        code: Code::ApiRemovedCalled,
+        id: "KUP-API-003",
+        title: "removed API still called (EKS insights)",
+        severity: Severity::Error,
+        description: "EKS upgrade insights saw calls in the last 30 days to an API version the target no longer serves; the finding names the callers (user agent, requests, last request).",
+    },
+    CodeInfo {
+        code: Code::ApiDeprecated,
+        id: "KUP-API-004",
+        title: "deprecated API still in use",
+        severity: Severity::Info,
+        description: "A Helm release, the API server's gauge or EKS insights show use of a deprecated API version that the target still serves; move before the release that removes it.",
+    },
+    CodeInfo {
+        code: Code::ApiHelmUnreadable,
+        id: "KUP-API-005",
+        title: "Helm release secret unreadable",
+        severity: Severity::Warning,
+        description: "A helm.sh/release.v1 Secret is not base64, not gzip, not JSON, or its manifest is not YAML: its APIs were not judged.",
+    },
+    CodeInfo {
+        code: Code::ApiSourceNotRead,
+        id: "KUP-API-006",
+        title: "removed-API source not read",
+        severity: Severity::Info,
+        description: "kup could not read one source of API usage (the API server's /metrics or the Helm release Secrets, e.g. RBAC 403); removed APIs it would show are not judged.",
+    },
 ];
 
 /// Every code, in catalogue order (the README table is generated from this).
@@ -410,6 +461,7 @@ impl Code {
             Some("PLACE") => Family::Placement,
             Some("KARP") => Family::Karpenter,
             Some("ADDON") => Family::Addon,
+            Some("API") => Family::Apis,
             _ => Family::Eks,
         }
     }

@@ -214,6 +214,7 @@ pub(crate) fn workshop() -> Snapshot {
         eks: Default::default(),
         karpenter: None,
         core_components: Vec::new(),
+        apis: None,
     }
 }
 
@@ -270,6 +271,7 @@ pub(crate) fn workshop_eks() -> crate::eks::EksInfo {
             description: None,
             recommendation: Some("Upgrade the nodes to the control plane's version".into()),
             resources: vec!["node/ip-192-168-1-10".into()],
+            deprecations: vec![],
         }]),
         addons: None,
         addon_versions: vec![],

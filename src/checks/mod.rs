@@ -4,6 +4,7 @@
 
 pub mod addons;
 pub mod al2;
+pub mod apis;
 pub mod config;
 pub mod eks;
 pub mod finding;
@@ -68,6 +69,9 @@ pub fn run(snapshot: &Snapshot, config: &Config, run: &Run) -> Vec<Finding> {
     }
     if wants(Family::Eks) {
         findings.extend(al2::al2_findings(snapshot, run.target));
+    }
+    if wants(Family::Apis) {
+        findings.extend(apis::findings(snapshot, run.target));
     }
     // Support dates are judged on the day the snapshot was taken (the server's clock).
     if let (Some(info), Some(taken)) = (eks, snapshot.taken_at) {

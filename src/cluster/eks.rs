@@ -397,6 +397,7 @@ impl Eks {
                 description: s.description().map(str::to_string),
                 recommendation: None,
                 resources: Vec::new(),
+                deprecations: Vec::new(),
             })
             .collect();
         let wanted: Vec<String> = insights
@@ -413,10 +414,11 @@ impl Eks {
         let mut failed = Vec::new();
         for (id, d) in wanted.iter().zip(details) {
             match d {
-                Ok((id, recommendation, resources)) => {
+                Ok((id, recommendation, resources, deprecations)) => {
                     if let Some(i) = insights.iter_mut().find(|i| i.id == id) {
                         i.recommendation = recommendation;
                         i.resources = resources;
+                        i.deprecations = deprecations;
                     }
                 }
                 Err(e) => failed.push(format!("DescribeInsight {id}: {}", reason_of(e))),
@@ -429,7 +431,15 @@ impl Eks {
     async fn describe_insight(
         &self,
         id: String,
-    ) -> Result<(String, Option<String>, Vec<String>), ClusterError> {
+    ) -> Result<
+        (
+            String,
+            Option<String>,
+            Vec<String>,
+            Vec<crate::apis::InsightDeprecation>,
+        ),
+        ClusterError,
+    > {
         let call = "DescribeInsight";
         let out = self
             .client
@@ -440,7 +450,7 @@ impl Eks {
             .await
             .map_err(|e| self.error(call, e))?;
         let Some(i) = out.insight() else {
-            return Ok((id, None, Vec::new()));
+            return Ok((id, None, Vec::new(), Vec::new()));
         };
         /// A few resources are enough to act on; the CLI shows the rest.
         const RESOURCES_SHOWN: usize = 5;
@@ -454,7 +464,12 @@ impl Eks {
             resources.truncate(RESOURCES_SHOWN);
             resources.push(format!("and {more} more"));
         }
-        Ok((id, i.recommendation().map(str::to_string), resources))
+        Ok((
+            id,
+            i.recommendation().map(str::to_string),
+            resources,
+            super::apis::insight_deprecations(i),
+        ))
     }
 
     /// UpdateNodegroupVersion to `version` (the cluster's); returns the update id.

@@ -116,6 +116,17 @@ pub async fn list_lean<M>(
     if let Some(sel) = label_selector {
         params = params.labels(sel);
     }
+    list_lean_with(conn, path, resource, params, parse).await
+}
+
+/// `list_lean` with the list's parameters given (a field selector, a smaller page).
+pub async fn list_lean_with<M>(
+    conn: &Connection,
+    path: &str,
+    resource: &'static str,
+    params: ListParams,
+    parse: PageParser<M>,
+) -> Result<Vec<M>, ClusterError> {
     let spawn = |params: ListParams| {
         NextPage(tokio::spawn(fetch_text(
             conn.clone(),

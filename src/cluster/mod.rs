@@ -2,6 +2,7 @@
 //! Everything here turns remote objects into the compact `model` types as early as possible.
 
 mod addons;
+pub mod apis;
 mod connect;
 mod convert;
 mod core_components;

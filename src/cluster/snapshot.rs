@@ -184,6 +184,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         eks: Default::default(),
         karpenter,
         core_components: Vec::new(),
+        apis: None,
     })
 }
 

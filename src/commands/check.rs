@@ -35,10 +35,15 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     };
     // EKS is read alongside the Kubernetes API; it only fails the command when asked for by name.
     // Either failing ends the command at once.
-    let ((mut snapshot, selected), eks, core) =
-        futures::try_join!(kube, read_eks(&conn), cluster::core_components(&conn))?;
+    let ((mut snapshot, selected), eks, core, apis) = futures::try_join!(
+        kube,
+        read_eks(&conn),
+        cluster::core_components(&conn),
+        cluster::apis::read(&conn)
+    )?;
     snapshot.eks = eks;
     snapshot.core_components = core;
+    snapshot.apis = Some(apis);
     let target = target_of(&snapshot, args.target.target.as_ref())?;
     let run = checks::Run {
         target: &target,

@@ -455,6 +455,10 @@ fn text(r: &CheckReport, wide: bool, style: &Style) -> String {
         out.push_str(&addons);
         out.push('\n');
     }
+    if let Some(section) = &r.removed_apis {
+        out.push_str(&super::removed_apis::text(section, style));
+        out.push('\n');
+    }
     let table = findings_table(&r.findings, wide, style);
     if !table.is_empty() {
         out.push_str(&table);
@@ -517,6 +521,9 @@ fn markdown(r: &CheckReport) -> String {
     if !addons.is_empty() {
         out.push_str(&addons);
         out.push('\n');
+    }
+    if let Some(section) = &r.removed_apis {
+        out.push_str(&super::removed_apis::markdown(section));
     }
     let table = findings_markdown(&r.findings);
     if !table.is_empty() {

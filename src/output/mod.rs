@@ -7,6 +7,7 @@ mod check;
 mod drift;
 mod duration;
 mod karpenter;
+mod removed_apis;
 pub use karpenter::{follow_end, follow_progress};
 mod rotate;
 mod rotate_run;

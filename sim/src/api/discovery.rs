@@ -353,6 +353,7 @@ mod tests {
             platform_version: "eks.1".into(),
             account_id: "123456789012".into(),
             served_version: None,
+            apiserver: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! request and dispatches to the verb. The HTTP front (`server`) reads the request and calls it.
 
 pub mod discovery;
+pub mod metrics;
 pub mod patch;
 pub mod protobuf;
 pub mod selectors;
@@ -21,6 +22,8 @@ use std::sync::Arc;
 
 /// The user the read-only token authenticates as.
 pub const READONLY_USER: &str = "system:serviceaccount:kup:readonly";
+/// The user any other caller is, for messages (a cluster admin's kubeconfig user).
+pub const ADMIN_USER: &str = "kubernetes-admin";
 /// The user the no-access token authenticates as (no RBAC bindings at all).
 pub const NOACCESS_USER: &str = "system:serviceaccount:kup:noaccess";
 
@@ -95,6 +98,8 @@ fn percent_decode(s: &str) -> String {
 #[derive(Debug)]
 pub(crate) enum Route {
     Version,
+    /// `/metrics` (a non-resource URL, under RBAC like the resources).
+    Metrics,
     Api,
     Apis,
     Group(String),
@@ -137,6 +142,7 @@ pub(crate) fn parse_route(path: &str) -> Route {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segs.as_slice() {
         ["version"] => return Route::Version,
+        ["metrics"] => return Route::Metrics,
         ["openapi", "v3"] => return Route::OpenApi(None),
         ["openapi", "v3", "api", v] => return Route::OpenApi(Some((String::new(), v.to_string()))),
         ["openapi", "v3", "apis", g, v] => {
@@ -292,6 +298,16 @@ fn forbidden(r: &ResourceRoute, verb: Verb, user: &str) -> ApiError {
     .with_details(Value::Object(details))
 }
 
+/// 403 on a non-resource URL, worded as the real server words it.
+fn forbidden_path(path: &str, user: &str) -> ApiError {
+    ApiError::new(
+        403,
+        "Forbidden",
+        format!("forbidden: User \"{user}\" cannot get path \"{path}\""),
+    )
+    .with_details(json!({}))
+}
+
 /// Serve one Kubernetes API request (the body already read).
 pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Response {
     let path = parts.uri.path();
@@ -320,7 +336,30 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
     }
     // `/version` is public upstream too.
     if !matches!(route, Route::Version) {
-        match authenticate(&app, &parts.headers) {
+        let caller = authenticate(&app, &parts.headers);
+        // What the scenario's RBAC denies every caller (`apiserver.forbidden`).
+        if let Ok(c) = &caller {
+            let user = match c {
+                Caller::Admin => ADMIN_USER,
+                Caller::ReadOnly => READONLY_USER,
+                Caller::NoAccess => NOACCESS_USER,
+            };
+            let st = app.lock_state();
+            let denied = match (&route, verb) {
+                (Route::Resource(r), Some(v)) if st.cluster.apiserver.forbids(r.info.plural) => {
+                    Some(forbidden(r, v, user))
+                }
+                (Route::Metrics, _) if st.cluster.apiserver.forbids("/metrics") => {
+                    Some(forbidden_path("/metrics", user))
+                }
+                _ => None,
+            };
+            drop(st);
+            if let Some(e) = denied {
+                return finish(&app, Reply::error(&e), gzip);
+            }
+        }
+        match caller {
             Err(e) => return finish(&app, Reply::error(&e), gzip),
             Ok(Caller::ReadOnly) => {
                 if let (Route::Resource(r), Some(v)) = (&route, verb)
@@ -332,6 +371,13 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
             Ok(Caller::NoAccess) => {
                 if let (Route::Resource(r), Some(v)) = (&route, verb) {
                     return finish(&app, Reply::error(&forbidden(r, v, NOACCESS_USER)), gzip);
+                }
+                if matches!(route, Route::Metrics) {
+                    return finish(
+                        &app,
+                        Reply::error(&forbidden_path(path, NOACCESS_USER)),
+                        gzip,
+                    );
                 }
             }
             Ok(Caller::Admin) => {}
@@ -371,6 +417,13 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
         Route::Version => {
             let st = app.lock_state();
             Ok(Reply::json(200, &discovery::version(&st.cluster)))
+        }
+        Route::Metrics => {
+            let st = app.lock_state();
+            let mut r = Reply::json_bytes(200, metrics::render(&st.cluster.apiserver).into_bytes());
+            r.body.pop();
+            r.content_type = metrics::CONTENT_TYPE;
+            Ok(r)
         }
         Route::Api => Ok(if discovery::wants_aggregated(&accept) {
             aggregated_reply(discovery::aggregated(true))

@@ -136,6 +136,7 @@ fn field_supported(kind: Kind, field: &str) -> bool {
         "metadata.name" | "metadata.namespace" => true,
         "spec.nodeName" | "status.phase" => kind == Kind::Pod,
         "spec.unschedulable" => kind == Kind::Node,
+        "type" => kind == Kind::Secret,
         _ => false,
     }
 }
@@ -174,7 +175,7 @@ impl FieldSelector {
                 "metadata.name" => idx.name.clone(),
                 "metadata.namespace" => idx.namespace.clone(),
                 "spec.nodeName" => idx.node_name.clone().unwrap_or_default(),
-                "status.phase" => idx.phase.clone().unwrap_or_default(),
+                "status.phase" | "type" => idx.phase.clone().unwrap_or_default(),
                 "spec.unschedulable" => idx.unschedulable.to_string(),
                 _ => String::new(),
             };

@@ -259,6 +259,11 @@ fn columns(kind: Kind, version: &str) -> Vec<(&'static str, &'static str, u8)> {
             ("Age", "string", 0),
         ],
         Kind::Lease => vec![("Holder", "string", 0), ("Age", "date", 0)],
+        Kind::Secret => vec![
+            ("Type", "string", 0),
+            ("Data", "string", 0),
+            ("Age", "string", 0),
+        ],
         Kind::CronJob => vec![
             ("Schedule", "string", 0),
             ("Suspend", "boolean", 0),
@@ -512,6 +517,15 @@ fn cells(kind: Kind, version: &str, o: &Value, now: jiff::Timestamp) -> Vec<Valu
             vec![json!(status), json!(format!("{done}/{want}")), a]
         }
         Kind::Lease => vec![json!(s(o, "/spec/holderIdentity")), a],
+        Kind::Secret => vec![
+            json!(s(o, "/type")),
+            json!(
+                o.get("data")
+                    .and_then(Value::as_object)
+                    .map_or(0, |d| d.len())
+            ),
+            a,
+        ],
         Kind::CronJob => vec![
             json!(s(o, "/spec/schedule")),
             o.pointer("/spec/suspend").cloned().unwrap_or(json!(false)),

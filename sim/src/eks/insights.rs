@@ -95,20 +95,7 @@ pub fn all(st: &SimState) -> Vec<Value> {
     }));
 
     let deprecated = format!("Deprecated APIs removed in Kubernetes v{next}");
-    out.push(json!({
-        "id": id(&deprecated),
-        "name": deprecated,
-        "category": "UPGRADE_READINESS",
-        "kubernetesVersion": next,
-        "lastRefreshTime": ts,
-        "lastTransitionTime": ts,
-        "description": format!("Checks for usage of deprecated APIs that are scheduled for removal in Kubernetes v{next}. Upgrading your cluster before migrating to the updated APIs supported by v{next} could cause application impact."),
-        "insightStatus": {"status": "PASSING", "reason": "No deprecated API usage detected within the last 30 days."},
-        "recommendation": format!("Update manifests and API clients to use newer Kubernetes APIs if applicable before upgrading to Kubernetes v{next}."),
-        "additionalInfo": {"Kubernetes API deprecation guide": "https://kubernetes.io/docs/reference/using-api/deprecation-guide/"},
-        "resources": [],
-        "categorySpecificSummary": {"deprecationDetails": []},
-    }));
+    out.push(super::deprecations::insight(st, &next, id(&deprecated), ts));
 
     for spec in &st.eks.settings.insights {
         let v = json!({

@@ -9,6 +9,7 @@
 
 pub mod addon_catalogue;
 pub mod addons;
+pub mod deprecations;
 pub mod insights;
 pub mod versions;
 

@@ -60,6 +60,9 @@ struct ScenarioFile {
     /// The Karpenter controller as its Helm chart installs it (a `karpenter` Deployment).
     #[serde(default)]
     karpenter: Option<Spanned<KarpenterSpec>>,
+    /// Deprecated-API requests and RBAC denials of the API server.
+    #[serde(default)]
+    apiserver: Option<Spanned<super::ApiServerSettings>>,
 }
 
 #[derive(Deserialize)]
@@ -417,6 +420,13 @@ fn expand_file(
             .map(|s| s.0)
             .unwrap_or(defaults.account_id),
         served_version: f.cluster.served_version,
+        apiserver: match f.apiserver {
+            Some(a) => {
+                a.value.validate().map_err(|m| at(name, &a, m))?;
+                a.value
+            }
+            None => Default::default(),
+        },
     };
     let d = Timing::default();
     let speed = match &f.timing.speed {

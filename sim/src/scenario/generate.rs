@@ -40,7 +40,14 @@ pub struct GenSpec {
     pub versions: usize,
     /// One PodDisruptionBudget per Deployment.
     pub pdbs: bool,
+    /// Helm release secrets (every revision), `HELM_REVISIONS` per release, spread over the
+    /// team namespaces; the newest revision of each is deployed, one release in ten renders a
+    /// removed API (`policy/v1beta1` PodDisruptionBudget).
+    pub helm: usize,
 }
+
+/// Revisions the generator keeps per Helm release (Helm's default history is 10).
+pub const HELM_REVISIONS: usize = 4;
 
 const KEYS: &[&str] = &[
     "nodes",
@@ -50,6 +57,7 @@ const KEYS: &[&str] = &[
     "daemonsets",
     "versions",
     "pdbs",
+    "helm",
 ];
 const MAX_NODES: usize = 20_000;
 /// DaemonSets that run on every node (like aws-node and kube-proxy).
@@ -110,6 +118,7 @@ impl GenSpec {
             daemonsets,
             versions,
             pdbs,
+            helm: num("helm")?.unwrap_or(0),
         };
         if nodes == 0 || nodes > MAX_NODES {
             return Err(bad(format!("nodes={nodes}: expected 1..={MAX_NODES}")));
@@ -195,7 +204,13 @@ impl GenSpec {
     /// How many objects `generate` emits (to reserve space).
     pub fn object_count(&self) -> usize {
         let per_deploy = if self.pdbs { 3 } else { 2 };
-        self.nodes + self.pools + self.pods + self.daemonsets + self.deployments * per_deploy + 24
+        self.nodes
+            + self.pools
+            + self.pods
+            + self.daemonsets
+            + self.deployments * per_deploy
+            + self.helm
+            + 24
     }
 }
 
@@ -516,6 +531,22 @@ pub fn generate(
             emit(pod);
         }
     }
+
+    // Helm releases: every revision a Secret, the newest deployed, the others superseded.
+    for i in 0..spec.helm {
+        let (release, rev) = (i / HELM_REVISIONS, (i % HELM_REVISIONS) as u64 + 1);
+        let last = rev == HELM_REVISIONS as u64 || i + 1 == spec.helm;
+        let name = format!("app-{release}");
+        emit(super::helm::release_secret(
+            &format!("team-{}", release % namespaces),
+            &name,
+            rev,
+            if last { "deployed" } else { "superseded" },
+            (&name, "1.0.0"),
+            &super::helm::manifest(&name, release % 10 == 0),
+            app_created,
+        ));
+    }
 }
 
 /// The pod spec of a generated workload: an app container and a log-shipping sidecar, like a
@@ -831,7 +862,8 @@ mod tests {
                 pools: 4,
                 daemonsets: 2,
                 versions: 3,
-                pdbs: true
+                pdbs: true,
+                helm: 0,
             }
         );
         let g = GenSpec::parse(

@@ -22,6 +22,9 @@ pub struct ClusterInfo {
     /// version it cannot read); the rest of the simulation keeps `git_version`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub served_version: Option<String>,
+    /// Deprecated-API requests and RBAC denials (the scenario's `apiserver:`).
+    #[serde(default)]
+    pub apiserver: ApiServerSettings,
 }
 
 /// Delays in *simulated* time; the sim clock runs `speed` times faster than real time.
@@ -194,13 +197,16 @@ pub struct ScenarioSource {
 }
 
 mod addons;
+pub mod apiserver;
 pub(crate) mod expand;
 mod file;
 pub mod generate;
+pub mod helm;
 pub mod manifests;
 mod text;
 
 pub use addons::{AddonIssueSpec, AddonSpec};
+pub use apiserver::ApiServerSettings;
 pub(crate) use file::full_version_for;
 pub use generate::GenSpec;
 
@@ -313,6 +319,7 @@ impl ClusterInfo {
             platform_version: "eks.1".to_string(),
             account_id: "111122223333".to_string(),
             served_version: None,
+            apiserver: ApiServerSettings::default(),
         }
     }
 }

@@ -355,8 +355,8 @@ fn errors_have_locations() {
     assert!(e.starts_with("t.yaml:2:") && e.contains("duration"), "{e}");
     let e = err_of("nodes:\n  - name: a\n    pool: nowhere\n");
     assert!(e.starts_with("t.yaml:3:") && e.contains("nowhere"), "{e}");
-    let e = err_of("objects:\n  - {apiVersion: v1, kind: Secret, metadata: {name: s}}\n");
-    assert!(e.starts_with("t.yaml:2:") && e.contains("Secret"), "{e}");
+    let e = err_of("objects:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: s}}\n");
+    assert!(e.starts_with("t.yaml:2:") && e.contains("ConfigMap"), "{e}");
     let e = err_of("faults:\n  rate429: 2\n");
     assert!(e.starts_with("t.yaml:2:"), "{e}");
     let e = err_of("workloads:\n  - kind: Job\n    name: j\n");
