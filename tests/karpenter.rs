@@ -542,3 +542,57 @@ fn a_karpenter_install_from_plain_manifests_is_judged_by_check() {
     assert_eq!(controller["version"], "0.37.0", "{controller}");
     assert_eq!(controller["namespace"], "kube-system", "{controller}");
 }
+
+/// Waits (on the wall clock, bounded) until the sim's nodeclass controller resolved `class`
+/// to `ami`.
+fn wait_for_class_ami(sim: &Sim, class: &str, ami: &str) {
+    for _ in 0..100 {
+        let (_, body) = request(
+            sim,
+            "GET",
+            &format!("/apis/karpenter.k8s.aws/v1/ec2nodeclasses/{class}"),
+            "application/json",
+            "",
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        if v["status"]["amis"][0]["id"] == ami {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("ec2nodeclass/{class} never resolved to {ami}");
+}
+
+#[test]
+fn a_pinned_ami_already_for_the_target_drifts_the_nodes_and_blocks_nothing() {
+    let sim = rotation();
+    // Hold Karpenter's own drift so kup sees the node before it moves.
+    budgets(&sim, "frozen", r#"[{"nodes": "0"}]"#);
+    // Any 1.33 release the catalogue knows (the sim knows every id, whatever its clock).
+    let now: jiff::Timestamp = "2025-12-01T00:00:00Z"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ami = kup_sim::amis::alias_amis(kup_sim::amis::Family::Al2023, "latest", 33, now)
+        .into_iter()
+        .find(|a| a.arch == "x86_64")
+        .map(|a| a.id)
+        .unwrap_or_else(|| panic!("no AL2023 1.33 AMI in the sim's catalogue"));
+    patch(
+        &sim,
+        "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/pinned",
+        &format!(r#"{{"spec": {{"amiSelectorTerms": [{{"id": "{ami}"}}]}}}}"#),
+    );
+    wait_for_class_ami(&sim, "pinned", &ami);
+    let report = sim.kup(&["check", "--target", "1.33", "-o", "json"]).json();
+    assert!(
+        !findings(&report).iter().any(|f| f.0 == "KUP-KARP-003"),
+        "{report}"
+    );
+    let run = sim.kup(&["rotate", "--dry-run", "--pool", "frozen", "-o", "json"]);
+    assert!(!run.stdout.contains("pinned-ami"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("budget-allows-none") || run.stdout.contains("--ignore-budgets"),
+        "{}",
+        run.stdout
+    );
+}

@@ -126,7 +126,14 @@ fn movement(
         .count();
     let budget = allowance(&pool.budgets, DRIFTED, nodes.len(), disrupting, now);
     let class = class_of(k, pool);
-    let (ami, moves, summary) = describe(pool, class, k, snapshot.control_plane.version(), target);
+    let (ami, mut moves, mut summary) =
+        describe(pool, class, k, snapshot.control_plane.version(), target);
+    if let (Some(AmiPolicy::PinnedAmi { amis, .. }), Some(class), Moves::Pinned) =
+        (&ami, class, moves)
+        && let Some((m, s)) = pinned::replacement(snapshot, k, class, amis, &behind, target)
+    {
+        (moves, summary) = (m, s);
+    }
     // The nodes Karpenter must replace: drifted now, or behind and following the control plane.
     let to_move: BTreeSet<&str> = drifted_nodes
         .iter()
@@ -617,5 +624,6 @@ fn pool_findings(
     }
 }
 
+mod pinned;
 #[cfg(test)]
 mod tests;

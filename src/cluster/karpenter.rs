@@ -260,12 +260,22 @@ pub(crate) fn node_class(o: DynamicObject, api_version: &str) -> NodeClass {
         .unwrap_or_default();
     amis.sort();
     amis.dedup();
+    let ami_names = d
+        .pointer("/status/amis")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| Some((str_at(x, "/id")?, str_at(x, "/name")?)))
+                .collect()
+        })
+        .unwrap_or_default();
     NodeClass {
         name: o.metadata.name.unwrap_or_default(),
         api_version: api_version.to_string(),
         ami_family: str_at(d, "/spec/amiFamily"),
         ami_selector_terms: terms,
         status_amis: amis,
+        ami_names,
     }
 }
 
@@ -326,12 +336,16 @@ mod tests {
                 json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
                 "metadata": {"name": "pinned"},
                 "spec": {"amiFamily": "AL2023", "amiSelectorTerms": [{"id": "ami-0123"}, {"tags": {"team": "ml"}}]},
-                "status": {"amis": [{"id": "ami-0123", "requirements": []}, {"id": "ami-0123", "requirements": []}]}}),
+                "status": {"amis": [{"id": "ami-0123", "requirements": []}, {"id": "ami-0123", "name": "amazon-eks-node-al2023-x86_64-standard-1.33-v20260610", "requirements": []}]}}),
             ),
             "karpenter.k8s.aws/v1",
         );
         assert_eq!(c.ami_selector_terms.len(), 2);
         assert_eq!(c.status_amis, vec!["ami-0123".to_string()]);
+        assert_eq!(
+            c.ami_names.get("ami-0123").map(String::as_str),
+            Some("amazon-eks-node-al2023-x86_64-standard-1.33-v20260610")
+        );
         let n = node_claim(
             obj(json!({"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
                 "metadata": {"name": "default-abc", "labels": {"karpenter.sh/nodepool": "default"}},

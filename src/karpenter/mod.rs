@@ -102,6 +102,10 @@ pub struct NodeClass {
     pub ami_selector_terms: Vec<AmiTerm>,
     /// `status.amis[].id`, deduplicated.
     pub status_amis: Vec<String>,
+    /// `status.amis[].name` by id, where the status names them (EKS optimized AMI names carry
+    /// their Kubernetes minor).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ami_names: BTreeMap<String, String>,
 }
 
 /// One NodeClaim: which node, which pool, which AMI, whether Karpenter calls it drifted.
@@ -221,6 +225,20 @@ impl NodeClass {
     pub fn al2_blocks(&self, target: &Version) -> bool {
         self.family().as_deref() == Some("al2") && (target.major, target.minor) >= (1, 33)
     }
+}
+
+/// The Kubernetes minor an EKS optimized AMI's name carries: `amazon-eks-node-1.32-v20251110`,
+/// `amazon-eks-node-al2023-x86_64-standard-1.33-v20260610`,
+/// `bottlerocket-aws-k8s-1.33-x86_64-v1.58.0` — the one `-`-separated part of the form `1.N`.
+pub fn ami_name_minor(name: &str) -> Option<(u32, u32)> {
+    let mut found = name.split('-').filter_map(|part| {
+        let (major, minor) = part.split_once('.')?;
+        let parsed = (major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?);
+        (parsed.0 == 1).then_some(parsed)
+    });
+    let first = found.next()?;
+    // Two candidates: not a name kup can read.
+    found.next().is_none().then_some(first)
 }
 
 fn describe_term(t: &AmiTerm) -> String {

@@ -30,7 +30,7 @@ fn class(name: &str, term: AmiTerm) -> NodeClass {
         api_version: "karpenter.k8s.aws/v1".into(),
         ami_family: term.alias.is_none().then(|| "AL2023".to_string()),
         ami_selector_terms: vec![term],
-        status_amis: Vec::new(),
+        ..NodeClass::default()
     }
 }
 
@@ -249,4 +249,81 @@ fn nothing_read_nothing_said() {
     s.karpenter = Some(KarpenterInfo::default());
     s.nodes.clear();
     assert!(findings(&s, &v("1.33")).is_empty());
+}
+
+/// A pinned NodeClass already pointed at an AMI for the target: nodes on another AMI drift
+/// onto it and reach the target; a node on the selected AMI is the trap.
+fn repinned(node_image: &str, name: Option<&str>, witness: bool) -> Snapshot {
+    let mut c = class(
+        "pinned",
+        AmiTerm {
+            id: Some("ami-0new".into()),
+            ..AmiTerm::default()
+        },
+    );
+    c.status_amis = vec!["ami-0new".into()];
+    if let Some(n) = name {
+        c.ami_names.insert("ami-0new".into(), n.into());
+    }
+    let mut behind = claim("pinned-0", "pinned", true);
+    behind.image_id = Some(node_image.into());
+    let mut nodes = vec![node("pinned-0", "pinned", "v1.32.9-eks-1")];
+    let mut claims = vec![behind];
+    if witness {
+        nodes.push(node("pinned-1", "pinned", "v1.33.5-eks-1"));
+        let mut current = claim("pinned-1", "pinned", false);
+        current.image_id = Some("ami-0new".into());
+        claims.push(current);
+    }
+    Snapshot {
+        control_plane: ControlPlane::new("v1.33.5-eks-1", "1", "33", "", None),
+        nodes,
+        taken_at: "2026-12-02T06:10:00Z".parse().ok(),
+        karpenter: Some(KarpenterInfo {
+            node_pools: Some(vec![pool("pinned", "pinned", vec![])]),
+            node_classes: Some(vec![c]),
+            node_claims: Some(claims),
+            ..KarpenterInfo::default()
+        }),
+        ..Snapshot::default()
+    }
+}
+
+#[test]
+fn a_pinned_ami_already_for_the_target_is_no_trap() {
+    let t = v("1.33");
+    let named = Some("amazon-eks-node-al2023-x86_64-standard-1.33-v20260610");
+    // By the AMI's name in status.amis, or by a node that already runs it.
+    for snap in [
+        repinned("ami-0old", named, false),
+        repinned("ami-0old", None, true),
+    ] {
+        let m = &pool_movements(&snap, &t)[0];
+        assert_eq!(m.moves, Moves::KarpenterDrifts, "{}", m.summary);
+        assert!(
+            m.summary.contains("ami-0new, built for 1.33"),
+            "{}",
+            m.summary
+        );
+        assert!(
+            !findings(&snap, &t)
+                .iter()
+                .any(|f| f.code == Code::KarpPinnedAmi),
+            "{:#?}",
+            findings(&snap, &t)
+        );
+    }
+    // The node already runs the selected AMI: its replacement is the same AMI.
+    let trap = repinned("ami-0new", named, false);
+    assert_eq!(pool_movements(&trap, &t)[0].moves, Moves::Pinned);
+    assert!(
+        findings(&trap, &t)
+            .iter()
+            .any(|f| f.code == Code::KarpPinnedAmi)
+    );
+    // Repinned to an AMI for 1.33, but the target is 1.34: still behind, said with the version.
+    let short = repinned("ami-0old", named, false);
+    let m = &pool_movements(&short, &v("1.34"))[0];
+    assert_eq!(m.moves, Moves::Pinned);
+    assert!(m.summary.contains("built for 1.33"), "{}", m.summary);
 }
