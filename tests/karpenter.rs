@@ -596,3 +596,101 @@ fn a_pinned_ami_already_for_the_target_drifts_the_nodes_and_blocks_nothing() {
         run.stdout
     );
 }
+
+/// Upgrade day plus a NodeClass pinned to AL2023 v20250510: published for 1.32, but 1.33 came
+/// out on 2025-05-29, so no such release exists for 1.33.
+fn with_pinned_release() -> Sim {
+    let yaml = UPGRADE_DAY
+        .replace(
+            "  - {name: frozen, kind: NodePool, nodeClass: al2023}\n",
+            "  - {name: frozen, kind: NodePool, nodeClass: al2023}\n  - {name: release, kind: NodePool, nodeClass: release}\n",
+        )
+        .replace(
+            "  - {name: frozen-1,",
+            "  - {name: release-1, pool: release, kubeletVersion: v1.32.9-eks-113cf36}\n  - {name: frozen-1,",
+        )
+        .replace(
+            "objects:\n",
+            "objects:\n  - apiVersion: karpenter.k8s.aws/v1\n    kind: EC2NodeClass\n    metadata: {name: release}\n    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2023@v20250510}]}\n",
+        );
+    Sim::start(SimSpec {
+        yaml: Some(&yaml),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn ssm_confirms_aliases_at_the_target_the_way_karpenter_resolves_them() {
+    let sim = with_pinned_release();
+    let run = sim.kup_eks(&["check", "--target", "1.33", "-o", "json"]);
+    let report = run.json();
+    assert!(
+        findings(&report).contains(&(
+            "KUP-KARP-011".into(),
+            "ec2nodeclass/release".into(),
+            "error".into()
+        )),
+        "{report}"
+    );
+    let aliases = report["karpenter"]["aliases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of = |class: &str| {
+        aliases
+            .iter()
+            .find(|a| a["nodeClass"] == class)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(of("release")["outcome"]["result"], "missing", "{aliases:?}");
+    assert_eq!(of("al2023")["outcome"]["result"], "found", "{aliases:?}");
+    assert!(
+        of("al2023")["parameters"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("/1.33/amazon-linux-2023/x86_64/standard/recommended")),
+        "{aliases:?}"
+    );
+    // At 1.32 the release exists: no finding, the pool drifts (confirmed).
+    let at_1_32 = sim
+        .kup_eks(&["check", "--target", "1.32", "-o", "json"])
+        .json();
+    assert!(
+        !findings(&at_1_32).iter().any(|f| f.0 == "KUP-KARP-011"),
+        "{at_1_32}"
+    );
+    let human = sim.kup_eks(&["check", "--target", "1.33"]);
+    assert!(
+        human
+            .stdout
+            .contains("al2023@v20250510 (ec2nodeclass/release) at 1.33: no AMI (SSM)"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn ssm_out_of_reach_leaves_aliases_unconfirmed_and_the_report_whole() {
+    let sim = with_pinned_release();
+    let mut env = sim.eks_env();
+    env.push(("AWS_ENDPOINT_URL_SSM".into(), "http://127.0.0.1:9".into()));
+    env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+    let run = sim.kup_env(&["check", "--target", "1.33", "-o", "json"], &env);
+    let report = run.json();
+    assert_eq!(report["eks"]["cluster"]["version"], "1.32", "{report}");
+    assert!(
+        !findings(&report).iter().any(|f| f.0 == "KUP-KARP-011"),
+        "{report}"
+    );
+    let aliases = report["karpenter"]["aliases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !aliases.is_empty()
+            && aliases
+                .iter()
+                .all(|a| a["outcome"]["result"] == "notConfirmed"),
+        "{aliases:?}"
+    );
+}

@@ -65,6 +65,8 @@ pub enum Code {
     KarpBadNodeClass,
     KarpMissingNodeClass,
     KarpPinnedRelease,
+    KarpAliasNoAmi,
+    KarpTooNew,
 }
 
 /// A code's family: the part of its id after `KUP-`. A command reports the families it is
@@ -336,6 +338,20 @@ const CATALOGUE: &[CodeInfo] = &[
         title: "alias pinned to a release",
         severity: Severity::Info,
         description: "The EC2NodeClass's alias names a release (al2023@v20250505): its nodes drift to the target only if that release is published for the target minor.",
+    },
+    CodeInfo {
+        code: Code::KarpAliasNoAmi,
+        id: "KUP-KARP-011",
+        title: "alias finds no AMI at the target",
+        severity: Severity::Error,
+        description: "SSM has none of the EKS optimized-AMI parameters Karpenter resolves the EC2NodeClass's alias by at the target minor (a pinned release not published for it): Karpenter cannot launch nodes after the upgrade.",
+    },
+    CodeInfo {
+        code: Code::KarpTooNew,
+        id: "KUP-KARP-012",
+        title: "Karpenter too new for the target",
+        severity: Severity::Error,
+        description: "The installed Karpenter needs a newer Kubernetes than the target (its compatibility matrix's minimum): it may refuse to run against that control plane.",
     },
 ];
 

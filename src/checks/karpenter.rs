@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::finding::{Code, Finding, Severity};
 use super::placement::pdb_selects;
+use crate::karpenter::alias::AliasOutcome;
 use crate::karpenter::{
     Allowance, AmiPolicy, Compat, DRIFTED, KarpenterInfo, NodeClass, NodePoolSpec, allowance,
     compat, minimum_for,
@@ -133,6 +134,32 @@ fn movement(
         && let Some((m, s)) = pinned::replacement(snapshot, k, class, amis, &behind, target)
     {
         (moves, summary) = (m, s);
+    }
+    // SSM's answer at the target, where it was asked, settles an alias.
+    let asked = pool
+        .node_class
+        .as_deref()
+        .and_then(|c| k.aliases.iter().find(|a| a.node_class == c));
+    if let Some(a) =
+        asked.filter(|_| matches!(moves, Moves::KarpenterDrifts | Moves::IfReleaseExists))
+    {
+        match &a.outcome {
+            AliasOutcome::Missing => {
+                moves = Moves::Blocked;
+                summary = format!(
+                    "alias {} finds no AMI for {} (SSM): Karpenter cannot launch nodes after the upgrade",
+                    a.alias, a.kubernetes
+                );
+            }
+            AliasOutcome::Found { .. } if moves == Moves::IfReleaseExists => {
+                moves = Moves::KarpenterDrifts;
+                summary = format!(
+                    "Karpenter drifts them (alias {}; SSM confirms it for {})",
+                    a.alias, a.kubernetes
+                );
+            }
+            _ => {}
+        }
     }
     // The nodes Karpenter must replace: drifted now, or behind and following the control plane.
     let to_move: BTreeSet<&str> = drifted_nodes
@@ -424,6 +451,22 @@ pub fn findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
             ));
         }
     }
+    for a in &k.aliases {
+        if a.outcome == AliasOutcome::Missing {
+            out.push(Finding::new(
+                Code::KarpAliasNoAmi,
+                format!("ec2nodeclass/{}", a.node_class),
+                format!(
+                    "EC2NodeClass {}: alias {} finds no AMI for {} (SSM has none of {}): Karpenter cannot launch nodes after the upgrade",
+                    a.node_class,
+                    a.alias,
+                    a.kubernetes,
+                    a.parameters.join(", ")
+                ),
+                "point the alias at a release published for the target (or @latest) before moving the control plane",
+            ));
+        }
+    }
     for m in pool_movements(snapshot, target) {
         pool_findings(snapshot, k, &m, target, cp.as_ref(), &mut out);
     }
@@ -476,18 +519,15 @@ fn controller_findings(
                 format!("upgrade Karpenter to {need} before the control plane (one Karpenter minor at a time, per its upgrade guide)"),
             ));
         }
-        Compat::TooNew { min } => out.push(Finding {
-            severity: Severity::Error,
-            ..Finding::new(
-                Code::KarpTooOld,
+        Compat::TooNew { min } => out.push(Finding::new(
+                Code::KarpTooNew,
                 c.subject(),
                 format!(
                     "Karpenter {version} needs Kubernetes 1.{min} or later, not {}",
                     target.minor_str()
                 ),
                 "install a Karpenter release that supports the target (see its compatibility matrix)",
-            )
-        }),
+            )),
         Compat::Unknown => out.push(Finding {
             severity: Severity::Info,
             ..Finding::new(
@@ -606,22 +646,46 @@ fn pool_findings(
                 )
             });
         }
-        Some(AmiPolicy::PinnedRelease { release, .. }) if m.behind > 0 => out.push(Finding::new(
-            Code::KarpPinnedRelease,
-            &subject,
-            format!(
-                "{} node(s) behind {}: {}",
-                m.behind,
-                target.minor_str(),
-                m.summary
-            ),
-            format!(
-                "check that release {release} is published for {}, or use @latest",
-                target.minor_str()
-            ),
-        )),
+        Some(AmiPolicy::PinnedRelease { release, .. })
+            if m.behind > 0 && alias_outcome(k, m).is_none_or(|o| *o != AliasOutcome::Missing) =>
+        {
+            let ssm = match alias_outcome(k, m) {
+                Some(AliasOutcome::Found { image_ids }) => format!(
+                    "; SSM confirms release {release} for {} ({})",
+                    target.minor_str(),
+                    image_ids.join(", ")
+                ),
+                Some(AliasOutcome::NotConfirmed { reason }) => {
+                    format!("; not confirmed via SSM: {reason}")
+                }
+                _ => String::new(),
+            };
+            out.push(Finding::new(
+                Code::KarpPinnedRelease,
+                &subject,
+                format!(
+                    "{} node(s) behind {}: {}{ssm}",
+                    m.behind,
+                    target.minor_str(),
+                    m.summary
+                ),
+                format!(
+                    "check that release {release} is published for {}, or use @latest",
+                    target.minor_str()
+                ),
+            ))
+        }
         _ => {}
     }
+}
+
+/// What SSM said about the alias of the pool's EC2NodeClass, if it was asked.
+fn alias_outcome<'a>(k: &'a KarpenterInfo, m: &PoolMovement) -> Option<&'a AliasOutcome> {
+    let class = m.node_class.as_deref()?;
+    k.aliases
+        .iter()
+        .find(|a| a.node_class == class)
+        .map(|a| &a.outcome)
 }
 
 mod pinned;

@@ -32,6 +32,8 @@ const CONCURRENT_DESCRIBES: usize = 8;
 #[derive(Clone, Debug)]
 pub struct Eks {
     client: Client,
+    /// SSM in the same account and region, for the AMI parameters Karpenter resolves aliases by.
+    pub(super) ssm: aws_sdk_ssm::Client,
     pub cluster: String,
     pub region: String,
     /// Where credentials come from, for messages.
@@ -111,6 +113,7 @@ pub async fn open(conn: &Connection) -> Result<Option<Eks>, ClusterError> {
     };
     Ok(Some(Eks {
         client: Client::new(&config),
+        ssm: aws_sdk_ssm::Client::new(&config),
         cluster: id.name.clone(),
         region,
         credentials,

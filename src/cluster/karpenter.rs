@@ -82,6 +82,7 @@ pub async fn read(conn: &Connection) -> Result<KarpenterInfo, ClusterError> {
         node_classes,
         node_claims,
         notes,
+        aliases: Vec::new(),
     })
 }
 
@@ -169,6 +170,11 @@ fn to_controller(d: Deployment) -> Controller {
         .as_ref()
         .and_then(|l| l.get("app.kubernetes.io/version"))
         .cloned();
+    // A label that is no version (`latest`, a chart's own scheme) gives way to the image tag.
+    let label = label.filter(|l| {
+        crate::karpenter::parse_karpenter_version(l).is_some()
+            || image.as_deref().and_then(image_tag).is_none()
+    });
     let (version, version_source) = match (label, image.as_deref().and_then(image_tag)) {
         (Some(l), _) => (Some(l), Some("app.kubernetes.io/version".to_string())),
         (None, Some(t)) => (Some(t.to_string()), Some("image".to_string())),
@@ -367,6 +373,17 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         let c = to_controller(d);
         assert_eq!(c.version.as_deref(), Some("1.2.1"));
+        assert_eq!(c.version_source.as_deref(), Some("image"));
+        // A label that is no version falls back to the image tag.
+        let d: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": "karpenter", "namespace": "kube-system",
+                         "labels": {"app.kubernetes.io/version": "latest"}},
+            "spec": {"selector": {}, "template": {"spec": {"containers": [
+                {"name": "controller", "image": "public.ecr.aws/karpenter/controller:1.6.2"}]}}}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = to_controller(d);
+        assert_eq!(c.version.as_deref(), Some("1.6.2"));
         assert_eq!(c.version_source.as_deref(), Some("image"));
         assert_eq!(c.subject(), "deployment/kube-system/karpenter");
     }

@@ -10,6 +10,7 @@ mod lean;
 mod list;
 mod retry;
 mod snapshot;
+pub mod ssm;
 
 pub use connect::{AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect};
 pub use snapshot::{ReadScope, node_names, read_snapshot};

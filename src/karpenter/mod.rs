@@ -3,6 +3,7 @@
 //! which Kubernetes versions a Karpenter release supports, whether a NodeClass's AMI follows
 //! the control plane, and what the disruption budgets allow at a given instant.
 
+pub mod alias;
 pub mod budget;
 pub mod cron;
 
@@ -23,6 +24,9 @@ pub struct KarpenterInfo {
     pub node_claims: Option<Vec<NodeClaim>>,
     /// What could not be read and why (a missing CRD, RBAC), or how the version was found.
     pub notes: Vec<String>,
+    /// Each alias asked of SSM at the target (empty when AWS was not asked).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<alias::AliasCheck>,
 }
 
 /// The `karpenter` controller Deployment.

@@ -165,3 +165,19 @@ pub fn follow_end(
         }
     }
 }
+
+/// `al2023@v20250505 (ec2nodeclass/x) at 1.33: no AMI ...`: one alias as SSM resolved it.
+pub(crate) fn alias_line(a: &crate::karpenter::alias::AliasCheck) -> String {
+    use crate::karpenter::alias::AliasOutcome;
+    let what = match &a.outcome {
+        AliasOutcome::Found { image_ids } => format!("{} (SSM)", image_ids.join(", ")),
+        AliasOutcome::Missing => {
+            "no AMI (SSM): Karpenter cannot launch nodes after the upgrade".to_string()
+        }
+        AliasOutcome::NotConfirmed { reason } => format!("not confirmed: {reason}"),
+    };
+    format!(
+        "{} (ec2nodeclass/{}) at {}: {what}",
+        a.alias, a.node_class, a.kubernetes
+    )
+}

@@ -141,6 +141,7 @@ fn upgrade_day() -> Snapshot {
                 claim("follow-2", "follow", false),
             ]),
             notes: Vec::new(),
+            aliases: Vec::new(),
         }),
         ..Snapshot::default()
     }
@@ -326,4 +327,19 @@ fn a_pinned_ami_already_for_the_target_is_no_trap() {
     let m = &pool_movements(&short, &v("1.34"))[0];
     assert_eq!(m.moves, Moves::Pinned);
     assert!(m.summary.contains("built for 1.33"), "{}", m.summary);
+}
+
+#[test]
+fn a_karpenter_too_new_for_the_target_has_its_own_code() {
+    // Karpenter 1.4.0 supports 1.25 to 1.32; a target of 1.24 is below it.
+    let f = codes(&findings(&upgrade_day(), &v("1.24")));
+    assert!(
+        f.contains(&(
+            Code::KarpTooNew,
+            "deployment/kube-system/karpenter".into(),
+            Severity::Error
+        )),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|c| c.0 == Code::KarpTooOld), "{f:?}");
 }
