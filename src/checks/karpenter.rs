@@ -236,6 +236,13 @@ fn describe(
                 target.minor_str()
             ),
         ),
+        _ if class.windows2025_blocks(target) => (
+            Moves::Blocked,
+            format!(
+                "windows2025 alias: Windows Server 2025 AMIs need Kubernetes 1.35 or later, not {}",
+                target.minor_str()
+            ),
+        ),
         AmiPolicy::FollowsControlPlane { by, .. } => {
             let when = match cp {
                 Some(cp) if (cp.major, cp.minor) < (target.major, target.minor) => {
@@ -442,6 +449,18 @@ pub fn findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
                 "switch the EC2NodeClass to al2023 or bottlerocket (e.g. alias al2023@latest) and let Karpenter replace the nodes before moving the control plane past 1.32",
             ));
         }
+        if class.windows2025_blocks(target) {
+            out.push(Finding::new(
+                Code::KarpAliasNoAmi,
+                class.subject(),
+                format!(
+                    "EC2NodeClass {}: Karpenter resolves no windows2025 AMI below Kubernetes 1.35 (target {}): it cannot launch these nodes",
+                    class.name,
+                    target.minor_str()
+                ),
+                "use windows2022 for targets below 1.35",
+            ));
+        }
         if let AmiPolicy::Invalid { reason } = class.ami_policy() {
             out.push(Finding::new(
                 Code::KarpBadNodeClass,
@@ -451,8 +470,15 @@ pub fn findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
             ));
         }
     }
+    let refused = |name: &str| {
+        k.node_classes
+            .iter()
+            .flatten()
+            .any(|c| c.name == name && (c.windows2025_blocks(target) || c.al2_blocks(target)))
+    };
     for a in &k.aliases {
-        if a.outcome == AliasOutcome::Missing {
+        // Refused by Karpenter's own rule: said once, above.
+        if a.outcome == AliasOutcome::Missing && !refused(&a.node_class) {
             out.push(Finding::new(
                 Code::KarpAliasNoAmi,
                 format!("ec2nodeclass/{}", a.node_class),

@@ -225,9 +225,31 @@ impl NodeClass {
         AmiPolicy::PinnedAmi { by, amis }
     }
 
-    /// No EKS-optimized AL2 AMIs exist for Kubernetes 1.33 and later.
+    /// The family Karpenter resolves AMIs by: the alias's; without terms (v1beta1) the
+    /// amiFamily's recommended AMI; None for id/name/tags/SSM terms, which name the AMI itself
+    /// (amiFamily then only shapes the user data).
+    pub fn resolving_family(&self) -> Option<String> {
+        let terms = &self.ami_selector_terms;
+        if let Some(alias) = terms.iter().find_map(|t| t.alias.as_deref()) {
+            return alias.split_once('@').map(|(f, _)| f.to_ascii_lowercase());
+        }
+        terms
+            .is_empty()
+            .then(|| self.ami_family.as_ref().map(|f| f.to_ascii_lowercase()))
+            .flatten()
+    }
+
+    /// No EKS-optimized AL2 AMIs exist for Kubernetes 1.33 and later (Karpenter refuses AL2
+    /// aliases there).
     pub fn al2_blocks(&self, target: &Version) -> bool {
-        self.family().as_deref() == Some("al2") && (target.major, target.minor) >= (1, 33)
+        self.resolving_family().as_deref() == Some("al2") && (target.major, target.minor) >= (1, 33)
+    }
+
+    /// Karpenter refuses a windows2025 alias below Kubernetes 1.35 ("Windows Server 2025
+    /// requires EKS version 1.35 or higher").
+    pub fn windows2025_blocks(&self, target: &Version) -> bool {
+        self.resolving_family().as_deref() == Some("windows2025")
+            && (target.major, target.minor) < (1, 35)
     }
 }
 

@@ -214,3 +214,38 @@ fn an_eks_ami_name_carries_its_minor() {
         assert_eq!(ami_name_minor(name), want, "{name}");
     }
 }
+
+#[test]
+fn the_alias_decides_the_cut_offs_not_the_ami_family() {
+    // Custom family with an al2 alias: Karpenter resolves AL2 AMIs, which stop at 1.32.
+    let custom = class(
+        "karpenter.k8s.aws/v1",
+        Some("Custom"),
+        vec![alias("al2@v20250110")],
+    );
+    assert!(custom.al2_blocks(&v("1.33")));
+    // AL2 user data with an AMI by id: the AMI is pinned, no AL2 alias is resolved.
+    let by_id = class(
+        "karpenter.k8s.aws/v1",
+        Some("AL2"),
+        vec![AmiTerm {
+            id: Some("ami-0123".into()),
+            ..AmiTerm::default()
+        }],
+    );
+    assert!(!by_id.al2_blocks(&v("1.33")));
+    // windows2025 exists from Kubernetes 1.35 on.
+    let win = class(
+        "karpenter.k8s.aws/v1",
+        None,
+        vec![alias("windows2025@latest")],
+    );
+    assert!(win.windows2025_blocks(&v("1.34")));
+    assert!(!win.windows2025_blocks(&v("1.35")));
+    let win22 = class(
+        "karpenter.k8s.aws/v1",
+        None,
+        vec![alias("windows2022@latest")],
+    );
+    assert!(!win22.windows2025_blocks(&v("1.34")));
+}

@@ -343,3 +343,22 @@ fn a_karpenter_too_new_for_the_target_has_its_own_code() {
     );
     assert!(!f.iter().any(|c| c.0 == Code::KarpTooOld), "{f:?}");
 }
+
+#[test]
+fn a_windows2025_alias_below_1_35_cannot_launch() {
+    let mut snap = upgrade_day();
+    if let Some(k) = snap.karpenter.as_mut() {
+        k.node_classes = Some(vec![class("win", alias("windows2025@latest"))]);
+        k.node_pools = Some(vec![pool("win", "win", vec![])]);
+    }
+    let f = codes(&findings(&snap, &v("1.33")));
+    assert!(
+        f.contains(&(
+            Code::KarpAliasNoAmi,
+            "ec2nodeclass/win".into(),
+            Severity::Error
+        )),
+        "{f:?}"
+    );
+    assert_eq!(pool_movements(&snap, &v("1.33"))[0].moves, Moves::Blocked);
+}
