@@ -17,6 +17,9 @@ use crate::karpenter::{
 use crate::model::{Node, PoolKind, Snapshot, WorkloadKind};
 use crate::version::{NodeVerdict, Version, node_verdict};
 
+const INITIALIZED: &str = "karpenter.sh/initialized";
+const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
+
 /// Minutes kup assumes one wave of replacements takes (launch, register, drain): only for the
 /// estimate, which the reports label as one.
 pub const WAVE_MINUTES: i64 = 5;
@@ -120,12 +123,18 @@ fn movement(
         .collect();
     let drifted = claims.iter().filter(|c| c.drifted.is_some()).count();
     let being_replaced = claims.iter().filter(|c| c.deleting).count();
-    // Karpenter counts initialized nodes; NotReady or deleting ones already use the budget.
-    let disrupting = nodes
+    // Karpenter's budget counts initialized nodes only (label karpenter.sh/initialized=true,
+    // BuildDisruptionBudgetMapping); NotReady or deleting ones already use it up.
+    let initialized: Vec<&Node> = nodes
+        .iter()
+        .copied()
+        .filter(|n| n.labels.get(INITIALIZED).is_some_and(|v| v == "true"))
+        .collect();
+    let disrupting = initialized
         .iter()
         .filter(|n| n.deleting || n.ready != Some(true))
         .count();
-    let budget = allowance(&pool.budgets, DRIFTED, nodes.len(), disrupting, now);
+    let budget = allowance(&pool.budgets, DRIFTED, initialized.len(), disrupting, now);
     let class = class_of(k, pool);
     let (ami, mut moves, mut summary) =
         describe(pool, class, k, snapshot.control_plane.version(), target);
@@ -172,7 +181,7 @@ fn movement(
                 .map(|n| n.name.as_str()),
         )
         .collect();
-    let held = holds(snapshot, &to_move);
+    let held = holds(snapshot, k, &to_move);
     let remaining = behind.len().max(drifted);
     let eta_minutes = match moves {
         Moves::KarpenterDrifts if remaining == 0 => Some(0),
@@ -283,9 +292,31 @@ fn describe(
     (Some(policy), moves, summary)
 }
 
-/// Pods that keep Karpenter from draining the given nodes.
-fn holds(snapshot: &Snapshot, nodes: &BTreeSet<&str>) -> Vec<Hold> {
+/// What keeps Karpenter from disrupting the given nodes: the node's (or its NodeClaim's) own
+/// `karpenter.sh/do-not-disrupt`, pods so annotated, pods whose PDB allows 0.
+fn holds(snapshot: &Snapshot, k: &KarpenterInfo, nodes: &BTreeSet<&str>) -> Vec<Hold> {
     let mut out = Vec::new();
+    for node in &snapshot.nodes {
+        if !nodes.contains(node.name.as_str()) {
+            continue;
+        }
+        let on_node = node
+            .kup_annotations
+            .get(DO_NOT_DISRUPT)
+            .is_some_and(|v| v == "true");
+        let on_claim = k
+            .node_claims
+            .iter()
+            .flatten()
+            .any(|c| c.node_name.as_deref() == Some(node.name.as_str()) && c.do_not_disrupt);
+        if on_node || on_claim {
+            let what = if on_node { "node" } else { "nodeclaim of" };
+            out.push(Hold {
+                node: node.name.clone(),
+                by: format!("{what} {} ({DO_NOT_DISRUPT})", node.name),
+            });
+        }
+    }
     for pod in &snapshot.pods {
         let Some(node) = pod.node_name.as_deref().filter(|n| nodes.contains(n)) else {
             continue;

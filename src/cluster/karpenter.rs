@@ -218,7 +218,8 @@ pub(crate) fn node_pool(o: DynamicObject, api_version: &str) -> NodePoolSpec {
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        // The CRD's default, as the API server writes it when the field is absent.
+        .unwrap_or_else(|| vec![Budget::default_budget()]);
     NodePoolSpec {
         name: o.metadata.name.unwrap_or_default(),
         api_version: api_version.to_string(),
@@ -309,6 +310,12 @@ pub(crate) fn node_claim(o: DynamicObject, _api_version: &str) -> NodeClaim {
         image_id: str_at(d, "/status/imageID"),
         drifted,
         deleting: o.metadata.deletion_timestamp.is_some(),
+        do_not_disrupt: o
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("karpenter.sh/do-not-disrupt"))
+            .is_some_and(|v| v == "true"),
     }
 }
 
@@ -337,6 +344,17 @@ mod tests {
         assert_eq!(p.budgets[0].reasons, Some(vec!["Drifted".to_string()]));
         assert_eq!(p.budgets[1].duration.as_deref(), Some("8h"));
         assert_eq!(p.termination_grace_period.as_deref(), Some("24h"));
+        // Absent budgets read as the CRD's default; an explicit empty list stays empty.
+        let bare = |budgets: Value| {
+            node_pool(
+                obj(json!({"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
+                    "metadata": {"name": "p"}, "spec": {"disruption": budgets}})),
+                "karpenter.sh/v1",
+            )
+            .budgets
+        };
+        assert_eq!(bare(json!({})), vec![Budget::default_budget()]);
+        assert_eq!(bare(json!({"budgets": []})), Vec::<Budget>::new());
         let c = node_class(
             obj(
                 json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",

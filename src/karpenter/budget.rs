@@ -1,7 +1,9 @@
 //! NodePool disruption budgets at a given UTC instant, as Karpenter computes them: every
 //! budget that applies to the reason and is active caps the count (percentages of the pool's
-//! nodes rounded up), the smallest cap wins, nodes already disrupting use it up; no budgets at
-//! all means the default `nodes: 10%`. A budget Karpenter cannot parse fails closed (0).
+//! nodes rounded up), the smallest cap wins, nodes already disrupting use it up. The API server
+//! writes the default `nodes: 10%` when `budgets` is absent; an explicit `budgets: []` limits
+//! nothing (Karpenter's `GetAllowedDisruptionsByReason` starts at MaxInt32 and loops over no
+//! budget). A budget Karpenter cannot parse fails closed (0).
 
 use super::cron::Cron;
 use jiff::{Timestamp, ToSpan};
@@ -25,7 +27,7 @@ pub const REASONS: [&str; 3] = ["Underutilized", "Empty", "Drifted"];
 pub const DRIFTED: &str = "Drifted";
 
 impl Budget {
-    /// Karpenter's default when a NodePool lists no budgets.
+    /// The CRD's default, which the API server writes when a NodePool has no `budgets`.
     pub fn default_budget() -> Budget {
         Budget {
             nodes: "10%".into(),
@@ -188,12 +190,6 @@ pub fn allowance(
     disrupting: usize,
     now: Timestamp,
 ) -> Allowance {
-    let default = [Budget::default_budget()];
-    let budgets = if budgets.is_empty() {
-        &default[..]
-    } else {
-        budgets
-    };
     let mut cap: Option<usize> = None;
     let mut next_change: Option<Timestamp> = None;
     let mut errors = Vec::new();
@@ -261,10 +257,13 @@ mod tests {
 
     #[test]
     fn default_is_ten_percent_rounded_up() {
-        let a = allowance(&[], DRIFTED, 19, 0, at(NOW));
+        let d = [Budget::default_budget()];
+        let a = allowance(&d, DRIFTED, 19, 0, at(NOW));
         assert_eq!(a.allowed, Some(2));
-        assert_eq!(allowance(&[], DRIFTED, 1, 0, at(NOW)).allowed, Some(1));
-        assert_eq!(allowance(&[], DRIFTED, 0, 0, at(NOW)).allowed, Some(0));
+        assert_eq!(allowance(&d, DRIFTED, 1, 0, at(NOW)).allowed, Some(1));
+        assert_eq!(allowance(&d, DRIFTED, 0, 0, at(NOW)).allowed, Some(0));
+        // An explicit empty list limits nothing.
+        assert_eq!(allowance(&[], DRIFTED, 19, 5, at(NOW)).allowed, None);
         // The docs' example: 20% of 19 is 4.
         let a = allowance(&[b("20%", None, None)], DRIFTED, 19, 0, at(NOW));
         assert_eq!(a.allowed, Some(4));

@@ -73,7 +73,8 @@ pub struct NodePoolSpec {
     pub api_version: String,
     /// `spec.template.spec.nodeClassRef.name` (the EC2NodeClass).
     pub node_class: Option<String>,
-    /// As written; empty means Karpenter's default `nodes: 10%`.
+    /// As the API server holds them: absent is defaulted to `nodes: 10%` (by the reader, as
+    /// the CRD's default does); an explicit empty list limits nothing.
     pub budgets: Vec<Budget>,
     pub consolidation_policy: Option<String>,
     pub expire_after: Option<String>,
@@ -124,6 +125,9 @@ pub struct NodeClaim {
     pub drifted: Option<String>,
     /// Being deleted (deletionTimestamp set): Karpenter is replacing it.
     pub deleting: bool,
+    /// Annotated `karpenter.sh/do-not-disrupt: "true"`: Karpenter leaves its node alone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub do_not_disrupt: bool,
 }
 
 /// How a NodeClass's AMI relates to the control plane's version.

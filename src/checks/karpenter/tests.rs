@@ -12,7 +12,7 @@ fn node(name: &str, pool: &str, kubelet: &str) -> Node {
         },
         kubelet_version: kubelet.into(),
         kube_proxy_version: kubelet.into(),
-        labels: Labels::new(),
+        labels: [("karpenter.sh/initialized".to_string(), "true".to_string())].into(),
         taints: Vec::new(),
         unschedulable: false,
         ready: Some(true),
@@ -68,6 +68,7 @@ fn claim(node: &str, pool: &str, drifted: bool) -> NodeClaim {
         image_id: Some("ami-0old".into()),
         drifted: drifted.then(|| "AMIDrift".to_string()),
         deleting: false,
+        do_not_disrupt: false,
     }
 }
 
@@ -361,4 +362,51 @@ fn a_windows2025_alias_below_1_35_cannot_launch() {
         "{f:?}"
     );
     assert_eq!(pool_movements(&snap, &v("1.33"))[0].moves, Moves::Blocked);
+}
+
+#[test]
+fn budgets_count_initialized_nodes_and_node_level_do_not_disrupt_holds() {
+    let mut snap = upgrade_day();
+    // follow: 4 nodes, 50%. Two not yet initialized: 50% of 2 is 1.
+    for n in snap
+        .nodes
+        .iter_mut()
+        .filter(|n| n.name == "follow-2" || n.name == "follow-3")
+    {
+        n.labels.clear();
+    }
+    // A NotReady node that is not initialized uses none of the budget.
+    if let Some(n) = snap.nodes.iter_mut().find(|n| n.name == "follow-3") {
+        n.ready = Some(false);
+    }
+    if let Some(n) = snap.nodes.iter_mut().find(|n| n.name == "follow-1") {
+        n.kup_annotations
+            .insert("karpenter.sh/do-not-disrupt".into(), "true".into());
+    }
+    let t = v("1.33");
+    let m = pool_movements(&snap, &t)
+        .into_iter()
+        .find(|m| m.node_pool == "follow")
+        .unwrap_or_else(|| panic!("no follow pool"));
+    assert_eq!(m.budget.allowed, Some(1), "{:?}", m.budget);
+    assert!(
+        m.held.iter().any(|h| h.node == "follow-1"
+            && h.by.contains("node follow-1 (karpenter.sh/do-not-disrupt)")),
+        "{:?}",
+        m.held
+    );
+    // An explicit empty list of budgets limits nothing.
+    if let Some(p) = snap
+        .karpenter
+        .as_mut()
+        .and_then(|k| k.node_pools.as_mut())
+        .and_then(|ps| ps.iter_mut().find(|p| p.name == "follow"))
+    {
+        p.budgets.clear();
+    }
+    let m = pool_movements(&snap, &t)
+        .into_iter()
+        .find(|m| m.node_pool == "follow")
+        .unwrap_or_else(|| panic!("no follow pool"));
+    assert_eq!(m.budget.allowed, None, "{:?}", m.budget);
 }
