@@ -410,3 +410,25 @@ fn budgets_count_initialized_nodes_and_node_level_do_not_disrupt_holds() {
         .unwrap_or_else(|| panic!("no follow pool"));
     assert_eq!(m.budget.allowed, None, "{:?}", m.budget);
 }
+
+#[test]
+fn the_skew_remedy_does_not_promise_drift_for_a_pinned_pool() {
+    let f = crate::checks::skew::skew_findings(&upgrade_day(), &v("1.33"));
+    let remedy = |node: &str| {
+        f.iter()
+            .find(|f| f.subject == format!("node/{node}"))
+            .map(|f| f.remedy.clone())
+            .unwrap_or_default()
+    };
+    let pinned = remedy("old-0");
+    assert!(
+        pinned.contains("nodepool/old cannot bring it to 1.33") && !pinned.contains("drift"),
+        "{pinned}"
+    );
+    // A pool that follows the control plane keeps the usual remedy.
+    assert!(
+        !remedy("follow-0").contains("cannot bring"),
+        "{}",
+        remedy("follow-0")
+    );
+}
