@@ -415,12 +415,14 @@ fn mode_karpenter_follows_the_drift_to_the_end() {
 }
 
 #[test]
-fn mode_karpenter_stops_at_the_timeout_naming_what_holds_the_nodes() {
+fn mode_karpenter_stops_early_when_nothing_can_move_naming_what_holds_the_nodes() {
     let sim = rotation();
     budgets(&sim, "apps", r#"[{"nodes": "0", "reasons": ["Drifted"]}]"#);
-    let run = sim.kup(&["rotate", "--mode", "karpenter", "--timeout", "3s"]);
+    // A long timeout: the run must end long before it, as soon as kup sees nothing can move.
+    let run = sim.kup(&["rotate", "--mode", "karpenter", "--timeout", "30m"]);
     assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
     for what in [
+        "nothing can move the remaining nodes",
         "nodepool/apps: its budgets never allow Drifted disruptions",
         "nodepool/frozen: pinned AMI ami-0a1b2c3d4e5f60718",
         "still behind: apps-1",
@@ -430,8 +432,45 @@ fn mode_karpenter_stops_at_the_timeout_naming_what_holds_the_nodes() {
 }
 
 #[test]
-fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
+fn mode_karpenter_stops_at_the_timeout_while_a_window_is_ahead() {
     let sim = rotation();
+    // Closed now (09:00), open from 23:00: waiting can help, so only --timeout ends it.
+    budgets(
+        &sim,
+        "apps",
+        r#"[{"nodes": "0", "schedule": "0 0 * * *", "duration": "23h"}]"#,
+    );
+    let run = sim.kup(&[
+        "rotate",
+        "--mode",
+        "karpenter",
+        "--pool",
+        "apps",
+        "--timeout",
+        "3s",
+    ]);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("has not finished after --timeout 3s")
+            && run
+                .stdout
+                .contains("its budgets allow 0 disruptions now until 2025-06-02 23:00 UTC"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
+    // A Deployment that can run nowhere, on no node of the pool: not this run's to wait for.
+    let yaml = ROTATION.replace(
+        "workloads:\n",
+        "workloads:\n  - kind: Deployment\n    name: nowhere\n    replicas: 1\n    nodeSelector: {node-type: none}\n",
+    );
+    let sim = Sim::start(SimSpec {
+        yaml: Some(&yaml),
+        ..Default::default()
+    });
     // At 1.32 nothing of nodepool/apps is behind.
     let writes = sim.stats()["writes"].clone();
     let run = sim.kup(&[

@@ -382,12 +382,74 @@ impl FollowStatus {
             && self.pools.iter().all(|p| p.being_replaced == 0)
             && self.unready.is_empty()
     }
+
+    /// Nodes are behind, none is being replaced, and no pool that has them can ever move them
+    /// on its own (pinned or blocked class, budgets that never or no longer allow Drifted, a
+    /// budget Karpenter cannot read): waiting longer changes nothing.
+    pub fn cannot_move(&self) -> bool {
+        !self.behind.is_empty()
+            && self.pools.iter().all(|p| p.being_replaced == 0)
+            && self.pools.iter().filter(|p| p.behind > 0).all(|p| {
+                matches!(p.moves, Moves::Pinned | Moves::Blocked | Moves::Unknown)
+                    || p.budget.never
+                    || !p.budget.errors.is_empty()
+                    // Capped at 0 with no window ahead (not merely used up for now).
+                    || (p.budget.cap == Some(0) && p.budget.next_change.is_none())
+            })
+    }
+}
+
+/// A Deployment or StatefulSet: (namespace, kind, name).
+pub type WatchedWorkload = (String, WorkloadKind, String);
+
+/// The Deployments and StatefulSets with pods on the nodes of the given NodePools (a pod's
+/// ReplicaSet traced to its Deployment).
+pub fn workloads_on_pools(snapshot: &Snapshot, pools: &[String]) -> BTreeSet<WatchedWorkload> {
+    let nodes: BTreeSet<&str> = snapshot
+        .nodes
+        .iter()
+        .filter(|n| n.pool.kind == PoolKind::NodePool && pools.contains(&n.pool.name))
+        .map(|n| n.name.as_str())
+        .collect();
+    let find = |ns: &str, kind: &str, name: &str| {
+        let kind = WorkloadKind::from_kind(kind)?;
+        snapshot
+            .workloads
+            .iter()
+            .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
+    };
+    let mut out = BTreeSet::new();
+    for pod in &snapshot.pods {
+        if !pod.node_name.as_deref().is_some_and(|n| nodes.contains(n)) {
+            continue;
+        }
+        let Some(owner) = &pod.owner else { continue };
+        let mut w = find(&pod.namespace, &owner.kind, &owner.name);
+        if let Some(rs) = w.filter(|w| w.kind == WorkloadKind::ReplicaSet)
+            && let Some(o) = &rs.owner
+        {
+            w = find(&rs.namespace, &o.kind, &o.name).or(w);
+        }
+        if let Some(w) =
+            w.filter(|w| matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet))
+        {
+            out.insert((w.namespace.clone(), w.kind, w.name.clone()));
+        }
+    }
+    out
 }
 
 /// The NodePools `only` names (all when None), their nodes behind the target, and what holds
 /// them: a pinned or blocked NodeClass, a budget that allows nothing now, pods that refuse to
 /// leave.
-pub fn follow_status(snapshot: &Snapshot, target: &Version, only: Option<&str>) -> FollowStatus {
+/// `watched`: the Deployments and StatefulSets whose readiness the run waits for (those with
+/// pods on the selected pools' nodes, collected by the caller as the run goes).
+pub fn follow_status(
+    snapshot: &Snapshot,
+    target: &Version,
+    only: Option<&str>,
+    watched: &BTreeSet<WatchedWorkload>,
+) -> FollowStatus {
     let pools: Vec<PoolMovement> = pool_movements(snapshot, target)
         .into_iter()
         .filter(|m| only.is_none_or(|o| o == m.node_pool))
@@ -432,7 +494,7 @@ pub fn follow_status(snapshot: &Snapshot, target: &Version, only: Option<&str>) 
     let unready = snapshot
         .workloads
         .iter()
-        .filter(|w| matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet))
+        .filter(|w| watched.contains(&(w.namespace.clone(), w.kind, w.name.clone())))
         .filter_map(|w| {
             let want = w.replicas.unwrap_or(1);
             let ready = w.ready_replicas.unwrap_or(0);

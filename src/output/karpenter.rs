@@ -125,14 +125,15 @@ pub fn follow_progress(st: &crate::checks::karpenter::FollowStatus, json: bool) 
     out
 }
 
-/// The last line: every node current (exit 0), or what blocks at `--timeout` (exit 4).
+/// The last line: every node current (exit 0), or why it stopped (`stopped`: the `--timeout`
+/// passed, or nothing can move the rest; exit 4) and what blocks.
 pub fn follow_end(
     st: &crate::checks::karpenter::FollowStatus,
     json: bool,
     took_ms: u128,
-    timeout: Option<&str>,
+    stopped: Option<&str>,
 ) -> String {
-    match (timeout, json) {
+    match (stopped, json) {
         (None, true) => format!(
             "{}\n",
             serde_json::json!({"event": "done", "mode": "karpenter", "tookMs": took_ms})
@@ -149,10 +150,7 @@ pub fn follow_end(
             if !st.unready.is_empty() {
                 why.push(format!("not Ready: {}", st.unready.join(", ")));
             }
-            let reason = format!(
-                "Karpenter has not finished after --timeout {t}: {}",
-                why.join("; ")
-            );
+            let reason = format!("{t}: {}", why.join("; "));
             if json {
                 format!(
                     "{}\n",

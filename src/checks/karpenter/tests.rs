@@ -1,7 +1,7 @@
 use super::*;
 use crate::checks::fixtures::pod;
 use crate::karpenter::{AmiTerm, Budget, Controller, NodeClaim};
-use crate::model::{ControlPlane, Labels, PoolRef};
+use crate::model::{ControlPlane, Labels, PoolRef, WorkloadKind};
 
 fn node(name: &str, pool: &str, kubelet: &str) -> Node {
     Node {
@@ -431,4 +431,73 @@ fn the_skew_remedy_does_not_promise_drift_for_a_pinned_pool() {
         "{}",
         remedy("follow-0")
     );
+}
+
+fn workload(
+    kind: WorkloadKind,
+    name: &str,
+    owner: Option<(&str, &str)>,
+    ready: i32,
+) -> crate::model::Workload {
+    crate::model::Workload {
+        kind,
+        namespace: "shop".into(),
+        name: name.into(),
+        owner: owner.map(|(k, n)| crate::model::OwnerRef {
+            kind: k.into(),
+            name: n.into(),
+        }),
+        replicas: Some(1),
+        ready_replicas: Some(ready),
+        placement: Default::default(),
+        annotations: Default::default(),
+    }
+}
+
+#[test]
+fn following_waits_for_the_pools_workloads_and_stops_when_nothing_can_move() {
+    let mut snap = upgrade_day();
+    snap.workloads = vec![
+        workload(WorkloadKind::StatefulSet, "checkout", None, 0),
+        workload(
+            WorkloadKind::ReplicaSet,
+            "web-1",
+            Some(("Deployment", "web")),
+            1,
+        ),
+        workload(WorkloadKind::Deployment, "web", None, 0),
+        // Unready, but with no pod on the followed pool's nodes.
+        workload(WorkloadKind::Deployment, "elsewhere", None, 0),
+    ];
+    let pools = vec!["follow".to_string()];
+    let watched = workloads_on_pools(&snap, &pools);
+    assert_eq!(
+        watched,
+        [
+            (
+                "shop".to_string(),
+                WorkloadKind::Deployment,
+                "web".to_string()
+            ),
+            (
+                "shop".to_string(),
+                WorkloadKind::StatefulSet,
+                "checkout".to_string()
+            ),
+        ]
+        .into(),
+    );
+    let t = v("1.33");
+    let st = follow_status(&snap, &t, Some("follow"), &watched);
+    assert_eq!(st.unready.len(), 2, "{:?}", st.unready);
+    assert!(
+        !st.unready.iter().any(|u| u.contains("elsewhere")),
+        "{:?}",
+        st.unready
+    );
+    // follow drifts (budget 50%): waiting helps. frozen (0 for Drifted, always) and pinned
+    // cannot move.
+    assert!(!st.cannot_move());
+    assert!(follow_status(&snap, &t, Some("frozen"), &watched).cannot_move());
+    assert!(follow_status(&snap, &t, Some("pinned"), &watched).cannot_move());
 }
