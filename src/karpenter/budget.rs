@@ -95,12 +95,29 @@ impl Budget {
         // that, a longer one changes nothing, and a duration from the cluster (no upper bound
         // in the CRD) must not make the search below run for ever.
         let minutes = duration_minutes(d)?.min(LONGEST_WINDOW_MINUTES);
-        Ok(match cron.last_within(now, minutes) {
-            Some(hit) => Window::ActiveUntil(hit.checked_add(minutes.minutes()).unwrap_or(now)),
-            None => Window::Inactive(cron.next_after(now, 366 * 5)),
-        })
+        let Some(hit) = cron.last_within(now, minutes) else {
+            return Ok(Window::Inactive(cron.next_after(now, 366 * 5)));
+        };
+        // Karpenter looks back `duration` from each instant, so a hit before the window ends
+        // (or just as it ends) carries it on: the window closes `duration` after the last hit
+        // of such a chain. A chain that does not end within the search is always open.
+        let (mut last, mut end) = (hit, hit.checked_add(minutes.minutes()).unwrap_or(now));
+        for _ in 0..MAX_CHAINED_HITS {
+            match cron.next_after(last, 366 * 5) {
+                Some(next) if next <= end => {
+                    last = next;
+                    end = next.checked_add(minutes.minutes()).unwrap_or(end);
+                }
+                _ => return Ok(Window::ActiveUntil(end)),
+            }
+        }
+        Ok(Window::Always)
     }
 }
+
+/// Hits that may chain one window onto the next before kup calls it always open (a hit every
+/// minute for a week).
+const MAX_CHAINED_HITS: usize = 7 * 24 * 60;
 
 enum Window {
     Always,
@@ -310,6 +327,20 @@ mod tests {
     }
 
     #[test]
+    fn a_hit_inside_the_window_extends_it() {
+        // Hits at 09:00 and 10:00, 2h each: active from 09:00 to 12:00.
+        let bs = [b("0", Some(("0 9,10 * * *", "2h")), None)];
+        let a = allowance(&bs, DRIFTED, 10, 0, at("2026-12-02T09:30:00Z"));
+        assert_eq!(a.allowed, Some(0));
+        assert_eq!(a.next_change, Some(at("2026-12-02T12:00:00Z")));
+        // A hit exactly as the window ends carries it on: every 30 minutes for 30 minutes.
+        let bs = [b("0", Some(("*/30 * * * *", "30m")), None)];
+        let a = allowance(&bs, DRIFTED, 10, 0, at(NOW));
+        assert_eq!((a.allowed, a.next_change), (Some(0), None));
+        assert!(!a.never);
+    }
+
+    #[test]
     fn an_unscheduled_zero_never_allows() {
         for nodes in ["0", "0%"] {
             let a = allowance(&[b(nodes, None, Some(&[DRIFTED]))], DRIFTED, 10, 0, at(NOW));
@@ -358,7 +389,8 @@ mod tests {
             duration: Some("9999999999h".into()),
             reasons: None,
         };
-        assert!(matches!(b.state(now), Ok(Window::ActiveUntil(_))));
+        // Every day's hit falls inside the previous one's window: open for good.
+        assert!(matches!(b.state(now), Ok(Window::Always)));
         assert!(Cron::parse("*/4294967295 * * * *").is_ok());
     }
 
