@@ -733,3 +733,25 @@ fn ssm_out_of_reach_leaves_aliases_unconfirmed_and_the_report_whole() {
         "{aliases:?}"
     );
 }
+
+#[test]
+fn a_nodes_own_do_not_disrupt_annotation_holds_it() {
+    let sim = upgrade_day();
+    patch(
+        &sim,
+        "/api/v1/nodes/follow-2",
+        r#"{"metadata": {"annotations": {"karpenter.sh/do-not-disrupt": "true"}}}"#,
+    );
+    let report = sim.kup(&["check", "--target", "1.33", "-o", "json"]).json();
+    let held = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "KUP-KARP-006")
+        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    assert!(
+        held.contains("node follow-2 (karpenter.sh/do-not-disrupt)"),
+        "{held}"
+    );
+}

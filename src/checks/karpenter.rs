@@ -701,7 +701,16 @@ fn pool_findings(
     if !m.held.is_empty() {
         let pods: BTreeSet<&str> = m.held.iter().map(|h| h.by.as_str()).collect();
         let nodes: BTreeSet<&str> = m.held.iter().map(|h| h.node.as_str()).collect();
+        // A node's own annotation keeps Karpenter from choosing it at all: no drain starts, so
+        // no terminationGracePeriod runs.
+        let node_level = m
+            .held
+            .iter()
+            .any(|h| h.by.starts_with("node ") || h.by.starts_with("nodeclaim of "));
         let until = match &m.termination_grace_period {
+            _ if node_level => {
+                "until the annotation goes (Karpenter does not choose such a node for drift)".into()
+            }
             Some(tgp) => format!("until the NodePool's terminationGracePeriod ({tgp}) runs out"),
             None => "indefinitely (the NodePool has no terminationGracePeriod)".into(),
         };

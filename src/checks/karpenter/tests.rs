@@ -501,3 +501,21 @@ fn following_waits_for_the_pools_workloads_and_stops_when_nothing_can_move() {
     assert!(follow_status(&snap, &t, Some("frozen"), &watched).cannot_move());
     assert!(follow_status(&snap, &t, Some("pinned"), &watched).cannot_move());
 }
+
+#[test]
+fn a_node_level_do_not_disrupt_is_not_said_to_end_with_the_grace_period() {
+    let mut snap = upgrade_day();
+    if let Some(n) = snap.nodes.iter_mut().find(|n| n.name == "follow-2") {
+        n.kup_annotations
+            .insert("karpenter.sh/do-not-disrupt".into(), "true".into());
+    }
+    let held = findings(&snap, &v("1.33"))
+        .into_iter()
+        .find(|f| f.code == Code::KarpHeld)
+        .map(|f| f.message)
+        .unwrap_or_default();
+    assert!(
+        held.contains("until the annotation goes") && held.contains("node follow-2"),
+        "{held}"
+    );
+}
