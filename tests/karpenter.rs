@@ -471,6 +471,18 @@ fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
         yaml: Some(&yaml),
         ..Default::default()
     });
+    let (code, body) = request(
+        &sim,
+        "GET",
+        "/apis/apps/v1/namespaces/default/deployments/nowhere",
+        "application/json",
+        "",
+    );
+    let nowhere: Value = serde_json::from_str(&body).unwrap_or_default();
+    assert!(
+        code == 200 && nowhere["status"]["readyReplicas"].as_i64().unwrap_or(0) == 0,
+        "{code} {body}"
+    );
     // At 1.32 nothing of nodepool/apps is behind.
     let writes = sim.stats()["writes"].clone();
     let run = sim.kup(&[
