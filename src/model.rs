@@ -320,7 +320,8 @@ pub struct Node {
     pub zone: Option<String>,
     /// Being deleted (deletionTimestamp set).
     pub deleting: bool,
-    /// Annotations kup itself reads (rotation markers); others are dropped.
+    /// Annotations kup itself reads (rotation markers, `karpenter.sh/do-not-disrupt`); others
+    /// are dropped.
     pub kup_annotations: Labels,
 }
 

@@ -170,6 +170,10 @@ pub struct KarpenterSection {
     pub node_pools: Vec<PoolMovement>,
     /// Parts not read (missing CRD, RBAC) and why.
     pub notes: Vec<String>,
+    /// Each EC2NodeClass alias resolved through SSM at the target (absent when AWS was not
+    /// asked).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<crate::karpenter::alias::AliasCheck>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -218,6 +222,7 @@ pub fn karpenter_section(snapshot: &Snapshot, target: &Version) -> Option<Karpen
         node_classes,
         node_pools,
         notes: k.notes.clone(),
+        aliases: k.aliases.clone(),
     })
 }
 

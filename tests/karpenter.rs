@@ -415,12 +415,14 @@ fn mode_karpenter_follows_the_drift_to_the_end() {
 }
 
 #[test]
-fn mode_karpenter_stops_at_the_timeout_naming_what_holds_the_nodes() {
+fn mode_karpenter_stops_early_when_nothing_can_move_naming_what_holds_the_nodes() {
     let sim = rotation();
     budgets(&sim, "apps", r#"[{"nodes": "0", "reasons": ["Drifted"]}]"#);
-    let run = sim.kup(&["rotate", "--mode", "karpenter", "--timeout", "3s"]);
+    // A long timeout: the run must end long before it, as soon as kup sees nothing can move.
+    let run = sim.kup(&["rotate", "--mode", "karpenter", "--timeout", "30m"]);
     assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
     for what in [
+        "nothing can move the remaining nodes",
         "nodepool/apps: its budgets never allow Drifted disruptions",
         "nodepool/frozen: pinned AMI ami-0a1b2c3d4e5f60718",
         "still behind: apps-1",
@@ -430,8 +432,57 @@ fn mode_karpenter_stops_at_the_timeout_naming_what_holds_the_nodes() {
 }
 
 #[test]
-fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
+fn mode_karpenter_stops_at_the_timeout_while_a_window_is_ahead() {
     let sim = rotation();
+    // Closed now (09:00), open from 23:00: waiting can help, so only --timeout ends it.
+    budgets(
+        &sim,
+        "apps",
+        r#"[{"nodes": "0", "schedule": "0 0 * * *", "duration": "23h"}]"#,
+    );
+    let run = sim.kup(&[
+        "rotate",
+        "--mode",
+        "karpenter",
+        "--pool",
+        "apps",
+        "--timeout",
+        "3s",
+    ]);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("has not finished after --timeout 3s")
+            && run
+                .stdout
+                .contains("its budgets allow 0 disruptions now until 2025-06-02 23:00 UTC"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn mode_karpenter_exits_0_when_every_selected_node_is_current() {
+    // A Deployment that can run nowhere, on no node of the pool: not this run's to wait for.
+    let yaml = ROTATION.replace(
+        "workloads:\n",
+        "workloads:\n  - kind: Deployment\n    name: nowhere\n    replicas: 1\n    nodeSelector: {node-type: none}\n",
+    );
+    let sim = Sim::start(SimSpec {
+        yaml: Some(&yaml),
+        ..Default::default()
+    });
+    let (code, body) = request(
+        &sim,
+        "GET",
+        "/apis/apps/v1/namespaces/default/deployments/nowhere",
+        "application/json",
+        "",
+    );
+    let nowhere: Value = serde_json::from_str(&body).unwrap_or_default();
+    assert!(
+        code == 200 && nowhere["status"]["readyReplicas"].as_i64().unwrap_or(0) == 0,
+        "{code} {body}"
+    );
     // At 1.32 nothing of nodepool/apps is behind.
     let writes = sim.stats()["writes"].clone();
     let run = sim.kup(&[
@@ -541,4 +592,178 @@ fn a_karpenter_install_from_plain_manifests_is_judged_by_check() {
     let controller = &report["karpenter"]["controller"];
     assert_eq!(controller["version"], "0.37.0", "{controller}");
     assert_eq!(controller["namespace"], "kube-system", "{controller}");
+}
+
+/// Waits (on the wall clock, bounded) until the sim's nodeclass controller resolved `class`
+/// to `ami`.
+fn wait_for_class_ami(sim: &Sim, class: &str, ami: &str) {
+    for _ in 0..100 {
+        let (_, body) = request(
+            sim,
+            "GET",
+            &format!("/apis/karpenter.k8s.aws/v1/ec2nodeclasses/{class}"),
+            "application/json",
+            "",
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        if v["status"]["amis"][0]["id"] == ami {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("ec2nodeclass/{class} never resolved to {ami}");
+}
+
+#[test]
+fn a_pinned_ami_already_for_the_target_drifts_the_nodes_and_blocks_nothing() {
+    let sim = rotation();
+    // Hold Karpenter's own drift so kup sees the node before it moves.
+    budgets(&sim, "frozen", r#"[{"nodes": "0"}]"#);
+    // Any 1.33 release the catalogue knows (the sim knows every id, whatever its clock).
+    let now: jiff::Timestamp = "2025-12-01T00:00:00Z"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ami = kup_sim::amis::alias_amis(kup_sim::amis::Family::Al2023, "latest", 33, now)
+        .into_iter()
+        .find(|a| a.arch == "x86_64")
+        .map(|a| a.id)
+        .unwrap_or_else(|| panic!("no AL2023 1.33 AMI in the sim's catalogue"));
+    patch(
+        &sim,
+        "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/pinned",
+        &format!(r#"{{"spec": {{"amiSelectorTerms": [{{"id": "{ami}"}}]}}}}"#),
+    );
+    wait_for_class_ami(&sim, "pinned", &ami);
+    let report = sim.kup(&["check", "--target", "1.33", "-o", "json"]).json();
+    assert!(
+        !findings(&report).iter().any(|f| f.0 == "KUP-KARP-003"),
+        "{report}"
+    );
+    let run = sim.kup(&["rotate", "--dry-run", "--pool", "frozen", "-o", "json"]);
+    assert!(!run.stdout.contains("pinned-ami"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("budget-allows-none") || run.stdout.contains("--ignore-budgets"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Upgrade day plus a NodeClass pinned to AL2023 v20250510: published for 1.32, but 1.33 came
+/// out on 2025-05-29, so no such release exists for 1.33.
+fn with_pinned_release() -> Sim {
+    let yaml = UPGRADE_DAY
+        .replace(
+            "  - {name: frozen, kind: NodePool, nodeClass: al2023}\n",
+            "  - {name: frozen, kind: NodePool, nodeClass: al2023}\n  - {name: release, kind: NodePool, nodeClass: release}\n",
+        )
+        .replace(
+            "  - {name: frozen-1,",
+            "  - {name: release-1, pool: release, kubeletVersion: v1.32.9-eks-113cf36}\n  - {name: frozen-1,",
+        )
+        .replace(
+            "objects:\n",
+            "objects:\n  - apiVersion: karpenter.k8s.aws/v1\n    kind: EC2NodeClass\n    metadata: {name: release}\n    spec: {role: KarpenterNodeRole, amiSelectorTerms: [{alias: al2023@v20250510}]}\n",
+        );
+    Sim::start(SimSpec {
+        yaml: Some(&yaml),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn ssm_confirms_aliases_at_the_target_the_way_karpenter_resolves_them() {
+    let sim = with_pinned_release();
+    let run = sim.kup_eks(&["check", "--target", "1.33", "-o", "json"]);
+    let report = run.json();
+    assert!(
+        findings(&report).contains(&(
+            "KUP-KARP-011".into(),
+            "ec2nodeclass/release".into(),
+            "error".into()
+        )),
+        "{report}"
+    );
+    let aliases = report["karpenter"]["aliases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of = |class: &str| {
+        aliases
+            .iter()
+            .find(|a| a["nodeClass"] == class)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(of("release")["outcome"]["result"], "missing", "{aliases:?}");
+    assert_eq!(of("al2023")["outcome"]["result"], "found", "{aliases:?}");
+    assert!(
+        of("al2023")["parameters"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("/1.33/amazon-linux-2023/x86_64/standard/recommended")),
+        "{aliases:?}"
+    );
+    // At 1.32 the release exists: no finding, the pool drifts (confirmed).
+    let at_1_32 = sim
+        .kup_eks(&["check", "--target", "1.32", "-o", "json"])
+        .json();
+    assert!(
+        !findings(&at_1_32).iter().any(|f| f.0 == "KUP-KARP-011"),
+        "{at_1_32}"
+    );
+    let human = sim.kup_eks(&["check", "--target", "1.33"]);
+    assert!(
+        human
+            .stdout
+            .contains("al2023@v20250510 (ec2nodeclass/release) at 1.33: no AMI (SSM)"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn ssm_out_of_reach_leaves_aliases_unconfirmed_and_the_report_whole() {
+    let sim = with_pinned_release();
+    let mut env = sim.eks_env();
+    env.push(("AWS_ENDPOINT_URL_SSM".into(), "http://127.0.0.1:9".into()));
+    env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+    let run = sim.kup_env(&["check", "--target", "1.33", "-o", "json"], &env);
+    let report = run.json();
+    assert_eq!(report["eks"]["cluster"]["version"], "1.32", "{report}");
+    assert!(
+        !findings(&report).iter().any(|f| f.0 == "KUP-KARP-011"),
+        "{report}"
+    );
+    let aliases = report["karpenter"]["aliases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !aliases.is_empty()
+            && aliases
+                .iter()
+                .all(|a| a["outcome"]["result"] == "notConfirmed"),
+        "{aliases:?}"
+    );
+}
+
+#[test]
+fn a_nodes_own_do_not_disrupt_annotation_holds_it() {
+    let sim = upgrade_day();
+    patch(
+        &sim,
+        "/api/v1/nodes/follow-2",
+        r#"{"metadata": {"annotations": {"karpenter.sh/do-not-disrupt": "true"}}}"#,
+    );
+    let report = sim.kup(&["check", "--target", "1.33", "-o", "json"]).json();
+    let held = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "KUP-KARP-006")
+        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    assert!(
+        held.contains("node follow-2 (karpenter.sh/do-not-disrupt)"),
+        "{held}"
+    );
 }

@@ -4,7 +4,9 @@
 //! Cron: 5 fields (minute hour day-of-month month day-of-week) with `*`, `?`, lists, ranges,
 //! `/step`, month and weekday names (`jan`, `mon-fri`), and the macros `@yearly`/`@annually`,
 //! `@monthly`, `@weekly`, `@daily`/`@midnight`, `@hourly`. When both day fields are restricted
-//! a day matches either (cron's rule); a field starting with `*` or `?` does not restrict.
+//! a day matches either (cron's rule); an item `*` or `?` without a step above 1 leaves its
+//! field unrestricted (`*/2` restricts). Day-of-week is 0-6; descriptors are case-sensitive;
+//! empty list items are skipped (robfig/cron v3 `getField`, `getRange`, `dayMatches`).
 
 use jiff::civil::{Date, DateTime};
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
@@ -34,7 +36,7 @@ fn value(s: &str, names: &[&str], name_base: u32) -> Result<u32, String> {
         .map_err(|_| format!("failed to parse int from {s}"))
 }
 
-/// One field into a bit set; also whether it starts with `*`/`?`.
+/// One field into a bit set; also whether robfig marks it a star (`*`/`?` with step 1).
 fn field(
     expr: &str,
     min: u32,
@@ -44,7 +46,7 @@ fn field(
 ) -> Result<(u64, bool), String> {
     let mut bits = 0u64;
     let mut star = false;
-    for part in expr.split(',') {
+    for part in expr.split(',').filter(|p| !p.is_empty()) {
         let (range, step) = match part.split_once('/') {
             Some((r, s)) => {
                 let step: u32 = s
@@ -58,7 +60,7 @@ fn field(
             None => (part, None),
         };
         let (lo, hi) = if range == "*" || range == "?" {
-            star = true;
+            star |= step.is_none_or(|s| s <= 1);
             (min, max)
         } else if let Some((a, b)) = range.split_once('-') {
             (value(a, names, name_base)?, value(b, names, name_base)?)
@@ -76,7 +78,11 @@ fn field(
         let mut v = lo;
         while v <= hi {
             bits |= 1 << v;
-            v += step;
+            // A step past the field's end ends the run, never overflows.
+            let Some(next) = v.checked_add(step) else {
+                break;
+            };
+            v = next;
         }
     }
     Ok((bits, star))
@@ -384,6 +390,30 @@ mod tests {
             step_from.next_after(at("2026-06-15T09:26:00Z")),
             Some(at("2026-06-15T09:45:00Z"))
         );
+    }
+
+    /// The same table as kup's `robfig_star_and_list_rules`: a stepped star restricts its day
+    /// field; `*/1` and a star in a list do not; empty list items are skipped.
+    #[test]
+    fn robfig_star_and_list_rules() {
+        // From Tuesday 2026-12-01 00:00: the next firing.
+        for (spec, want) in [
+            ("0 0 */2 * mon", "2026-12-03T00:00:00Z"), // the 3rd (1, 3, 5, ...) or a Monday
+            ("0 0 */1 * mon", "2026-12-07T00:00:00Z"), // Mondays only
+            ("0 0 1,* * mon", "2026-12-07T00:00:00Z"),
+            ("0 0 1,,15 * *", "2026-12-15T00:00:00Z"),
+            ("0 0 */4294967295 * *", "2027-01-01T00:00:00Z"),
+        ] {
+            let s = parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            assert_eq!(
+                s.next_after(at("2026-12-01T00:00:00Z")),
+                Some(at(want)),
+                "{spec}"
+            );
+        }
+        for bad in ["* * * * 7", "@Daily", "@HOURLY"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod eks;
 pub mod eks_state;
 pub mod faults;
 pub mod http;
+pub mod nodeclass_conversion;
 pub mod resources;
 pub mod scenario;
 pub mod server;

@@ -382,6 +382,15 @@ fn wrap_body(body: &[u8], kind: Kind, api_version: &str) -> Vec<u8> {
             }
         }
     }
+    if kind == Kind::EC2NodeClass
+        && let Ok(mut v) = serde_json::from_slice::<Value>(body)
+    {
+        // The provider's conversion webhook: one storage, read at either version.
+        crate::nodeclass_conversion::convert(&mut v, api_version);
+        if let Ok(b) = serde_json::to_vec(&v) {
+            return wrap_plain(&b, kind, api_version);
+        }
+    }
     wrap_plain(body, kind, api_version)
 }
 

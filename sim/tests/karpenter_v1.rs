@@ -90,6 +90,23 @@ async fn ec2nodeclasses_are_served_at_v1_and_v1beta1() {
     let beta = get(a, "/apis/karpenter.k8s.aws/v1beta1/ec2nodeclasses/legacy").await;
     assert_eq!(beta.status, 200);
     assert_eq!(beta.json()["apiVersion"], "karpenter.k8s.aws/v1beta1");
+    assert_eq!(beta.json()["spec"]["amiFamily"], "AL2");
+    // Karpenter's conversion webhook: amiFamily without terms reads at v1 as its @latest alias.
+    let v1 = get(a, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/legacy")
+        .await
+        .json();
+    assert_eq!(
+        v1["spec"]["amiSelectorTerms"],
+        json!([{"alias": "al2@latest"}]),
+        "{v1}"
+    );
+    assert!(v1["spec"].get("amiFamily").is_none(), "{v1}");
+    // And a v1 alias reads at v1beta1 (no aliases there) as its family.
+    let al2023 = get(a, "/apis/karpenter.k8s.aws/v1beta1/ec2nodeclasses/al2023")
+        .await
+        .json();
+    assert_eq!(al2023["spec"]["amiFamily"], "AL2023", "{al2023}");
+    assert!(al2023["spec"].get("amiSelectorTerms").is_none(), "{al2023}");
     // The rest of a Karpenter v1 install loads from plain manifests too.
     let np = get(a, "/apis/karpenter.sh/v1/nodepools/general")
         .await

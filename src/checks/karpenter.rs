@@ -9,12 +9,16 @@ use serde::Serialize;
 
 use super::finding::{Code, Finding, Severity};
 use super::placement::pdb_selects;
+use crate::karpenter::alias::AliasOutcome;
 use crate::karpenter::{
     Allowance, AmiPolicy, Compat, DRIFTED, KarpenterInfo, NodeClass, NodePoolSpec, allowance,
     compat, minimum_for,
 };
 use crate::model::{Node, PoolKind, Snapshot, WorkloadKind};
 use crate::version::{NodeVerdict, Version, node_verdict};
+
+const INITIALIZED: &str = "karpenter.sh/initialized";
+const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
 
 /// Minutes kup assumes one wave of replacements takes (launch, register, drain): only for the
 /// estimate, which the reports label as one.
@@ -119,14 +123,53 @@ fn movement(
         .collect();
     let drifted = claims.iter().filter(|c| c.drifted.is_some()).count();
     let being_replaced = claims.iter().filter(|c| c.deleting).count();
-    // Karpenter counts initialized nodes; NotReady or deleting ones already use the budget.
-    let disrupting = nodes
+    // Karpenter's budget counts initialized nodes only (label karpenter.sh/initialized=true,
+    // BuildDisruptionBudgetMapping); NotReady or deleting ones already use it up.
+    let initialized: Vec<&Node> = nodes
+        .iter()
+        .copied()
+        .filter(|n| n.labels.get(INITIALIZED).is_some_and(|v| v == "true"))
+        .collect();
+    let disrupting = initialized
         .iter()
         .filter(|n| n.deleting || n.ready != Some(true))
         .count();
-    let budget = allowance(&pool.budgets, DRIFTED, nodes.len(), disrupting, now);
+    let budget = allowance(&pool.budgets, DRIFTED, initialized.len(), disrupting, now);
     let class = class_of(k, pool);
-    let (ami, moves, summary) = describe(pool, class, k, snapshot.control_plane.version(), target);
+    let (ami, mut moves, mut summary) =
+        describe(pool, class, k, snapshot.control_plane.version(), target);
+    if let (Some(AmiPolicy::PinnedAmi { amis, .. }), Some(class), Moves::Pinned) =
+        (&ami, class, moves)
+        && let Some((m, s)) = pinned::replacement(snapshot, k, class, amis, &behind, target)
+    {
+        (moves, summary) = (m, s);
+    }
+    // SSM's answer at the target, where it was asked, settles an alias.
+    let asked = pool
+        .node_class
+        .as_deref()
+        .and_then(|c| k.aliases.iter().find(|a| a.node_class == c));
+    if let Some(a) =
+        asked.filter(|_| matches!(moves, Moves::KarpenterDrifts | Moves::IfReleaseExists))
+    {
+        match &a.outcome {
+            AliasOutcome::Missing => {
+                moves = Moves::Blocked;
+                summary = format!(
+                    "alias {} finds no AMI for {} (SSM): Karpenter cannot launch nodes after the upgrade",
+                    a.alias, a.kubernetes
+                );
+            }
+            AliasOutcome::Found { .. } if moves == Moves::IfReleaseExists => {
+                moves = Moves::KarpenterDrifts;
+                summary = format!(
+                    "Karpenter drifts them (alias {}; SSM confirms it for {})",
+                    a.alias, a.kubernetes
+                );
+            }
+            _ => {}
+        }
+    }
     // The nodes Karpenter must replace: drifted now, or behind and following the control plane.
     let to_move: BTreeSet<&str> = drifted_nodes
         .iter()
@@ -138,7 +181,7 @@ fn movement(
                 .map(|n| n.name.as_str()),
         )
         .collect();
-    let held = holds(snapshot, &to_move);
+    let held = holds(snapshot, k, &to_move);
     let remaining = behind.len().max(drifted);
     let eta_minutes = match moves {
         Moves::KarpenterDrifts if remaining == 0 => Some(0),
@@ -202,6 +245,13 @@ fn describe(
                 target.minor_str()
             ),
         ),
+        _ if class.windows2025_blocks(target) => (
+            Moves::Blocked,
+            format!(
+                "windows2025 alias: Windows Server 2025 AMIs need Kubernetes 1.35 or later, not {}",
+                target.minor_str()
+            ),
+        ),
         AmiPolicy::FollowsControlPlane { by, .. } => {
             let when = match cp {
                 Some(cp) if (cp.major, cp.minor) < (target.major, target.minor) => {
@@ -242,9 +292,31 @@ fn describe(
     (Some(policy), moves, summary)
 }
 
-/// Pods that keep Karpenter from draining the given nodes.
-fn holds(snapshot: &Snapshot, nodes: &BTreeSet<&str>) -> Vec<Hold> {
+/// What keeps Karpenter from disrupting the given nodes: the node's (or its NodeClaim's) own
+/// `karpenter.sh/do-not-disrupt`, pods so annotated, pods whose PDB allows 0.
+fn holds(snapshot: &Snapshot, k: &KarpenterInfo, nodes: &BTreeSet<&str>) -> Vec<Hold> {
     let mut out = Vec::new();
+    for node in &snapshot.nodes {
+        if !nodes.contains(node.name.as_str()) {
+            continue;
+        }
+        let on_node = node
+            .kup_annotations
+            .get(DO_NOT_DISRUPT)
+            .is_some_and(|v| v == "true");
+        let on_claim = k
+            .node_claims
+            .iter()
+            .flatten()
+            .any(|c| c.node_name.as_deref() == Some(node.name.as_str()) && c.do_not_disrupt);
+        if on_node || on_claim {
+            let what = if on_node { "node" } else { "nodeclaim of" };
+            out.push(Hold {
+                node: node.name.clone(),
+                by: format!("{what} {} ({DO_NOT_DISRUPT})", node.name),
+            });
+        }
+    }
     for pod in &snapshot.pods {
         let Some(node) = pod.node_name.as_deref().filter(|n| nodes.contains(n)) else {
             continue;
@@ -310,12 +382,74 @@ impl FollowStatus {
             && self.pools.iter().all(|p| p.being_replaced == 0)
             && self.unready.is_empty()
     }
+
+    /// Nodes are behind, none is being replaced, and no pool that has them can ever move them
+    /// on its own (pinned or blocked class, budgets that never or no longer allow Drifted, a
+    /// budget Karpenter cannot read): waiting longer changes nothing.
+    pub fn cannot_move(&self) -> bool {
+        !self.behind.is_empty()
+            && self.pools.iter().all(|p| p.being_replaced == 0)
+            && self.pools.iter().filter(|p| p.behind > 0).all(|p| {
+                matches!(p.moves, Moves::Pinned | Moves::Blocked | Moves::Unknown)
+                    || p.budget.never
+                    || !p.budget.errors.is_empty()
+                    // Capped at 0 with no window ahead (not merely used up for now).
+                    || (p.budget.cap == Some(0) && p.budget.next_change.is_none())
+            })
+    }
+}
+
+/// A Deployment or StatefulSet: (namespace, kind, name).
+pub type WatchedWorkload = (String, WorkloadKind, String);
+
+/// The Deployments and StatefulSets with pods on the nodes of the given NodePools (a pod's
+/// ReplicaSet traced to its Deployment).
+pub fn workloads_on_pools(snapshot: &Snapshot, pools: &[String]) -> BTreeSet<WatchedWorkload> {
+    let nodes: BTreeSet<&str> = snapshot
+        .nodes
+        .iter()
+        .filter(|n| n.pool.kind == PoolKind::NodePool && pools.contains(&n.pool.name))
+        .map(|n| n.name.as_str())
+        .collect();
+    let find = |ns: &str, kind: &str, name: &str| {
+        let kind = WorkloadKind::from_kind(kind)?;
+        snapshot
+            .workloads
+            .iter()
+            .find(|w| w.namespace == ns && w.kind == kind && w.name == name)
+    };
+    let mut out = BTreeSet::new();
+    for pod in &snapshot.pods {
+        if !pod.node_name.as_deref().is_some_and(|n| nodes.contains(n)) {
+            continue;
+        }
+        let Some(owner) = &pod.owner else { continue };
+        let mut w = find(&pod.namespace, &owner.kind, &owner.name);
+        if let Some(rs) = w.filter(|w| w.kind == WorkloadKind::ReplicaSet)
+            && let Some(o) = &rs.owner
+        {
+            w = find(&rs.namespace, &o.kind, &o.name).or(w);
+        }
+        if let Some(w) =
+            w.filter(|w| matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet))
+        {
+            out.insert((w.namespace.clone(), w.kind, w.name.clone()));
+        }
+    }
+    out
 }
 
 /// The NodePools `only` names (all when None), their nodes behind the target, and what holds
 /// them: a pinned or blocked NodeClass, a budget that allows nothing now, pods that refuse to
 /// leave.
-pub fn follow_status(snapshot: &Snapshot, target: &Version, only: Option<&str>) -> FollowStatus {
+/// `watched`: the Deployments and StatefulSets whose readiness the run waits for (those with
+/// pods on the selected pools' nodes, collected by the caller as the run goes).
+pub fn follow_status(
+    snapshot: &Snapshot,
+    target: &Version,
+    only: Option<&str>,
+    watched: &BTreeSet<WatchedWorkload>,
+) -> FollowStatus {
     let pools: Vec<PoolMovement> = pool_movements(snapshot, target)
         .into_iter()
         .filter(|m| only.is_none_or(|o| o == m.node_pool))
@@ -360,7 +494,7 @@ pub fn follow_status(snapshot: &Snapshot, target: &Version, only: Option<&str>) 
     let unready = snapshot
         .workloads
         .iter()
-        .filter(|w| matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet))
+        .filter(|w| watched.contains(&(w.namespace.clone(), w.kind, w.name.clone())))
         .filter_map(|w| {
             let want = w.replicas.unwrap_or(1);
             let ready = w.ready_replicas.unwrap_or(0);
@@ -408,12 +542,47 @@ pub fn findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
                 "switch the EC2NodeClass to al2023 or bottlerocket (e.g. alias al2023@latest) and let Karpenter replace the nodes before moving the control plane past 1.32",
             ));
         }
+        if class.windows2025_blocks(target) {
+            out.push(Finding::new(
+                Code::KarpAliasNoAmi,
+                class.subject(),
+                format!(
+                    "EC2NodeClass {}: Karpenter resolves no windows2025 AMI below Kubernetes 1.35 (target {}): it cannot launch these nodes",
+                    class.name,
+                    target.minor_str()
+                ),
+                "use windows2022 for targets below 1.35",
+            ));
+        }
         if let AmiPolicy::Invalid { reason } = class.ami_policy() {
             out.push(Finding::new(
                 Code::KarpBadNodeClass,
                 class.subject(),
                 format!("EC2NodeClass {}: {reason}", class.name),
                 "fix spec.amiSelectorTerms (an alias such as al2023@latest, or id/name/tags terms with spec.amiFamily)",
+            ));
+        }
+    }
+    let refused = |name: &str| {
+        k.node_classes
+            .iter()
+            .flatten()
+            .any(|c| c.name == name && (c.windows2025_blocks(target) || c.al2_blocks(target)))
+    };
+    for a in &k.aliases {
+        // Refused by Karpenter's own rule: said once, above.
+        if a.outcome == AliasOutcome::Missing && !refused(&a.node_class) {
+            out.push(Finding::new(
+                Code::KarpAliasNoAmi,
+                format!("ec2nodeclass/{}", a.node_class),
+                format!(
+                    "EC2NodeClass {}: alias {} finds no AMI for {} (SSM has none of {}): Karpenter cannot launch nodes after the upgrade",
+                    a.node_class,
+                    a.alias,
+                    a.kubernetes,
+                    a.parameters.join(", ")
+                ),
+                "point the alias at a release published for the target (or @latest) before moving the control plane",
             ));
         }
     }
@@ -469,18 +638,15 @@ fn controller_findings(
                 format!("upgrade Karpenter to {need} before the control plane (one Karpenter minor at a time, per its upgrade guide)"),
             ));
         }
-        Compat::TooNew { min } => out.push(Finding {
-            severity: Severity::Error,
-            ..Finding::new(
-                Code::KarpTooOld,
+        Compat::TooNew { min } => out.push(Finding::new(
+                Code::KarpTooNew,
                 c.subject(),
                 format!(
                     "Karpenter {version} needs Kubernetes 1.{min} or later, not {}",
                     target.minor_str()
                 ),
                 "install a Karpenter release that supports the target (see its compatibility matrix)",
-            )
-        }),
+            )),
         Compat::Unknown => out.push(Finding {
             severity: Severity::Info,
             ..Finding::new(
@@ -535,7 +701,16 @@ fn pool_findings(
     if !m.held.is_empty() {
         let pods: BTreeSet<&str> = m.held.iter().map(|h| h.by.as_str()).collect();
         let nodes: BTreeSet<&str> = m.held.iter().map(|h| h.node.as_str()).collect();
+        // A node's own annotation keeps Karpenter from choosing it at all: no drain starts, so
+        // no terminationGracePeriod runs.
+        let node_level = m
+            .held
+            .iter()
+            .any(|h| h.by.starts_with("node ") || h.by.starts_with("nodeclaim of "));
         let until = match &m.termination_grace_period {
+            _ if node_level => {
+                "until the annotation goes (Karpenter does not choose such a node for drift)".into()
+            }
             Some(tgp) => format!("until the NodePool's terminationGracePeriod ({tgp}) runs out"),
             None => "indefinitely (the NodePool has no terminationGracePeriod)".into(),
         };
@@ -599,23 +774,48 @@ fn pool_findings(
                 )
             });
         }
-        Some(AmiPolicy::PinnedRelease { release, .. }) if m.behind > 0 => out.push(Finding::new(
-            Code::KarpPinnedRelease,
-            &subject,
-            format!(
-                "{} node(s) behind {}: {}",
-                m.behind,
-                target.minor_str(),
-                m.summary
-            ),
-            format!(
-                "check that release {release} is published for {}, or use @latest",
-                target.minor_str()
-            ),
-        )),
+        Some(AmiPolicy::PinnedRelease { release, .. })
+            if m.behind > 0 && alias_outcome(k, m).is_none_or(|o| *o != AliasOutcome::Missing) =>
+        {
+            let ssm = match alias_outcome(k, m) {
+                Some(AliasOutcome::Found { image_ids }) => format!(
+                    "; SSM confirms release {release} for {} ({})",
+                    target.minor_str(),
+                    image_ids.join(", ")
+                ),
+                Some(AliasOutcome::NotConfirmed { reason }) => {
+                    format!("; not confirmed via SSM: {reason}")
+                }
+                _ => String::new(),
+            };
+            out.push(Finding::new(
+                Code::KarpPinnedRelease,
+                &subject,
+                format!(
+                    "{} node(s) behind {}: {}{ssm}",
+                    m.behind,
+                    target.minor_str(),
+                    m.summary
+                ),
+                format!(
+                    "check that release {release} is published for {}, or use @latest",
+                    target.minor_str()
+                ),
+            ))
+        }
         _ => {}
     }
 }
 
+/// What SSM said about the alias of the pool's EC2NodeClass, if it was asked.
+fn alias_outcome<'a>(k: &'a KarpenterInfo, m: &PoolMovement) -> Option<&'a AliasOutcome> {
+    let class = m.node_class.as_deref()?;
+    k.aliases
+        .iter()
+        .find(|a| a.node_class == class)
+        .map(|a| &a.outcome)
+}
+
+mod pinned;
 #[cfg(test)]
 mod tests;

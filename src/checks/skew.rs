@@ -54,6 +54,18 @@ pub(crate) fn findings(
         .as_deref()
         .unwrap_or("CLUSTER");
     let cp_or_target = cp.as_ref().unwrap_or(target);
+    // NodePools whose replacements would not reach the target (a pinned AMI, AL2 past 1.32):
+    // the remedy must not promise Karpenter's drift there.
+    let stuck: BTreeSet<String> = super::karpenter::pool_movements(snapshot, target)
+        .into_iter()
+        .filter(|m| {
+            matches!(
+                m.moves,
+                super::karpenter::Moves::Pinned | super::karpenter::Moves::Blocked
+            )
+        })
+        .map(|m| m.node_pool)
+        .collect();
 
     let mut kubelets: Vec<(&str, Version)> = Vec::with_capacity(nodes.len());
     for node in nodes.iter().copied() {
@@ -76,7 +88,8 @@ pub(crate) fn findings(
                 continue;
             }
         };
-        if let Some(f) = node_finding(node, &kubelet, cp_or_target, target, cluster) {
+        let stuck = node.pool.kind == PoolKind::NodePool && stuck.contains(&node.pool.name);
+        if let Some(f) = node_finding(node, &kubelet, cp_or_target, target, cluster, stuck) {
             findings.push(f);
         }
         kubelets.push((node.name.as_str(), kubelet));
@@ -162,6 +175,7 @@ fn node_finding(
     cp: &Version,
     target: &Version,
     cluster: &str,
+    stuck: bool,
 ) -> Option<Finding> {
     let subject = format!("node/{}", node.name);
     let against = if at_control_plane(target, cp) {
@@ -189,7 +203,7 @@ fn node_finding(
                     against,
                     allows(max_kubelet_lag(kubelet))
                 ),
-                replace_remedy(node, kubelet, cp, target, cluster),
+                replace_remedy(node, kubelet, cp, target, cluster, stuck),
             );
             // At the control plane's minor already: nothing can be done before the control
             // plane moves, so this must not fail `--fail-on warning`.
@@ -208,7 +222,7 @@ fn node_finding(
                 against,
                 allows(max)
             ),
-            replace_remedy(node, kubelet, cp, target, cluster),
+            replace_remedy(node, kubelet, cp, target, cluster, stuck),
         )),
         NodeVerdict::NewerThanApiServer { minors } => Some(Finding::new(
             Code::SkewNewerThanApiServer,
@@ -237,7 +251,17 @@ fn replace_remedy(
     cp: &Version,
     target: &Version,
     cluster: &str,
+    stuck: bool,
 ) -> String {
+    if stuck {
+        return format!(
+            "nodepool/{} cannot bring it to {} (its EC2NodeClass pins the AMI or cannot launch \
+             there: see the KUP-KARP findings); fix the EC2NodeClass, then `kup rotate {}`",
+            node.pool.name,
+            target.minor_str(),
+            node.name
+        );
+    }
     // Replacements come up at the control plane's version, so a node already there can only
     // move after the control plane does.
     if at_control_plane(kubelet, cp) && target > cp {

@@ -20,6 +20,14 @@ use serde_json::Value;
 /// Annotation prefix kup keeps on nodes (rotation markers).
 pub(super) const KUP_ANNOTATION_PREFIX: &str = "kup.dev/";
 
+/// Karpenter's node-level opt-out of voluntary disruption, kept with kup's own annotations.
+pub(super) const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
+
+/// Whether a node annotation is one kup keeps.
+pub(super) fn kept_annotation(key: &str) -> bool {
+    key.starts_with(KUP_ANNOTATION_PREFIX) || key == DO_NOT_DISRUPT
+}
+
 fn labels_of(meta: &mut ObjectMeta) -> Labels {
     meta.labels.take().unwrap_or_default()
 }
@@ -53,7 +61,7 @@ pub fn node(mut n: core::Node) -> Node {
         .annotations
         .unwrap_or_default()
         .into_iter()
-        .filter(|(k, _)| k.starts_with(KUP_ANNOTATION_PREFIX))
+        .filter(|(k, _)| kept_annotation(k))
         .collect();
     Node {
         name: n.metadata.name.unwrap_or_default(),

@@ -23,6 +23,8 @@ use crate::model::Taint;
 /// Attempts per call, as for the Kubernetes API (the SDK backs off between them, longer on
 /// throttling).
 const ATTEMPTS: u32 = 6;
+/// Attempts per SSM GetParameter (alias confirmation only).
+const SSM_ATTEMPTS: u32 = 2;
 /// Insights a report details (DescribeInsight each); the rest are listed by their summary.
 const INSIGHTS_DESCRIBED: usize = 20;
 /// Describe calls in flight at once: enough to be quick, few enough not to throttle ourselves.
@@ -32,6 +34,8 @@ pub(super) const CONCURRENT_DESCRIBES: usize = 8;
 #[derive(Clone, Debug)]
 pub struct Eks {
     client: Client,
+    /// SSM in the same account and region, for the AMI parameters Karpenter resolves aliases by.
+    pub(super) ssm: aws_sdk_ssm::Client,
     pub cluster: String,
     pub region: String,
     /// Where credentials come from, for messages.
@@ -111,6 +115,12 @@ pub async fn open(conn: &Connection) -> Result<Option<Eks>, ClusterError> {
     };
     Ok(Some(Eks {
         client: Client::new(&config),
+        // A confirmation, not a need: two attempts, so an unreachable SSM delays little.
+        ssm: aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(&config)
+                .retry_config(RetryConfig::standard().with_max_attempts(SSM_ATTEMPTS))
+                .build(),
+        ),
         cluster: id.name.clone(),
         region,
         credentials,

@@ -82,6 +82,7 @@ pub async fn read(conn: &Connection) -> Result<KarpenterInfo, ClusterError> {
         node_classes,
         node_claims,
         notes,
+        aliases: Vec::new(),
     })
 }
 
@@ -169,6 +170,11 @@ fn to_controller(d: Deployment) -> Controller {
         .as_ref()
         .and_then(|l| l.get("app.kubernetes.io/version"))
         .cloned();
+    // A label that is no version (`latest`, a chart's own scheme) gives way to the image tag.
+    let label = label.filter(|l| {
+        crate::karpenter::parse_karpenter_version(l).is_some()
+            || image.as_deref().and_then(image_tag).is_none()
+    });
     let (version, version_source) = match (label, image.as_deref().and_then(image_tag)) {
         (Some(l), _) => (Some(l), Some("app.kubernetes.io/version".to_string())),
         (None, Some(t)) => (Some(t.to_string()), Some("image".to_string())),
@@ -212,7 +218,8 @@ pub(crate) fn node_pool(o: DynamicObject, api_version: &str) -> NodePoolSpec {
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        // The CRD's default, as the API server writes it when the field is absent.
+        .unwrap_or_else(|| vec![Budget::default_budget()]);
     NodePoolSpec {
         name: o.metadata.name.unwrap_or_default(),
         api_version: api_version.to_string(),
@@ -260,12 +267,22 @@ pub(crate) fn node_class(o: DynamicObject, api_version: &str) -> NodeClass {
         .unwrap_or_default();
     amis.sort();
     amis.dedup();
+    let ami_names = d
+        .pointer("/status/amis")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| Some((str_at(x, "/id")?, str_at(x, "/name")?)))
+                .collect()
+        })
+        .unwrap_or_default();
     NodeClass {
         name: o.metadata.name.unwrap_or_default(),
         api_version: api_version.to_string(),
         ami_family: str_at(d, "/spec/amiFamily"),
         ami_selector_terms: terms,
         status_amis: amis,
+        ami_names,
     }
 }
 
@@ -293,6 +310,12 @@ pub(crate) fn node_claim(o: DynamicObject, _api_version: &str) -> NodeClaim {
         image_id: str_at(d, "/status/imageID"),
         drifted,
         deleting: o.metadata.deletion_timestamp.is_some(),
+        do_not_disrupt: o
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("karpenter.sh/do-not-disrupt"))
+            .is_some_and(|v| v == "true"),
     }
 }
 
@@ -321,17 +344,32 @@ mod tests {
         assert_eq!(p.budgets[0].reasons, Some(vec!["Drifted".to_string()]));
         assert_eq!(p.budgets[1].duration.as_deref(), Some("8h"));
         assert_eq!(p.termination_grace_period.as_deref(), Some("24h"));
+        // Absent budgets read as the CRD's default; an explicit empty list stays empty.
+        let bare = |budgets: Value| {
+            node_pool(
+                obj(json!({"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
+                    "metadata": {"name": "p"}, "spec": {"disruption": budgets}})),
+                "karpenter.sh/v1",
+            )
+            .budgets
+        };
+        assert_eq!(bare(json!({})), vec![Budget::default_budget()]);
+        assert_eq!(bare(json!({"budgets": []})), Vec::<Budget>::new());
         let c = node_class(
             obj(
                 json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
                 "metadata": {"name": "pinned"},
                 "spec": {"amiFamily": "AL2023", "amiSelectorTerms": [{"id": "ami-0123"}, {"tags": {"team": "ml"}}]},
-                "status": {"amis": [{"id": "ami-0123", "requirements": []}, {"id": "ami-0123", "requirements": []}]}}),
+                "status": {"amis": [{"id": "ami-0123", "requirements": []}, {"id": "ami-0123", "name": "amazon-eks-node-al2023-x86_64-standard-1.33-v20260610", "requirements": []}]}}),
             ),
             "karpenter.k8s.aws/v1",
         );
         assert_eq!(c.ami_selector_terms.len(), 2);
         assert_eq!(c.status_amis, vec!["ami-0123".to_string()]);
+        assert_eq!(
+            c.ami_names.get("ami-0123").map(String::as_str),
+            Some("amazon-eks-node-al2023-x86_64-standard-1.33-v20260610")
+        );
         let n = node_claim(
             obj(json!({"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
                 "metadata": {"name": "default-abc", "labels": {"karpenter.sh/nodepool": "default"}},
@@ -353,6 +391,17 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         let c = to_controller(d);
         assert_eq!(c.version.as_deref(), Some("1.2.1"));
+        assert_eq!(c.version_source.as_deref(), Some("image"));
+        // A label that is no version falls back to the image tag.
+        let d: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": "karpenter", "namespace": "kube-system",
+                         "labels": {"app.kubernetes.io/version": "latest"}},
+            "spec": {"selector": {}, "template": {"spec": {"containers": [
+                {"name": "controller", "image": "public.ecr.aws/karpenter/controller:1.6.2"}]}}}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = to_controller(d);
+        assert_eq!(c.version.as_deref(), Some("1.6.2"));
         assert_eq!(c.version_source.as_deref(), Some("image"));
         assert_eq!(c.subject(), "deployment/kube-system/karpenter");
     }

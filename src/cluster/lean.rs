@@ -5,7 +5,7 @@
 //! `effect`, a condition without `status`... fail to decode), so a malformed object still
 //! gives a clear `Decode` error naming the resource.
 
-use super::convert::KUP_ANNOTATION_PREFIX;
+use super::convert::kept_annotation;
 use crate::model::{
     Labels, Node, OwnerRef, Pdb, Placement, Pod, Requirement, Selector, Taint, Toleration,
     Workload, WorkloadKind,
@@ -527,7 +527,7 @@ impl<'de> Deserialize<'de> for KupAnnotations {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut kept = Labels::new();
         filter_map(d, "a map of annotations", |k, v| {
-            if k.0.starts_with(KUP_ANNOTATION_PREFIX) {
+            if kept_annotation(&k.0) {
                 kept.insert(k.0.into_owned(), v.0.into_owned());
             }
         })?;

@@ -13,6 +13,7 @@ mod lean;
 mod list;
 mod retry;
 mod snapshot;
+pub mod ssm;
 
 pub use connect::{AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect};
 pub use core_components::core_components;

@@ -3,6 +3,7 @@
 use super::context::{Context, target_of};
 use crate::checks;
 use crate::cli::CheckArgs;
+use crate::cluster::eks::Eks;
 use crate::cluster::{self, ClusterError, Connection};
 use crate::eks::EksSection;
 use crate::error::{KupError, exit};
@@ -35,7 +36,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     };
     // EKS is read alongside the Kubernetes API; it only fails the command when asked for by name.
     // Either failing ends the command at once.
-    let ((mut snapshot, selected), eks, core, apis) = futures::try_join!(
+    let ((mut snapshot, selected), (eks, client), core, apis) = futures::try_join!(
         kube,
         read_eks(&conn),
         cluster::core_components(&conn),
@@ -45,6 +46,10 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     snapshot.core_components = core;
     snapshot.apis = Some(apis);
     let target = target_of(&snapshot, args.target.target.as_ref())?;
+    // With AWS at hand, each alias is resolved at the target the way Karpenter will.
+    if let (Some(client), Some(k)) = (&client, snapshot.karpenter.as_mut()) {
+        k.aliases = client.confirm_aliases(k, &target).await;
+    }
     let run = checks::Run {
         target: &target,
         families: &checks::Family::ALL,
@@ -66,16 +71,16 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
 
 /// The EKS section: read, or skipped with the reason — unless `--cluster` named the cluster,
 /// in which case an EKS failure fails the command (exit 3).
-async fn read_eks(conn: &Connection) -> Result<EksSection, ClusterError> {
+async fn read_eks(conn: &Connection) -> Result<(EksSection, Option<Eks>), ClusterError> {
     let explicit = conn.eks_explicit();
     let read = async {
         match cluster::eks::open(conn).await? {
             None => Ok(None),
-            Some(eks) => eks.read().await.map(Some),
+            Some(eks) => eks.read().await.map(|info| Some((info, eks))),
         }
     };
-    match read.await {
-        Ok(Some(info)) => Ok(EksSection::Read(Box::new(info))),
+    let section = match read.await {
+        Ok(Some((info, eks))) => return Ok((EksSection::Read(Box::new(info)), Some(eks))),
         Ok(None) => Ok(EksSection::Skipped {
             reason: "the context names no EKS cluster (no EKS ARN, no `aws eks get-token` \
                      entry); pass --cluster NAME to read it"
@@ -85,5 +90,6 @@ async fn read_eks(conn: &Connection) -> Result<EksSection, ClusterError> {
         Err(e) => Ok(EksSection::Skipped {
             reason: format!("{e} (pass --cluster to make this an error)"),
         }),
-    }
+    };
+    section.map(|s| (s, None))
 }

@@ -1,7 +1,9 @@
 //! NodePool disruption budgets at a given UTC instant, as Karpenter computes them: every
 //! budget that applies to the reason and is active caps the count (percentages of the pool's
-//! nodes rounded up), the smallest cap wins, nodes already disrupting use it up; no budgets at
-//! all means the default `nodes: 10%`. A budget Karpenter cannot parse fails closed (0).
+//! nodes rounded up), the smallest cap wins, nodes already disrupting use it up. The API server
+//! writes the default `nodes: 10%` when `budgets` is absent; an explicit `budgets: []` limits
+//! nothing (Karpenter's `GetAllowedDisruptionsByReason` starts at MaxInt32 and loops over no
+//! budget). A budget Karpenter cannot parse fails closed (0).
 
 use super::cron::Cron;
 use jiff::{Timestamp, ToSpan};
@@ -25,7 +27,7 @@ pub const REASONS: [&str; 3] = ["Underutilized", "Empty", "Drifted"];
 pub const DRIFTED: &str = "Drifted";
 
 impl Budget {
-    /// Karpenter's default when a NodePool lists no budgets.
+    /// The CRD's default, which the API server writes when a NodePool has no `budgets`.
     pub fn default_budget() -> Budget {
         Budget {
             nodes: "10%".into(),
@@ -93,12 +95,29 @@ impl Budget {
         // that, a longer one changes nothing, and a duration from the cluster (no upper bound
         // in the CRD) must not make the search below run for ever.
         let minutes = duration_minutes(d)?.min(LONGEST_WINDOW_MINUTES);
-        Ok(match cron.last_within(now, minutes) {
-            Some(hit) => Window::ActiveUntil(hit.checked_add(minutes.minutes()).unwrap_or(now)),
-            None => Window::Inactive(cron.next_after(now, 366 * 5)),
-        })
+        let Some(hit) = cron.last_within(now, minutes) else {
+            return Ok(Window::Inactive(cron.next_after(now, 366 * 5)));
+        };
+        // Karpenter looks back `duration` from each instant, so a hit before the window ends
+        // (or just as it ends) carries it on: the window closes `duration` after the last hit
+        // of such a chain. A chain that does not end within the search is always open.
+        let (mut last, mut end) = (hit, hit.checked_add(minutes.minutes()).unwrap_or(now));
+        for _ in 0..MAX_CHAINED_HITS {
+            match cron.next_after(last, 366 * 5) {
+                Some(next) if next <= end => {
+                    last = next;
+                    end = next.checked_add(minutes.minutes()).unwrap_or(end);
+                }
+                _ => return Ok(Window::ActiveUntil(end)),
+            }
+        }
+        Ok(Window::Always)
     }
 }
+
+/// Hits that may chain one window onto the next before kup calls it always open (a hit every
+/// minute for a week).
+const MAX_CHAINED_HITS: usize = 7 * 24 * 60;
 
 enum Window {
     Always,
@@ -188,12 +207,6 @@ pub fn allowance(
     disrupting: usize,
     now: Timestamp,
 ) -> Allowance {
-    let default = [Budget::default_budget()];
-    let budgets = if budgets.is_empty() {
-        &default[..]
-    } else {
-        budgets
-    };
     let mut cap: Option<usize> = None;
     let mut next_change: Option<Timestamp> = None;
     let mut errors = Vec::new();
@@ -261,10 +274,13 @@ mod tests {
 
     #[test]
     fn default_is_ten_percent_rounded_up() {
-        let a = allowance(&[], DRIFTED, 19, 0, at(NOW));
+        let d = [Budget::default_budget()];
+        let a = allowance(&d, DRIFTED, 19, 0, at(NOW));
         assert_eq!(a.allowed, Some(2));
-        assert_eq!(allowance(&[], DRIFTED, 1, 0, at(NOW)).allowed, Some(1));
-        assert_eq!(allowance(&[], DRIFTED, 0, 0, at(NOW)).allowed, Some(0));
+        assert_eq!(allowance(&d, DRIFTED, 1, 0, at(NOW)).allowed, Some(1));
+        assert_eq!(allowance(&d, DRIFTED, 0, 0, at(NOW)).allowed, Some(0));
+        // An explicit empty list limits nothing.
+        assert_eq!(allowance(&[], DRIFTED, 19, 5, at(NOW)).allowed, None);
         // The docs' example: 20% of 19 is 4.
         let a = allowance(&[b("20%", None, None)], DRIFTED, 19, 0, at(NOW));
         assert_eq!(a.allowed, Some(4));
@@ -308,6 +324,20 @@ mod tests {
         // The window's end is exclusive: at 17:00 the hit at 09:00 is 8h old.
         let five = allowance(&bs, DRIFTED, 10, 0, at("2026-12-02T17:00:00Z"));
         assert_eq!(five.allowed, Some(2));
+    }
+
+    #[test]
+    fn a_hit_inside_the_window_extends_it() {
+        // Hits at 09:00 and 10:00, 2h each: active from 09:00 to 12:00.
+        let bs = [b("0", Some(("0 9,10 * * *", "2h")), None)];
+        let a = allowance(&bs, DRIFTED, 10, 0, at("2026-12-02T09:30:00Z"));
+        assert_eq!(a.allowed, Some(0));
+        assert_eq!(a.next_change, Some(at("2026-12-02T12:00:00Z")));
+        // A hit exactly as the window ends carries it on: every 30 minutes for 30 minutes.
+        let bs = [b("0", Some(("*/30 * * * *", "30m")), None)];
+        let a = allowance(&bs, DRIFTED, 10, 0, at(NOW));
+        assert_eq!((a.allowed, a.next_change), (Some(0), None));
+        assert!(!a.never);
     }
 
     #[test]
@@ -359,7 +389,8 @@ mod tests {
             duration: Some("9999999999h".into()),
             reasons: None,
         };
-        assert!(matches!(b.state(now), Ok(Window::ActiveUntil(_))));
+        // Every day's hit falls inside the previous one's window: open for good.
+        assert!(matches!(b.state(now), Ok(Window::Always)));
         assert!(Cron::parse("*/4294967295 * * * *").is_ok());
     }
 

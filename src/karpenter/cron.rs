@@ -36,7 +36,8 @@ impl Cron {
             reason,
         };
         let s = input.trim();
-        let expanded = match s.to_ascii_lowercase().as_str() {
+        // robfig matches descriptors case-sensitively: `@Daily` is unknown.
+        let expanded = match s {
             "@yearly" | "@annually" => "0 0 1 1 *".to_string(),
             "@monthly" => "0 0 1 * *".to_string(),
             "@weekly" => "0 0 * * 0".to_string(),
@@ -55,20 +56,17 @@ impl Cron {
         let f = |i: usize, name: &str, lo: u32, hi: u32, names: &[&str]| {
             field(fields[i], lo, hi, names).map_err(|r| err(format!("{name} field: {r}")))
         };
-        let star = |i: usize| fields[i].starts_with('*') || fields[i].starts_with('?');
-        let mut dows = f(4, "day-of-week", 0, 7, &DAYS)?;
-        // 7 is Sunday too.
-        if dows & (1 << 7) != 0 {
-            dows |= 1;
-        }
+        // Day-of-week is 0-6 in robfig's standard parser: 7 is refused, not Sunday.
+        let (dows, dow_star) = f(4, "day-of-week", 0, 6, &DAYS)?;
+        let (doms, dom_star) = f(2, "day-of-month", 1, 31, &[])?;
         Ok(Cron {
-            minutes: f(0, "minute", 0, 59, &[])?,
-            hours: f(1, "hour", 0, 23, &[])?,
-            doms: f(2, "day-of-month", 1, 31, &[])?,
-            months: f(3, "month", 1, 12, &MONTHS)?,
+            minutes: f(0, "minute", 0, 59, &[])?.0,
+            hours: f(1, "hour", 0, 23, &[])?.0,
+            doms,
+            months: f(3, "month", 1, 12, &MONTHS)?.0,
             dows,
-            dom_star: star(2),
-            dow_star: star(4),
+            dom_star,
+            dow_star,
         })
     }
 
@@ -138,10 +136,13 @@ fn floor_minute(t: Timestamp) -> Timestamp {
     Timestamp::from_second(t.as_second() - t.as_second().rem_euclid(60)).unwrap_or(t)
 }
 
-/// One field as a bit set of allowed values.
-fn field(s: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u64, String> {
+/// One field as a bit set of allowed values, and whether it is unrestricted for the day rule:
+/// robfig marks an item `*` or `?` without a step above 1 (`*/2` restricts, `*/1` does not).
+/// Empty list items are skipped, as robfig's `strings.FieldsFunc` split does.
+fn field(s: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, bool), String> {
     let mut bits = 0u64;
-    for part in s.split(',') {
+    let mut star = false;
+    for part in s.split(',').filter(|p| !p.is_empty()) {
         let (range, step) = match part.split_once('/') {
             Some((r, st)) => {
                 let step: u32 = st
@@ -155,6 +156,7 @@ fn field(s: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u64, String> {
             None => (part, 1),
         };
         let (from, to) = if range == "*" || range == "?" {
+            star |= step <= 1;
             (lo, hi)
         } else if let Some((a, b)) = range.split_once('-') {
             (value(a, lo, hi, names)?, value(b, lo, hi, names)?)
@@ -176,7 +178,7 @@ fn field(s: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u64, String> {
             v = next;
         }
     }
-    Ok(bits)
+    Ok((bits, star))
 }
 
 fn value(s: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u32, String> {
@@ -213,10 +215,10 @@ mod tests {
         let c = Cron::parse("0 0 1,15 jan,jul *").unwrap_or_else(|e| panic!("{e}"));
         assert!(c.matches(at("2026-07-15T00:00:00Z")));
         assert!(!c.matches(at("2026-08-15T00:00:00Z")));
-        let c = Cron::parse("5/20 * * * 7").unwrap_or_else(|e| panic!("{e}"));
+        let c = Cron::parse("5/20 * * * 0").unwrap_or_else(|e| panic!("{e}"));
         assert!(
             c.matches(at("2026-12-06T03:45:00Z")),
-            "Sunday as 7, 5/20 = 5,25,45"
+            "Sunday, 5/20 = 5,25,45"
         );
     }
 
@@ -226,6 +228,29 @@ mod tests {
         assert!(c.matches(at("2026-12-01T00:00:00Z")), "the 1st (a Tuesday)");
         assert!(c.matches(at("2026-12-07T00:00:00Z")), "a Monday");
         assert!(!c.matches(at("2026-12-02T00:00:00Z")));
+    }
+
+    /// robfig/cron v3 (`getRange`, `dayMatches`): a stepped star restricts its day field, so
+    /// with a restricted other day field either may match; a plain or `/1` star does not.
+    #[test]
+    fn robfig_star_and_list_rules() {
+        for (spec, at_, want) in [
+            // */2 on day-of-month (1, 3, 5, ...) restricts: either day field may match.
+            ("0 0 */2 * mon", "2026-12-14T00:00:00Z", true), // Monday the 14th
+            ("0 0 */2 * mon", "2026-12-02T00:00:00Z", false), // Wednesday the 2nd
+            ("0 0 */2 * mon", "2026-12-03T00:00:00Z", true), // Thursday the 3rd
+            // */1 is still a star: both must match.
+            ("0 0 */1 * mon", "2026-12-03T00:00:00Z", false),
+            ("0 0 * * mon", "2026-12-03T00:00:00Z", false),
+            // A star anywhere in a list is a star.
+            ("0 0 1,* * mon", "2026-12-03T00:00:00Z", false),
+            // Empty list items are skipped.
+            ("0 0 1,,15 * *", "2026-12-15T00:00:00Z", true),
+            ("0 0 1,,15 * *", "2026-12-02T00:00:00Z", false),
+        ] {
+            let c = Cron::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            assert_eq!(c.matches(at(at_)), want, "{spec} at {at_}");
+        }
     }
 
     #[test]
@@ -267,6 +292,9 @@ mod tests {
             "* * 0 * *",
             "* * * 13 *",
             "* * * * 8",
+            "* * * * 7",
+            "@Daily",
+            "@DAILY",
             "*/0 * * * *",
             "5-1 * * * *",
             "x * * * *",

@@ -3,6 +3,7 @@
 //! which Kubernetes versions a Karpenter release supports, whether a NodeClass's AMI follows
 //! the control plane, and what the disruption budgets allow at a given instant.
 
+pub mod alias;
 pub mod budget;
 pub mod cron;
 
@@ -23,6 +24,9 @@ pub struct KarpenterInfo {
     pub node_claims: Option<Vec<NodeClaim>>,
     /// What could not be read and why (a missing CRD, RBAC), or how the version was found.
     pub notes: Vec<String>,
+    /// Each alias asked of SSM at the target (empty when AWS was not asked).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<alias::AliasCheck>,
 }
 
 /// The `karpenter` controller Deployment.
@@ -69,7 +73,8 @@ pub struct NodePoolSpec {
     pub api_version: String,
     /// `spec.template.spec.nodeClassRef.name` (the EC2NodeClass).
     pub node_class: Option<String>,
-    /// As written; empty means Karpenter's default `nodes: 10%`.
+    /// As the API server holds them: absent is defaulted to `nodes: 10%` (by the reader, as
+    /// the CRD's default does); an explicit empty list limits nothing.
     pub budgets: Vec<Budget>,
     pub consolidation_policy: Option<String>,
     pub expire_after: Option<String>,
@@ -102,6 +107,10 @@ pub struct NodeClass {
     pub ami_selector_terms: Vec<AmiTerm>,
     /// `status.amis[].id`, deduplicated.
     pub status_amis: Vec<String>,
+    /// `status.amis[].name` by id, where the status names them (EKS optimized AMI names carry
+    /// their Kubernetes minor).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ami_names: BTreeMap<String, String>,
 }
 
 /// One NodeClaim: which node, which pool, which AMI, whether Karpenter calls it drifted.
@@ -116,6 +125,9 @@ pub struct NodeClaim {
     pub drifted: Option<String>,
     /// Being deleted (deletionTimestamp set): Karpenter is replacing it.
     pub deleting: bool,
+    /// Annotated `karpenter.sh/do-not-disrupt: "true"`: Karpenter leaves its node alone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub do_not_disrupt: bool,
 }
 
 /// How a NodeClass's AMI relates to the control plane's version.
@@ -217,10 +229,46 @@ impl NodeClass {
         AmiPolicy::PinnedAmi { by, amis }
     }
 
-    /// No EKS-optimized AL2 AMIs exist for Kubernetes 1.33 and later.
-    pub fn al2_blocks(&self, target: &Version) -> bool {
-        self.family().as_deref() == Some("al2") && (target.major, target.minor) >= (1, 33)
+    /// The family Karpenter resolves AMIs by: the alias's; without terms (v1beta1) the
+    /// amiFamily's recommended AMI; None for id/name/tags/SSM terms, which name the AMI itself
+    /// (amiFamily then only shapes the user data).
+    pub fn resolving_family(&self) -> Option<String> {
+        let terms = &self.ami_selector_terms;
+        if let Some(alias) = terms.iter().find_map(|t| t.alias.as_deref()) {
+            return alias.split_once('@').map(|(f, _)| f.to_ascii_lowercase());
+        }
+        terms
+            .is_empty()
+            .then(|| self.ami_family.as_ref().map(|f| f.to_ascii_lowercase()))
+            .flatten()
     }
+
+    /// No EKS-optimized AL2 AMIs exist for Kubernetes 1.33 and later (Karpenter refuses AL2
+    /// aliases there).
+    pub fn al2_blocks(&self, target: &Version) -> bool {
+        self.resolving_family().as_deref() == Some("al2") && (target.major, target.minor) >= (1, 33)
+    }
+
+    /// Karpenter refuses a windows2025 alias below Kubernetes 1.35 ("Windows Server 2025
+    /// requires EKS version 1.35 or higher").
+    pub fn windows2025_blocks(&self, target: &Version) -> bool {
+        self.resolving_family().as_deref() == Some("windows2025")
+            && (target.major, target.minor) < (1, 35)
+    }
+}
+
+/// The Kubernetes minor an EKS optimized AMI's name carries: `amazon-eks-node-1.32-v20251110`,
+/// `amazon-eks-node-al2023-x86_64-standard-1.33-v20260610`,
+/// `bottlerocket-aws-k8s-1.33-x86_64-v1.58.0` — the one `-`-separated part of the form `1.N`.
+pub fn ami_name_minor(name: &str) -> Option<(u32, u32)> {
+    let mut found = name.split('-').filter_map(|part| {
+        let (major, minor) = part.split_once('.')?;
+        let parsed = (major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?);
+        (parsed.0 == 1).then_some(parsed)
+    });
+    let first = found.next()?;
+    // Two candidates: not a name kup can read.
+    found.next().is_none().then_some(first)
 }
 
 fn describe_term(t: &AmiTerm) -> String {

@@ -96,6 +96,7 @@ fn class(api: &str, family: Option<&str>, terms: Vec<AmiTerm>) -> NodeClass {
         ami_family: family.map(str::to_string),
         ami_selector_terms: terms,
         status_amis: vec!["ami-0old".into()],
+        ..NodeClass::default()
     }
 }
 
@@ -195,4 +196,56 @@ fn al2_stops_at_1_32() {
     assert!(by_family.al2_blocks(&v("1.34")));
     let al2023 = class("karpenter.k8s.aws/v1", None, vec![alias("al2023@latest")]);
     assert!(!al2023.al2_blocks(&v("1.36")));
+}
+
+#[test]
+fn an_eks_ami_name_carries_its_minor() {
+    for (name, want) in [
+        ("amazon-eks-node-1.32-v20251110", Some((1, 32))),
+        ("amazon-eks-arm64-node-1.29-v20240110", Some((1, 29))),
+        (
+            "amazon-eks-node-al2023-x86_64-standard-1.33-v20260610",
+            Some((1, 33)),
+        ),
+        ("bottlerocket-aws-k8s-1.33-x86_64-v1.58.0", Some((1, 33))),
+        ("custom-0a1b2c3d", None),
+        ("my-1.2-and-1.3-image", None),
+    ] {
+        assert_eq!(ami_name_minor(name), want, "{name}");
+    }
+}
+
+#[test]
+fn the_alias_decides_the_cut_offs_not_the_ami_family() {
+    // Custom family with an al2 alias: Karpenter resolves AL2 AMIs, which stop at 1.32.
+    let custom = class(
+        "karpenter.k8s.aws/v1",
+        Some("Custom"),
+        vec![alias("al2@v20250110")],
+    );
+    assert!(custom.al2_blocks(&v("1.33")));
+    // AL2 user data with an AMI by id: the AMI is pinned, no AL2 alias is resolved.
+    let by_id = class(
+        "karpenter.k8s.aws/v1",
+        Some("AL2"),
+        vec![AmiTerm {
+            id: Some("ami-0123".into()),
+            ..AmiTerm::default()
+        }],
+    );
+    assert!(!by_id.al2_blocks(&v("1.33")));
+    // windows2025 exists from Kubernetes 1.35 on.
+    let win = class(
+        "karpenter.k8s.aws/v1",
+        None,
+        vec![alias("windows2025@latest")],
+    );
+    assert!(win.windows2025_blocks(&v("1.34")));
+    assert!(!win.windows2025_blocks(&v("1.35")));
+    let win22 = class(
+        "karpenter.k8s.aws/v1",
+        None,
+        vec![alias("windows2022@latest")],
+    );
+    assert!(!win22.windows2025_blocks(&v("1.34")));
 }

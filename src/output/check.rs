@@ -158,6 +158,9 @@ fn header(r: &CheckReport) -> Vec<(&'static str, String)> {
         for m in &k.node_pools {
             h.push(("Karpenter pool", super::karpenter::pool_line(m, &r.target)));
         }
+        for a in &k.aliases {
+            h.push(("Karpenter alias", super::karpenter::alias_line(a)));
+        }
         if in_use && !k.notes.is_empty() {
             h.push(("Karpenter not read", k.notes.join("; ")));
         }

@@ -125,14 +125,15 @@ pub fn follow_progress(st: &crate::checks::karpenter::FollowStatus, json: bool) 
     out
 }
 
-/// The last line: every node current (exit 0), or what blocks at `--timeout` (exit 4).
+/// The last line: every node current (exit 0), or why it stopped (`stopped`: the `--timeout`
+/// passed, or nothing can move the rest; exit 4) and what blocks.
 pub fn follow_end(
     st: &crate::checks::karpenter::FollowStatus,
     json: bool,
     took_ms: u128,
-    timeout: Option<&str>,
+    stopped: Option<&str>,
 ) -> String {
-    match (timeout, json) {
+    match (stopped, json) {
         (None, true) => format!(
             "{}\n",
             serde_json::json!({"event": "done", "mode": "karpenter", "tookMs": took_ms})
@@ -149,10 +150,7 @@ pub fn follow_end(
             if !st.unready.is_empty() {
                 why.push(format!("not Ready: {}", st.unready.join(", ")));
             }
-            let reason = format!(
-                "Karpenter has not finished after --timeout {t}: {}",
-                why.join("; ")
-            );
+            let reason = format!("{t}: {}", why.join("; "));
             if json {
                 format!(
                     "{}\n",
@@ -164,4 +162,20 @@ pub fn follow_end(
             }
         }
     }
+}
+
+/// `al2023@v20250505 (ec2nodeclass/x) at 1.33: no AMI ...`: one alias as SSM resolved it.
+pub(crate) fn alias_line(a: &crate::karpenter::alias::AliasCheck) -> String {
+    use crate::karpenter::alias::AliasOutcome;
+    let what = match &a.outcome {
+        AliasOutcome::Found { image_ids } => format!("{} (SSM)", image_ids.join(", ")),
+        AliasOutcome::Missing => {
+            "no AMI (SSM): Karpenter cannot launch nodes after the upgrade".to_string()
+        }
+        AliasOutcome::NotConfirmed { reason } => format!("not confirmed: {reason}"),
+    };
+    format!(
+        "{} (ec2nodeclass/{}) at {}: {what}",
+        a.alias, a.node_class, a.kubernetes
+    )
 }

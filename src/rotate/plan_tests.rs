@@ -1013,7 +1013,7 @@ fn karpenter_budgets_cap_batches_and_pinned_amis_block() {
             api_version: "karpenter.k8s.aws/v1".into(),
             ami_family: Some("AL2023".into()),
             ami_selector_terms: vec![term],
-            status_amis: Vec::new(),
+            ..NodeClass::default()
         }]),
         ..KarpenterInfo::default()
     };
