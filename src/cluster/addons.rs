@@ -3,10 +3,8 @@
 //! coredns, vpc-cni), turned into the plain `crate::addons` types. Every version EKS offers is
 //! read (no `kubernetesVersion`), so the report can judge any target.
 
-use futures::StreamExt;
-
 use super::ClusterError;
-use super::eks::{CONCURRENT_DESCRIBES, Eks, reason_of};
+use super::eks::{Eks, each};
 use crate::addons::{Addon, AddonVersion, AddonVersions};
 
 /// Judged by their image tag when not installed as EKS add-ons.
@@ -28,37 +26,17 @@ impl Eks {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(|e| self.error("ListAddons", e))?;
-        let described: Vec<Result<Addon, ClusterError>> =
-            futures::stream::iter(names.iter().map(|n| self.describe_addon(n)))
-                .buffered(CONCURRENT_DESCRIBES)
-                .collect()
-                .await;
-        let mut failed = Vec::new();
-        let mut addons = Vec::new();
-        for (name, r) in names.iter().zip(described) {
-            match r {
-                Ok(a) => addons.push(a),
-                Err(e) => failed.push(format!("DescribeAddon {name}: {}", reason_of(e))),
-            }
-        }
+        let (mut addons, mut failed) =
+            each(&names, "DescribeAddon", |n| self.describe_addon(n)).await;
         let mut wanted: Vec<String> = names.clone();
         for c in CORE_COMPONENTS {
             if !wanted.iter().any(|n| n == c) {
                 wanted.push(c.to_string());
             }
         }
-        let lists: Vec<Result<AddonVersions, ClusterError>> =
-            futures::stream::iter(wanted.iter().map(|n| self.addon_versions(n)))
-                .buffered(CONCURRENT_DESCRIBES)
-                .collect()
-                .await;
-        let mut versions = Vec::new();
-        for (name, r) in wanted.iter().zip(lists) {
-            match r {
-                Ok(v) => versions.push(v),
-                Err(e) => failed.push(format!("DescribeAddonVersions {name}: {}", reason_of(e))),
-            }
-        }
+        let (versions, more) =
+            each(&wanted, "DescribeAddonVersions", |n| self.addon_versions(n)).await;
+        failed.extend(more);
         addons.sort_by(|a, b| a.name.cmp(&b.name));
         Ok((addons, versions, failed))
     }

@@ -288,19 +288,8 @@ impl Eks {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(|e| self.error("ListNodegroups", e))?;
-        let results: Vec<Result<NodeGroup, ClusterError>> =
-            futures::stream::iter(names.iter().map(|n| self.describe_nodegroup(n)))
-                .buffered(CONCURRENT_DESCRIBES)
-                .collect()
-                .await;
-        let mut groups = Vec::new();
-        let mut failed = Vec::new();
-        for (name, r) in names.iter().zip(results) {
-            match r {
-                Ok(g) => groups.push(g),
-                Err(e) => failed.push(format!("DescribeNodegroup {name}: {}", reason_of(e))),
-            }
-        }
+        let (mut groups, failed) =
+            each(&names, "DescribeNodegroup", |n| self.describe_nodegroup(n)).await;
         groups.sort_by(|a, b| a.name.cmp(&b.name));
         Ok((groups, failed))
     }
@@ -416,22 +405,15 @@ impl Eks {
             .take(INSIGHTS_DESCRIBED)
             .map(|i| i.id.clone())
             .collect();
-        let details: Vec<_> =
-            futures::stream::iter(wanted.iter().map(|id| self.describe_insight(id.clone())))
-                .buffered(CONCURRENT_DESCRIBES)
-                .collect()
-                .await;
-        let mut failed = Vec::new();
-        for (id, d) in wanted.iter().zip(details) {
-            match d {
-                Ok((id, recommendation, resources, deprecations)) => {
-                    if let Some(i) = insights.iter_mut().find(|i| i.id == id) {
-                        i.recommendation = recommendation;
-                        i.resources = resources;
-                        i.deprecations = deprecations;
-                    }
-                }
-                Err(e) => failed.push(format!("DescribeInsight {id}: {}", reason_of(e))),
+        let (details, failed) = each(&wanted, "DescribeInsight", |id| {
+            self.describe_insight(id.to_string())
+        })
+        .await;
+        for (id, recommendation, resources, deprecations) in details {
+            if let Some(i) = insights.iter_mut().find(|i| i.id == id) {
+                i.recommendation = recommendation;
+                i.resources = resources;
+                i.deprecations = deprecations;
             }
         }
         insights.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
@@ -641,6 +623,32 @@ fn partial<T>(r: Result<T, ClusterError>, unavailable: &mut Vec<String>) -> Opti
             None
         }
     }
+}
+
+/// One call per name, a few at a time: what answered, and `CALL NAME: reason` for each that did
+/// not (one deleted between the list and its describe, say), so a report keeps what it has.
+pub(super) async fn each<'a, T, F, Fut>(
+    names: &'a [String],
+    call: &str,
+    describe: F,
+) -> (Vec<T>, Vec<String>)
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClusterError>>,
+{
+    let results: Vec<_> = futures::stream::iter(names.iter().map(|n| describe(n)))
+        .buffered(CONCURRENT_DESCRIBES)
+        .collect()
+        .await;
+    let mut read = Vec::new();
+    let mut failed = Vec::new();
+    for (name, r) in names.iter().zip(results) {
+        match r {
+            Ok(v) => read.push(v),
+            Err(e) => failed.push(format!("{call} {name}: {}", reason_of(e))),
+        }
+    }
+    (read, failed)
 }
 
 /// `CALL: reason` without the cluster/region/credentials the section already shows.

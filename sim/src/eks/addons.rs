@@ -387,13 +387,5 @@ pub(super) fn describe_update(st: &SimState, id: &str, addon: &str) -> Result<Va
         .iter()
         .find(|u| u.id == id && u.addon == addon)
         .map(|u| json!({"update": update_json(u)}))
-        .ok_or_else(|| {
-            EksError::new(
-                404,
-                "ResourceNotFoundException",
-                format!("No update found for ID: {id}"),
-            )
-            .with("clusterName", &st.cluster.name)
-            .with("addonName", addon)
-        })
+        .ok_or_else(|| super::update_not_found(st, id).with("addonName", addon))
 }

@@ -617,14 +617,17 @@ fn describe_update(st: &SimState, id: &str, q: &[(String, String)]) -> Result<Va
         .iter()
         .find(|u| u.id == id && u.nodegroup == ng)
         .map(|u| json!({"update": update_json(u)}))
-        .ok_or_else(|| {
-            EksError::new(
-                404,
-                "ResourceNotFoundException",
-                format!("No update found for ID: {id}"),
-            )
-            .with("clusterName", &st.cluster.name)
-        })
+        .ok_or_else(|| update_not_found(st, id))
+}
+
+/// DescribeUpdate's 404 for an update ID this cluster (or node group, add-on) never had.
+fn update_not_found(st: &SimState, id: &str) -> EksError {
+    EksError::new(
+        404,
+        "ResourceNotFoundException",
+        format!("No update found for ID: {id}"),
+    )
+    .with("clusterName", &st.cluster.name)
 }
 
 fn list_insights(st: &SimState, body: &[u8]) -> Result<Value, EksError> {
