@@ -1,0 +1,17 @@
+//! `kup upgrade` on plain data: the hops from the control plane's minor to `--to` (one minor at
+//! a time, as EKS allows), what each hop will do and what gates it (`plan.rs`), where a run
+//! that was stopped continues (`resume.rs`), and whether a hop ended well (`verify.rs`).
+
+pub mod plan;
+pub mod resume;
+pub mod verify;
+
+pub use plan::{
+    AddonsMode, GroupMove, Hop, NodesBy, NodesMode, PoolMove, UpgradeError, UpgradeOptions,
+    UpgradePlan, hops, plan,
+};
+pub use resume::{Observed, Resume, Step, UpdateSeen, resume};
+pub use verify::{Verdict, verify};
+
+#[cfg(test)]
+mod tests;
