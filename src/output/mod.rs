@@ -9,6 +9,7 @@ mod karpenter;
 pub use karpenter::{follow_end, follow_progress};
 mod rotate;
 mod rotate_run;
+mod upgrade;
 mod workloads;
 
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
@@ -19,6 +20,7 @@ pub use drift::render_drift;
 pub use duration::human_duration;
 pub use rotate::render_rotate_plan;
 pub use rotate_run::{Progress, event_line, plan_not_run, run_summary, undo_note};
+pub use upgrade::{render_upgrade_plan, upgrade_line};
 pub use workloads::render_workloads;
 
 use crate::checks::Severity;

@@ -2,10 +2,12 @@
 //! a time, as EKS allows), what each hop will do and what gates it (`plan.rs`), where a run
 //! that was stopped continues (`resume.rs`), and whether a hop ended well (`verify.rs`).
 
+pub mod event;
 pub mod plan;
 pub mod resume;
 pub mod verify;
 
+pub use event::UpgradeEvent;
 pub use plan::{
     AddonsMode, GroupMove, Hop, NodesBy, NodesMode, PoolMove, UpgradeError, UpgradeOptions,
     UpgradePlan, hops, plan,
