@@ -20,6 +20,8 @@ pub struct EksState {
     pub cluster_updates: Vec<crate::eks::cluster_update::ClusterUpdate>,
     /// Counter for update ids and node names.
     pub serial: u64,
+    /// Installed EKS add-ons and their updates.
+    pub addons: crate::eks::addons::AddonsState,
     /// Set by the API when an update starts: the world loop runs a pass even though no
     /// object changed.
     pub wake: bool,
@@ -103,9 +105,15 @@ pub struct NodegroupUpdate {
 
 impl EksState {
     pub fn new(settings: EksSettings, now: Timestamp) -> Self {
+        let created = now - jiff::SignedDuration::from_hours(24 * 400);
+        let addons = crate::eks::addons::AddonsState::new(
+            &settings.addons,
+            created + jiff::SignedDuration::from_hours(24 * 30),
+        );
         EksState {
             settings,
-            created_at: Some(now - jiff::SignedDuration::from_hours(24 * 400)),
+            created_at: Some(created),
+            addons,
             ..Default::default()
         }
     }

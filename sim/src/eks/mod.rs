@@ -7,6 +7,8 @@
 //! body `{"message": ...}` (plus clusterName/nodegroupName where the model has them).
 //! `FaultConfig::eks_fail_next` forces throttling/server errors; the k8s fault rates don't apply.
 
+pub mod addon_catalogue;
+pub mod addons;
 pub mod cluster_update;
 pub mod insights;
 pub mod versions;
@@ -29,6 +31,7 @@ pub fn owns(path: &str) -> bool {
         || path.starts_with("/clusters/")
         || path == "/cluster-versions"
         || path.starts_with("/cluster-versions/")
+        || path.starts_with("/addons/")
 }
 
 /// An EKS error: status, error code (x-amzn-ErrorType) and body.
@@ -103,6 +106,10 @@ fn operation(method: &Method, segs: &[String]) -> (&'static str, Vec<String>) {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let op = match (method.as_str(), s.as_slice()) {
         ("GET", ["cluster-versions"]) => "DescribeClusterVersions",
+        ("GET", ["addons", "supported-versions"]) => "DescribeAddonVersions",
+        ("GET", ["clusters", _, "addons"]) => "ListAddons",
+        ("GET", ["clusters", _, "addons", _]) => "DescribeAddon",
+        ("POST", ["clusters", _, "addons", _, "update"]) => "UpdateAddon",
         ("GET", ["clusters", _]) => "DescribeCluster",
         ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups",
         ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
@@ -228,10 +235,12 @@ pub fn handle(
         }
         .reply();
     }
+    addons::settle(&mut st);
     let q = query_pairs(query);
     let endpoint = format!("http://{}", app.server_address);
     let out = match op {
         "DescribeClusterVersions" => describe_cluster_versions(&st, &q),
+        "DescribeAddonVersions" => addons::describe_addon_versions(&st, &q),
         "Unknown" => Err(EksError::new(
             404,
             "UnknownOperationException",
@@ -255,6 +264,9 @@ pub fn handle(
                     "DescribeUpdate" => describe_update(&st, arg, &q),
                     "ListInsights" => list_insights(&st, body),
                     "DescribeInsight" => describe_insight(&st, arg),
+                    "ListAddons" => addons::list_addons(&st, &q),
+                    "DescribeAddon" => addons::describe_addon(&st, arg),
+                    "UpdateAddon" => addons::update_addon(&mut st, arg, body),
                     _ => Err(EksError::new(
                         404,
                         "UnknownOperationException",
@@ -574,6 +586,9 @@ fn update_nodegroup_version(st: &mut SimState, name: &str, body: &[u8]) -> Resul
 }
 
 fn list_updates(st: &SimState, q: &[(String, String)]) -> Result<Value, EksError> {
+    if let Some(a) = first(q, "addonName").filter(|a| !a.is_empty()) {
+        return addons::list_updates(st, a, q);
+    }
     let ng = first(q, "nodegroupName").unwrap_or("");
     if !ng.is_empty() && !st.node_groups.iter().any(|g| g.name == ng) {
         return Err(nodegroup_not_found(&st.cluster.name, ng));
@@ -599,6 +614,9 @@ fn list_updates(st: &SimState, q: &[(String, String)]) -> Result<Value, EksError
 }
 
 fn describe_update(st: &SimState, id: &str, q: &[(String, String)]) -> Result<Value, EksError> {
+    if let Some(a) = first(q, "addonName").filter(|a| !a.is_empty()) {
+        return addons::describe_update(st, id, a);
+    }
     let ng = first(q, "nodegroupName").unwrap_or("");
     if !ng.is_empty() && !st.node_groups.iter().any(|g| g.name == ng) {
         return Err(nodegroup_not_found(&st.cluster.name, ng));

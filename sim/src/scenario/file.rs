@@ -54,6 +54,9 @@ struct ScenarioFile {
     /// Entries added to (or replacing) the built-in EKS version table.
     #[serde(default)]
     eks_versions: Vec<Spanned<EksVersionSpec>>,
+    /// EKS add-ons (`eks.addons:`).
+    #[serde(default)]
+    eks: super::addons::EksSpec,
     /// The Karpenter controller as its Helm chart installs it (a `karpenter` Deployment).
     #[serde(default)]
     karpenter: Option<Spanned<KarpenterSpec>>,
@@ -958,6 +961,7 @@ fn expand_file(
         }
         eks.versions.push(v.value);
     }
+    eks.addons = super::addons::resolve(name, f.eks, minor, &eks.versions)?;
     Ok(Scenario {
         cluster,
         timing,

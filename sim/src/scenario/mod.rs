@@ -87,6 +87,8 @@ pub struct EksSettings {
     pub insights: Vec<InsightSpec>,
     /// Entries added to (or replacing, by version) the built-in EKS version table.
     pub versions: Vec<EksVersionSpec>,
+    /// Installed EKS add-ons (`eks.addons:`), each with a version.
+    pub addons: Vec<AddonSpec>,
 }
 
 impl Default for EksSettings {
@@ -95,6 +97,7 @@ impl Default for EksSettings {
             pod_eviction_timeout: Duration::from_secs(15 * 60),
             insights: Vec::new(),
             versions: Vec::new(),
+            addons: Vec::new(),
         }
     }
 }
@@ -194,12 +197,14 @@ pub struct ScenarioSource {
     pub now: Option<jiff::Timestamp>,
 }
 
+mod addons;
 pub(crate) mod expand;
 mod file;
 pub mod generate;
 pub mod manifests;
 mod text;
 
+pub use addons::{AddonIssueSpec, AddonSpec};
 pub(crate) use file::full_version_for;
 pub use generate::GenSpec;
 
