@@ -28,6 +28,11 @@ timing:
 karpenter:
   version: 1.5.0
   namespace: kube-system
+eks:
+  addons:
+    - name: vpc-cni
+    - name: coredns
+    - name: kube-proxy
 nodeGroups:
   - name: mng-system
     version: "1.31"
@@ -201,11 +206,25 @@ fn two_hops_move_the_control_plane_the_node_group_and_the_nodepool_safely() {
     };
     for hop in ["1.32", "1.33"] {
         assert!(at("gate", hop) < at("cluster-update", hop));
-        assert!(at("cluster-update", hop) < at("nodegroup-update", hop));
+        assert!(at("cluster-update", hop) < at("addon-update", hop));
+        assert!(at("addon-update", hop) < at("nodegroup-update", hop));
         assert!(at("nodegroup-update", hop) < at("hop-done", hop));
     }
     assert_eq!(eks_calls(&sim, "UpdateClusterVersion"), 2);
     assert_eq!(eks_calls(&sim, "UpdateNodegroupVersion"), 2);
+    // kube-proxy is built per minor: it moves at each hop, to that hop's default.
+    let proxy: Vec<(&str, &str)> = ev
+        .iter()
+        .filter(|e| {
+            e["event"] == "addon-update"
+                && e["addon"] == "kube-proxy"
+                && e["status"] == "Successful"
+        })
+        .map(|e| (e["hop"].as_str().unwrap(), e["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(proxy.len(), 2, "{run:?}");
+    assert!(proxy[0].1.starts_with("v1.32."), "{proxy:?}");
+    assert!(proxy[1].1.starts_with("v1.33."), "{proxy:?}");
     assert_all_at(&sim, "1.33");
     assert_safe(&sim);
     // Done is done: the same command again has nothing to do (a flag problem, exit 2).

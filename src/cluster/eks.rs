@@ -16,8 +16,10 @@ use aws_sdk_eks::types::{Category, InsightsFilter};
 use futures::StreamExt;
 use jiff::civil::Date;
 
+mod addon_update;
 mod upgrade;
 
+pub use addon_update::InstalledAddon;
 pub use upgrade::ClusterUpdate;
 
 use super::{ClusterError, Connection};

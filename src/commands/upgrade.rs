@@ -25,7 +25,7 @@ use crate::output::{self, Format};
 use crate::rotate::execute::{self, ExecOptions, Outcome};
 use crate::rotate::{EksNodeGroup, PlanOptions, RotateEvent};
 use crate::upgrade::{
-    self, NodesMode, Observed, Step, UpdateSeen, UpgradeEvent, UpgradeOptions, verify,
+    self, AddonsMode, NodesMode, Observed, Step, UpdateSeen, UpgradeEvent, UpgradeOptions, verify,
 };
 use crate::version::Version;
 
@@ -562,6 +562,7 @@ impl Runner<'_> {
         emit: &mut Emit<'_>,
         out: &mut dyn Write,
     ) -> Result<usize, Stop> {
+        self.addons(hop, emit, out).await?;
         let read = api(Some(hop), "nodes");
         let before = cluster::read_snapshot(self.conn, &full_scope())
             .await
@@ -711,6 +712,108 @@ impl Runner<'_> {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+}
+
+impl Runner<'_> {
+    /// Every installed EKS add-on to the hop's default (or latest) version, one at a time,
+    /// each waited for until ACTIVE. One already updating is waited for, not updated again.
+    async fn addons(
+        &self,
+        hop: &Version,
+        emit: &mut Emit<'_>,
+        out: &mut dyn Write,
+    ) -> Result<(), Stop> {
+        if self.args.addons == AddonsMode::Skip {
+            return Ok(());
+        }
+        let fail = api(Some(hop), "addon-update");
+        let installed = match self.eks.installed_addons().await {
+            Ok(a) => a,
+            Err(e) => {
+                crate::log::info(format_args!(
+                    "kup upgrade: EKS add-ons not read ({e}); they are left as they are"
+                ));
+                return Ok(());
+            }
+        };
+        let started = Instant::now();
+        let hop_name = hop.minor_str();
+        for a in installed {
+            let mut a = a;
+            while a.status == "UPDATING" {
+                self.check_cancel(Some(hop))?;
+                if started.elapsed() >= self.args.hop_timeout {
+                    return Err(Stop::new(
+                        hop,
+                        "addon-update",
+                        format!("add-on {} still UPDATING after --hop-timeout", a.name),
+                    ));
+                }
+                tokio::time::sleep(POLL).await;
+                a = self.eks.describe_addon(&a.name).await.map_err(&fail)?;
+            }
+            let offered = self
+                .eks
+                .addon_versions(&a.name, &hop_name)
+                .await
+                .map_err(&fail)?;
+            let latest = self.args.addons == AddonsMode::Latest;
+            let Some(to) = upgrade::addons::target_version(&a.version, &offered, latest) else {
+                continue;
+            };
+            let id = self.eks.update_addon(&a.name, &to).await.map_err(&fail)?;
+            let event = |status: &str| UpgradeEvent::AddonUpdate {
+                hop: hop_name.clone(),
+                addon: a.name.clone(),
+                from: Some(a.version.clone()),
+                to: to.clone(),
+                status: status.to_string(),
+            };
+            emit(&event("InProgress"), out);
+            loop {
+                self.check_cancel(Some(hop))?;
+                let u = self
+                    .eks
+                    .describe_addon_update(&a.name, &id)
+                    .await
+                    .map_err(&fail)?;
+                match u.status.as_str() {
+                    "Successful" => {
+                        let now = self.eks.describe_addon(&a.name).await.map_err(&fail)?;
+                        if now.status == "ACTIVE" {
+                            emit(&event("Successful"), out);
+                            break;
+                        }
+                    }
+                    "Failed" | "Cancelled" => {
+                        return Err(Stop::new(
+                            hop,
+                            "addon-update",
+                            format!(
+                                "EKS update {id} of add-on {} to {to} {}: {}",
+                                a.name,
+                                u.status.to_lowercase(),
+                                u.errors.join("; ")
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+                if started.elapsed() >= self.args.hop_timeout {
+                    return Err(Stop::new(
+                        hop,
+                        "addon-update",
+                        format!(
+                            "EKS update {id} of add-on {} is still {} after --hop-timeout",
+                            a.name, u.status
+                        ),
+                    ));
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+        Ok(())
     }
 }
 

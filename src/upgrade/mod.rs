@@ -2,6 +2,7 @@
 //! a time, as EKS allows), what each hop will do and what gates it (`plan.rs`), where a run
 //! that was stopped continues (`resume.rs`), and whether a hop ended well (`verify.rs`).
 
+pub mod addons;
 pub mod event;
 pub mod plan;
 pub mod resume;
