@@ -247,6 +247,9 @@ fn dry_run_writes_nothing_and_prints_a_runbook() {
         "aws eks update-cluster-version --name kup-upgrade --kubernetes-version 1.32",
         "aws eks update-nodegroup-version --cluster-name kup-upgrade --nodegroup-name mng-system --kubernetes-version 1.33",
         "| nodepool/general | 2 | Karpenter drifts them |",
+        "### EKS add-ons",
+        "| kube-proxy | v1.32.0-eksbuild.2 | v1.33.0-eksbuild.2 |",
+        "aws eks update-addon --cluster-name kup-upgrade --addon-name coredns --addon-version v1.11.4-eksbuild.2 --resolve-conflicts PRESERVE",
         "### Manual steps",
     ] {
         assert!(
@@ -255,6 +258,13 @@ fn dry_run_writes_nothing_and_prints_a_runbook() {
             run.stdout
         );
     }
+    let text = sim.kup_eks(&["upgrade", "--to", "1.33", "--dry-run"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(
+        text.stdout
+            .contains("  add-on kube-proxy v1.31.0-eksbuild.2 -> v1.32.0-eksbuild.2\n"),
+        "{text:?}"
+    );
     let json = sim.kup_eks(&["upgrade", "--to", "1.33", "--dry-run", "-o", "json"]);
     assert_eq!(json.code, 0, "{json:?}");
     let plan = json.json();

@@ -99,8 +99,13 @@ pub async fn run(ctx: &Context, args: &UpgradeArgs, out: &mut dyn Write) -> Resu
         addons: args.addons,
         batch: args.batch.get(),
     };
-    let plan =
-        upgrade::plan(&snapshot, &ctx.config, &opts).map_err(|e| KupError::Usage(e.to_string()))?;
+    let plan = upgrade::plan(
+        &snapshot,
+        &ctx.config,
+        &opts,
+        &addon_offers(eks.as_ref(), &snapshot, &opts).await,
+    )
+    .map_err(|e| KupError::Usage(e.to_string()))?;
     if args.dry_run {
         out.write_all(output::render_upgrade_plan(&plan, ctx.format, &ctx.style).as_bytes())?;
         return Ok(if plan.blocked_now() {
@@ -815,6 +820,51 @@ impl Runner<'_> {
         }
         Ok(())
     }
+}
+
+/// The installed add-ons and what EKS offers for each hop, for the plan; empty (the plan then
+/// names the step without versions) when skipped or not readable.
+async fn addon_offers(
+    eks: Option<&Eks>,
+    snapshot: &Snapshot,
+    opts: &UpgradeOptions,
+) -> Vec<upgrade::AddonOffers> {
+    let (Some(eks), Some(cp)) = (eks, snapshot.control_plane.version()) else {
+        return Vec::new();
+    };
+    if opts.addons == AddonsMode::Skip {
+        return Vec::new();
+    }
+    let installed = match eks.installed_addons().await {
+        Ok(a) => a,
+        Err(e) => {
+            crate::log::info(format_args!("kup upgrade: EKS add-ons not read ({e})"));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for a in installed {
+        let mut offered = std::collections::BTreeMap::new();
+        for hop in upgrade::hops(cp, &opts.to) {
+            match eks.addon_versions(&a.name, &hop.minor_str()).await {
+                Ok(o) => {
+                    offered.insert(hop.minor_str(), o);
+                }
+                Err(e) => {
+                    crate::log::info(format_args!(
+                        "kup upgrade: versions of add-on {} not read ({e})",
+                        a.name
+                    ));
+                }
+            }
+        }
+        out.push(upgrade::AddonOffers {
+            name: a.name,
+            version: a.version,
+            offered,
+        });
+    }
+    out
 }
 
 /// The snapshot with EKS read into it.

@@ -62,6 +62,9 @@ fn text(plan: &UpgradePlan) -> String {
             h.estimate_minutes
         ));
         out.push_str(&format!("  control plane -> {}\n", h.version));
+        for a in &h.addons {
+            out.push_str(&format!("  add-on {} {} -> {}\n", a.addon, a.from, a.to));
+        }
         for g in &h.node_groups {
             out.push_str(&format!(
                 "  node group {} ({} nodes) {} -> {} with UpdateNodegroupVersion, {} at a time\n",
@@ -143,7 +146,20 @@ fn runbook(plan: &UpgradePlan) -> String {
             out.push_str(c);
             out.push('\n');
         }
-        out.push_str("```\n\n### Nodes\n\n| pool | nodes | moved by | how |\n|---|---|---|---|\n");
+        out.push_str("```\n\n");
+        if !h.addons.is_empty() {
+            out.push_str("### EKS add-ons\n\n| add-on | from | to |\n|---|---|---|\n");
+            for a in &h.addons {
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    markdown_escape(&a.addon),
+                    a.from,
+                    a.to
+                ));
+            }
+            out.push('\n');
+        }
+        out.push_str("### Nodes\n\n| pool | nodes | moved by | how |\n|---|---|---|---|\n");
         for g in &h.node_groups {
             out.push_str(&format!(
                 "| nodegroup/{} | {} | EKS (UpdateNodegroupVersion {} → {}) | {} at a time |\n",

@@ -10,8 +10,8 @@ pub mod verify;
 
 pub use event::UpgradeEvent;
 pub use plan::{
-    AddonsMode, GroupMove, Hop, NodesBy, NodesMode, PoolMove, UpgradeError, UpgradeOptions,
-    UpgradePlan, hops, plan,
+    AddonMove, AddonOffers, AddonsMode, GroupMove, Hop, NodesBy, NodesMode, PoolMove, UpgradeError,
+    UpgradeOptions, UpgradePlan, hops, plan,
 };
 pub use resume::{Observed, Resume, Step, UpdateSeen, resume};
 pub use verify::{Verdict, verify};

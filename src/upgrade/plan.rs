@@ -83,6 +83,24 @@ pub enum NodesBy {
     Manual,
 }
 
+/// An installed EKS add-on and what DescribeAddonVersions offers at each hop (read by the
+/// shell; empty when the add-ons were not read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddonOffers {
+    pub name: String,
+    pub version: String,
+    /// Hop (`1.26`) -> the versions compatible with it.
+    pub offered: std::collections::BTreeMap<String, Vec<crate::eks::AddonVersionOffer>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonMove {
+    pub addon: String,
+    pub from: String,
+    pub to: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupMove {
@@ -116,6 +134,8 @@ pub struct Hop {
     pub blocked: bool,
     /// Judged on the cluster as it is (the first hop); later ones are predictions.
     pub predicted: bool,
+    /// EKS add-ons that move at this hop (empty when they were not read or none moves).
+    pub addons: Vec<AddonMove>,
     pub node_groups: Vec<GroupMove>,
     pub pools: Vec<PoolMove>,
     /// What kup will run, as the equivalent commands (for the runbook).
@@ -167,6 +187,7 @@ pub fn plan(
     snapshot: &Snapshot,
     config: &Config,
     opts: &UpgradeOptions,
+    addons: &[AddonOffers],
 ) -> Result<UpgradePlan, UpgradeError> {
     let cp = snapshot.control_plane.version().cloned().ok_or_else(|| {
         UpgradeError::UnreadableControlPlane(snapshot.control_plane.git_version.clone())
@@ -216,8 +237,40 @@ pub fn plan(
     let name = cluster.clone().unwrap_or_else(|| "CLUSTER".into());
     let groups = node_groups(snapshot);
     let mut out = Vec::new();
+    // Each add-on's version as the hops before this one leave it.
+    let mut versions: Vec<String> = addons.iter().map(|a| a.version.clone()).collect();
     for (i, hop) in hops(&cp, &to).iter().enumerate() {
-        out.push(one_hop(snapshot, config, opts, hop, i > 0, &groups, &name));
+        let mut h = one_hop(snapshot, config, opts, hop, i > 0, &groups, &name);
+        if opts.addons != AddonsMode::Skip && !addons.is_empty() {
+            let latest = opts.addons == AddonsMode::Latest;
+            let mut moves = Vec::new();
+            for (a, current) in addons.iter().zip(versions.iter_mut()) {
+                let offered = a.offered.get(&h.version).map(Vec::as_slice).unwrap_or(&[]);
+                if let Some(to) = super::addons::target_version(current, offered, latest) {
+                    moves.push(AddonMove {
+                        addon: a.name.clone(),
+                        from: std::mem::replace(current, to.clone()),
+                        to,
+                    });
+                }
+            }
+            // The generic line gives way to the real commands.
+            h.commands
+                .retain(|c| !c.starts_with("aws eks update-addon "));
+            let at = h.commands.len().min(1);
+            for (k, m) in moves.iter().enumerate() {
+                h.commands.insert(
+                    at + k,
+                    format!(
+                        "aws eks update-addon --cluster-name {name} --addon-name {} --addon-version {} --resolve-conflicts PRESERVE",
+                        m.addon, m.to
+                    ),
+                );
+            }
+            h.estimate_minutes += (moves.len() as i64 - 3) * ADDON_MINUTES;
+            h.addons = moves;
+        }
+        out.push(h);
     }
     let estimate = out.iter().map(|h| h.estimate_minutes).sum();
     Ok(UpgradePlan {
@@ -424,6 +477,7 @@ fn one_hop(
         gate,
         blocked,
         predicted,
+        addons: Vec::new(),
         node_groups,
         pools,
         commands,

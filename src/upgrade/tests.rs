@@ -35,7 +35,7 @@ fn hops_are_one_minor_each() {
 #[test]
 fn downgrade_and_nothing_to_do_are_flag_errors() {
     let s = workshop();
-    let e = plan(&s, &Config::default(), &opts("1.24")).unwrap_err();
+    let e = plan(&s, &Config::default(), &opts("1.24"), &[]).unwrap_err();
     assert!(matches!(e, UpgradeError::Downgrade { .. }), "{e}");
     assert!(
         e.to_string()
@@ -47,14 +47,14 @@ fn downgrade_and_nothing_to_do_are_flag_errors() {
     for n in &mut s.nodes {
         n.kubelet_version = "v1.25.16-eks-3025e55".into();
     }
-    let e = plan(&s, &Config::default(), &opts("1.25")).unwrap_err();
+    let e = plan(&s, &Config::default(), &opts("1.25"), &[]).unwrap_err();
     assert!(matches!(e, UpgradeError::AlreadyThere { .. }), "{e}");
 }
 
 #[test]
 fn same_minor_with_lagging_nodes_is_a_catch_up_with_no_hop() {
     let s = workshop();
-    let p = plan(&s, &Config::default(), &opts("1.25")).unwrap();
+    let p = plan(&s, &Config::default(), &opts("1.25"), &[]).unwrap();
     assert!(p.hops.is_empty());
     assert!(p.catch_up > 0, "{p:?}");
 }
@@ -63,7 +63,7 @@ fn same_minor_with_lagging_nodes_is_a_catch_up_with_no_hop() {
 fn a_version_eks_does_not_offer_is_refused() {
     let mut s = workshop();
     s.eks = EksSection::Read(Box::new(workshop_eks()));
-    let e = plan(&s, &Config::default(), &opts("1.29")).unwrap_err();
+    let e = plan(&s, &Config::default(), &opts("1.29"), &[]).unwrap_err();
     assert_eq!(
         e.to_string(),
         "--to 1.29: EKS does not offer 1.29 (it offers 1.25, 1.26, 1.27)"
@@ -74,7 +74,7 @@ fn a_version_eks_does_not_offer_is_refused() {
 fn the_workshop_plan_has_two_hops_with_groups_pools_and_gates() {
     let mut s = workshop();
     s.eks = EksSection::Read(Box::new(workshop_eks()));
-    let p = plan(&s, &Config::default(), &opts("1.27")).unwrap();
+    let p = plan(&s, &Config::default(), &opts("1.27"), &[]).unwrap();
     assert_eq!(p.from, "1.25.16");
     assert_eq!(p.to, "1.27");
     let versions: Vec<&str> = p.hops.iter().map(|h| h.version.as_str()).collect();
@@ -118,7 +118,7 @@ fn the_workshop_plan_has_two_hops_with_groups_pools_and_gates() {
         fail_on: FailOn::Never,
         ..opts("1.27")
     };
-    assert!(!plan(&s, &Config::default(), &o).unwrap().blocked_now());
+    assert!(!plan(&s, &Config::default(), &o, &[]).unwrap().blocked_now());
 }
 
 fn seen(id: &str, version: &str, status: &str) -> UpdateSeen {
@@ -253,4 +253,84 @@ fn verify_names_lagging_nodes_unavailable_workloads_and_broken_pdbs() {
     assert_eq!(v3.pdbs_broken, ["pdb/default/web 1 healthy, needs 2"]);
     // One that was already below its minimum is not the hop's doing.
     assert!(verify(&now, &now, &hop).pdbs_broken.is_empty());
+}
+
+#[test]
+fn addons_move_hop_by_hop_to_each_hops_default() {
+    let s = workshop();
+    let offer = |v: &str, default: bool| crate::eks::AddonVersionOffer {
+        version: v.into(),
+        default,
+    };
+    let proxy = AddonOffers {
+        name: "kube-proxy".into(),
+        version: "v1.25.16-eksbuild.1".into(),
+        offered: [
+            ("1.26".to_string(), vec![offer("v1.26.15-eksbuild.2", true)]),
+            ("1.27".to_string(), vec![offer("v1.27.16-eksbuild.3", true)]),
+        ]
+        .into(),
+    };
+    let cni = AddonOffers {
+        name: "vpc-cni".into(),
+        version: "v1.16.0-eksbuild.1".into(),
+        offered: [
+            (
+                "1.26".to_string(),
+                vec![
+                    offer("v1.15.1-eksbuild.1", true),
+                    offer("v1.16.0-eksbuild.1", false),
+                ],
+            ),
+            ("1.27".to_string(), vec![offer("v1.18.3-eksbuild.2", true)]),
+        ]
+        .into(),
+    };
+    let p = plan(&s, &Config::default(), &opts("1.27"), &[proxy.clone(), cni]).unwrap();
+    let moves = |i: usize| -> Vec<(String, String, String)> {
+        p.hops[i]
+            .addons
+            .iter()
+            .map(|m| (m.addon.clone(), m.from.clone(), m.to.clone()))
+            .collect()
+    };
+    // vpc-cni is newer than 1.26's default: it stays there, then moves at 1.27.
+    assert_eq!(
+        moves(0),
+        [(
+            "kube-proxy".into(),
+            "v1.25.16-eksbuild.1".into(),
+            "v1.26.15-eksbuild.2".into()
+        )]
+    );
+    assert_eq!(
+        moves(1),
+        [
+            (
+                "kube-proxy".into(),
+                "v1.26.15-eksbuild.2".into(),
+                "v1.27.16-eksbuild.3".into()
+            ),
+            (
+                "vpc-cni".into(),
+                "v1.16.0-eksbuild.1".into(),
+                "v1.18.3-eksbuild.2".into()
+            ),
+        ]
+    );
+    assert!(p.hops[0].commands.iter().any(|c| c
+        == "aws eks update-addon --cluster-name eks-upgrades-workshop --addon-name kube-proxy --addon-version v1.26.15-eksbuild.2 --resolve-conflicts PRESERVE"), "{:?}", p.hops[0].commands);
+    // --addons skip: none moves, no command.
+    let o = UpgradeOptions {
+        addons: AddonsMode::Skip,
+        ..opts("1.27")
+    };
+    let p = plan(&s, &Config::default(), &o, &[proxy]).unwrap();
+    assert!(p.hops.iter().all(|h| h.addons.is_empty()));
+    assert!(
+        !p.hops[0]
+            .commands
+            .iter()
+            .any(|c| c.contains("update-addon"))
+    );
 }
