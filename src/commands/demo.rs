@@ -35,6 +35,18 @@ const STORY: &[(&str, &str)] = &[
         "Every node now runs the control plane's version",
         "kup drift --fail-on warning",
     ),
+    (
+        "Now the next two minors: the plan, hop by hop (with -o markdown, a runbook to review)",
+        "kup upgrade --to 1.27 --dry-run",
+    ),
+    (
+        "Upgrade: for each hop the gate, the control plane, the add-ons, the node group, the other nodes, the verdict",
+        "kup upgrade --to 1.27 --yes",
+    ),
+    (
+        "Every node runs 1.27, like the control plane",
+        "kup drift --fail-on warning",
+    ),
 ];
 
 pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<i32, KupError> {

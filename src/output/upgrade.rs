@@ -31,6 +31,10 @@ fn by_word(by: NodesBy) -> &'static str {
     }
 }
 
+fn nodes(n: usize) -> String {
+    format!("{n} node{}", if n == 1 { "" } else { "s" })
+}
+
 fn text(plan: &UpgradePlan) -> String {
     let mut out = format!(
         "Upgrade {}from {} to {}: {} hop{}, about {} min (estimate)\n",
@@ -67,9 +71,9 @@ fn text(plan: &UpgradePlan) -> String {
         }
         for g in &h.node_groups {
             out.push_str(&format!(
-                "  node group {} ({} nodes) {} -> {} with UpdateNodegroupVersion, {} at a time\n",
+                "  node group {} ({}) {} -> {} with UpdateNodegroupVersion, {} at a time\n",
                 g.name,
-                g.nodes,
+                nodes(g.nodes),
                 g.from.as_deref().unwrap_or("?"),
                 h.version,
                 g.max_unavailable
@@ -80,7 +84,7 @@ fn text(plan: &UpgradePlan) -> String {
                 NodesBy::Karpenter => p.summary.clone(),
                 by => format!("{} ({})", by_word(by), p.summary),
             };
-            out.push_str(&format!("  {} ({} nodes): {how}\n", p.pool, p.nodes));
+            out.push_str(&format!("  {} ({}): {how}\n", p.pool, nodes(p.nodes)));
         }
         for m in &h.manual {
             out.push_str(&format!("  ! {m}\n"));

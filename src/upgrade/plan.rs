@@ -463,7 +463,7 @@ fn one_hop(
             pool,
             nodes,
             by: NodesBy::Kup,
-            summary: "kup replaces them (no NodePool drifts them)".into(),
+            summary: "no NodePool drifts them".into(),
         });
     }
     for f in gate
