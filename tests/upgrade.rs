@@ -401,6 +401,10 @@ fn a_run_killed_mid_hop_is_finished_by_the_next_without_a_second_cluster_update(
     for at in [
         // Hop 1: right after UpdateClusterVersion was accepted.
         r#""event":"cluster-update","hop":"1.32""#,
+        // Hop 1: while an add-on updates.
+        r#""event":"addon-update","hop":"1.32""#,
+        // Hop 2: right after its gate passed.
+        r#""event":"gate","hop":"1.33""#,
         // Hop 2: while EKS rolls the node group.
         r#""event":"nodegroup-update","nodegroup":"mng-system","updateId""#,
     ] {
@@ -414,9 +418,47 @@ fn a_run_killed_mid_hop_is_finished_by_the_next_without_a_second_cluster_update(
         assert_eq!(kinds(&ev).last(), Some(&"done"), "{run:?}");
         // Exactly one UpdateClusterVersion per hop over both runs.
         assert_eq!(eks_calls(&sim, "UpdateClusterVersion"), 2, "{at}: {run:?}");
+        // Killed after a write of the hop, the next run continues that hop; killed between
+        // the gate and UpdateClusterVersion, it may start the hop afresh (no update exists).
         let first = ev.iter().find(|e| e["event"] == "hop-started").unwrap();
-        assert_eq!(first["resumed"], true, "{at}: {run:?}");
+        if !at.contains(r#""gate""#) {
+            assert_eq!(first["resumed"], true, "{at}: {run:?}");
+        }
         assert_all_at(&sim, "1.33");
         assert_safe(&sim);
     }
+}
+
+#[test]
+fn a_node_group_eks_cannot_drain_stops_the_run_with_exit_4_and_pod_eviction_failure() {
+    // coredns needs both replicas: EKS cannot evict either, and after its pod-eviction
+    // timeout (15 simulated minutes) the node group update fails with PodEvictionFailure.
+    let yaml = SCENARIO.replace(
+        "{name: coredns, namespace: kube-system, minAvailable: 1,",
+        "{name: coredns, namespace: kube-system, minAvailable: 2,",
+    );
+    let sim = Sim::start(SimSpec {
+        yaml: Some(&yaml),
+        ..Default::default()
+    });
+    let run = sim.kup_eks(&[
+        "upgrade",
+        "--to",
+        "1.32",
+        "--yes",
+        "-o",
+        "json",
+        "--drain-timeout",
+        "30m",
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    let last = events(&run).pop().unwrap();
+    assert_eq!(last["event"], "failed", "{run:?}");
+    assert_eq!(last["step"], "nodes");
+    let reason = last["reason"].as_str().unwrap();
+    assert!(reason.contains("PodEvictionFailure"), "{reason}");
+    assert!(reason.contains("mng-system"), "{reason}");
+    // The control plane moved; nothing was forced through the PDB.
+    assert!(served_version(&sim).starts_with("v1.32."));
+    assert_safe(&sim);
 }

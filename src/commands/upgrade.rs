@@ -278,6 +278,8 @@ impl Runner<'_> {
         let started = Instant::now();
         let mut announced: HashSet<String> = HashSet::new();
         let mut hops_done = 0;
+        // A hop whose node step finished yet still shows something behind would loop forever.
+        let mut nodes_done: Option<String> = None;
         loop {
             self.check_cancel(None)?;
             let (snapshot, observed) = self.observe().await?;
@@ -339,7 +341,18 @@ impl Runner<'_> {
                 }
                 Step::Nodes => {
                     drop(snapshot);
+                    if nodes_done.as_deref() == Some(hop_name.as_str()) {
+                        return Err(Stop::new(
+                            &hop,
+                            "verify",
+                            format!(
+                                "{} node(s) or managed node group(s) are still behind {hop_name} after the hop's node step (a node group without nodes, or a node no pool replaces): move them, then run again",
+                                observed.behind
+                            ),
+                        ));
+                    }
                     let nodes = self.nodes(&hop, emit, out).await?;
+                    nodes_done = Some(hop_name.clone());
                     hops_done += 1;
                     emit(
                         &UpgradeEvent::HopDone {
