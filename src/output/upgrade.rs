@@ -279,3 +279,55 @@ pub fn upgrade_line(e: &UpgradeEvent) -> Option<String> {
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures::{workshop, workshop_eks};
+    use crate::checks::{Config, FailOn};
+    use crate::eks::EksSection;
+    use crate::upgrade::{AddonsMode, NodesMode, UpgradeOptions, plan};
+    use crate::version::Version;
+
+    fn workshop_plan() -> UpgradePlan {
+        let mut s = workshop();
+        s.eks = EksSection::Read(Box::new(workshop_eks()));
+        let opts = UpgradeOptions {
+            to: Version::parse("1.27").unwrap_or_else(|e| panic!("{e}")),
+            fail_on: FailOn::Error,
+            nodes: NodesMode::Auto,
+            addons: AddonsMode::Default,
+            batch: 1,
+        };
+        plan(&s, &Config::default(), &opts, &[]).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn upgrade_plan_text() {
+        insta::assert_snapshot!(render_upgrade_plan(
+            &workshop_plan(),
+            Format::Table,
+            &Style::default()
+        ));
+    }
+
+    #[test]
+    fn upgrade_runbook() {
+        let out = render_upgrade_plan(&workshop_plan(), Format::Markdown, &Style::default());
+        // The blocked first hop names its blocker with the fix, as a box to tick.
+        assert!(out.contains("**Gate: blocked**"), "{out}");
+        assert!(
+            out.contains("- [ ] KUP-SKEW-002 node/legacy-worker-1"),
+            "{out}"
+        );
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn upgrade_plan_json() {
+        let line = render_upgrade_plan(&workshop_plan(), Format::Json, &Style::default());
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert_eq!(v["event"], "plan");
+        insta::assert_json_snapshot!(v);
+    }
+}

@@ -237,10 +237,16 @@ pub fn plan(
     let name = cluster.clone().unwrap_or_else(|| "CLUSTER".into());
     let groups = node_groups(snapshot);
     let mut out = Vec::new();
+    // Each hop's gate judges the cluster as the run will find it: the hop before done (or,
+    // for the first, the nodes behind the control plane caught up).
+    let mut at = cp.clone();
     // Each add-on's version as the hops before this one leave it.
     let mut versions: Vec<String> = addons.iter().map(|a| a.version.clone()).collect();
     for (i, hop) in hops(&cp, &to).iter().enumerate() {
-        let mut h = one_hop(snapshot, config, opts, hop, i > 0, &groups, &name);
+        let projected = (i > 0 || catch_up > 0).then(|| project(snapshot, &at));
+        let judged = projected.as_ref().unwrap_or(snapshot);
+        let mut h = one_hop(snapshot, judged, config, opts, hop, i > 0, &groups, &name);
+        at = hop.clone();
         if opts.addons != AddonsMode::Skip && !addons.is_empty() {
             let latest = opts.addons == AddonsMode::Latest;
             let mut moves = Vec::new();
@@ -339,8 +345,46 @@ fn waves(nodes: usize, at_once: usize) -> i64 {
     nodes.div_ceil(at_once.max(1)) as i64
 }
 
+/// The cluster as a run leaves it once everything is at `at`: the control plane, EKS's
+/// cluster and node group versions, and every node a pool replaces (nodes of no pool stay).
+pub fn project(snapshot: &Snapshot, at: &Version) -> Snapshot {
+    let mut s = snapshot.clone();
+    let minor = at.minor_str();
+    let cp = &snapshot.control_plane;
+    if cp
+        .version()
+        .is_some_and(|v| (v.major, v.minor) < (at.major, at.minor))
+    {
+        s.control_plane = crate::model::ControlPlane::new(
+            format!("v{minor}.0"),
+            at.major.to_string(),
+            at.minor.to_string(),
+            cp.platform.clone(),
+            cp.cluster_name.clone(),
+        );
+    }
+    for n in s.nodes.iter_mut().filter(|n| n.pool.kind != PoolKind::None) {
+        let behind = Version::parse(&n.kubelet_version)
+            .is_ok_and(|v| (v.major, v.minor) < (at.major, at.minor));
+        if behind {
+            n.kubelet_version = format!("v{minor}.0");
+        }
+    }
+    if let EksSection::Read(info) = &mut s.eks {
+        info.cluster.version = minor.clone();
+        for g in info.node_groups.iter_mut().flatten() {
+            g.version = Some(minor.clone());
+        }
+        // Insights speak of the cluster as it is now.
+        info.insights = None;
+    }
+    s
+}
+
+#[allow(clippy::too_many_arguments)]
 fn one_hop(
     snapshot: &Snapshot,
+    judged: &Snapshot,
     config: &Config,
     opts: &UpgradeOptions,
     hop: &Version,
@@ -354,7 +398,7 @@ fn one_hop(
         families: &Family::ALL,
         skew_nodes: None,
     };
-    let gate = checks::run(snapshot, config, &run);
+    let gate = checks::run(judged, config, &run);
     let mut blocked = checks::exceeds(&gate, opts.fail_on);
     let mut commands = vec![format!(
         "aws eks update-cluster-version --name {cluster} --kubernetes-version {v}"

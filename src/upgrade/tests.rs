@@ -1,6 +1,7 @@
 //! The upgrade core on plain data: hops, the plan on the workshop fixture, resume decisions,
 //! the end-of-hop verdict.
 
+use super::plan::project;
 use super::*;
 use crate::checks::fixtures::{OLD, workshop, workshop_eks};
 use crate::checks::{Config, FailOn};
@@ -102,16 +103,45 @@ fn the_workshop_plan_has_two_hops_with_groups_pools_and_gates() {
         "{:?}",
         first.commands
     );
-    // The node group is a minor behind the cluster: EKS refuses the hop (KUP-SKEW-007).
-    assert!(first.gate.iter().any(|f| f.code.as_str() == "KUP-SKEW-007"));
+    // The node group a minor behind the cluster is caught up before the first hop: its gate is
+    // judged after that (no KUP-SKEW-007); the node of no pool still blocks it.
+    assert_eq!(p.catch_up, 5);
+    assert!(!first.gate.iter().any(|f| f.code.as_str() == "KUP-SKEW-007"));
     assert!(first.blocked);
     assert!(p.blocked_now());
     assert!(
         first
             .manual
             .iter()
-            .any(|m| m.starts_with("KUP-SKEW-007 nodegroup/mng-1"))
+            .any(|m| m.starts_with("KUP-SKEW-002 node/legacy-worker-1")),
+        "{:?}",
+        first.manual
     );
+    // Hop 2 is judged with hop 1 done: nodes of pools are one minor behind it, no more.
+    assert!(
+        !p.hops[1]
+            .gate
+            .iter()
+            .any(|f| f.subject.starts_with("node/ip-")
+                && f.severity != crate::checks::Severity::Info),
+        "{:?}",
+        p.hops[1].gate
+    );
+    let projected = project(&s, &v("1.26"));
+    assert!(
+        projected
+            .nodes
+            .iter()
+            .any(|n| n.name == "legacy-worker-1" && n.kubelet_version.starts_with("v1.23"))
+    );
+    assert!(
+        projected
+            .nodes
+            .iter()
+            .filter(|n| n.name != "legacy-worker-1")
+            .all(|n| n.kubelet_version.starts_with("v1.26"))
+    );
+    assert_eq!(projected.control_plane.version().map(|v| v.minor), Some(26));
     assert!(p.estimate_minutes >= 2 * plan::CONTROL_PLANE_MINUTES);
     // --fail-on never lets it through.
     let o = UpgradeOptions {
