@@ -462,3 +462,35 @@ fn a_node_group_eks_cannot_drain_stops_the_run_with_exit_4_and_pod_eviction_fail
     assert!(served_version(&sim).starts_with("v1.32."));
     assert_safe(&sim);
 }
+
+#[test]
+fn a_live_lease_of_another_run_refuses_the_upgrade_before_any_write() {
+    let sim = sim();
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    let lease = serde_json::json!({
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "kup-rotate", "namespace": "kube-system"},
+        "spec": {"holderIdentity": "r-1@elsewhere#1", "leaseDurationSeconds": 60,
+                 "acquireTime": now, "renewTime": now},
+    });
+    let (code, body) = common::http_request(
+        &sim.url,
+        "POST",
+        "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+        "application/json",
+        &lease.to_string(),
+    );
+    assert_eq!(code, 201, "{body}");
+    let run = sim.kup_eks(&UPGRADE);
+    assert_eq!(run.code, 4, "{run:?}");
+    let last = events(&run).pop().unwrap();
+    assert_eq!(last["event"], "failed", "{run:?}");
+    assert_eq!(last["step"], "lease");
+    assert!(
+        last["reason"].as_str().unwrap().contains("r-1@elsewhere#1"),
+        "{run:?}"
+    );
+    assert_eq!(sim.stats()["eks"]["writes"], 0);
+}
