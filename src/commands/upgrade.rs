@@ -449,6 +449,8 @@ impl Runner<'_> {
             skew_nodes: None,
         };
         let findings = checks::run(&snapshot, &self.ctx.config, &run);
+        // With --nodes karpenter, a pool Karpenter will not drift has nobody to move it.
+        let unmoved = upgrade::unmoved_pools(&snapshot, hop, self.args.nodes);
         let blockers: Vec<_> = findings
             .iter()
             .filter(|f| checks::exceeds(std::slice::from_ref(f), self.args.fail_on))
@@ -458,19 +460,20 @@ impl Runner<'_> {
         emit(
             &UpgradeEvent::Gate {
                 hop: hop.minor_str(),
-                passed: blockers.is_empty(),
+                passed: blockers.is_empty() && unmoved.is_empty(),
                 blockers: blockers.clone(),
                 errors: count(Severity::Error),
                 warnings: count(Severity::Warning),
             },
             out,
         );
-        if blockers.is_empty() {
+        if blockers.is_empty() && unmoved.is_empty() {
             return Ok(None);
         }
         let named: Vec<String> = blockers
             .iter()
             .map(|f| format!("{} {}: {}", f.code, f.subject, f.message))
+            .chain(unmoved)
             .collect();
         eprintln!(
             "kup upgrade: the gate of hop {} stops the run before any change of that hop:\n  - {}\nFix them (`kup check --target {}` shows how), then run again.",
@@ -596,6 +599,9 @@ impl Runner<'_> {
         };
         let behind =
             |v: &str| Version::parse(v).is_ok_and(|v| (v.major, v.minor) < (hop.major, hop.minor));
+        if let Some(m) = upgrade::unmoved_pools(&before, hop, self.args.nodes).first() {
+            return Err(Stop::new(hop, "nodes", m.clone()));
+        }
         let for_kup: BTreeSet<String> = before
             .nodes
             .iter()

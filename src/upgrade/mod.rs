@@ -11,7 +11,7 @@ pub mod verify;
 pub use event::UpgradeEvent;
 pub use plan::{
     AddonMove, AddonOffers, AddonsMode, GroupMove, Hop, NodesBy, NodesMode, PoolMove, UpgradeError,
-    UpgradeOptions, UpgradePlan, hops, plan,
+    UpgradeOptions, UpgradePlan, hops, nodes_by, plan, unmoved_pools,
 };
 pub use resume::{Observed, Resume, Step, UpdateSeen, resume};
 pub use verify::{Verdict, verify};

@@ -345,6 +345,42 @@ fn waves(nodes: usize, at_once: usize) -> i64 {
     nodes.div_ceil(at_once.max(1)) as i64
 }
 
+/// Who moves a NodePool's nodes under `--nodes`.
+pub fn nodes_by(mode: NodesMode, moves: Moves) -> NodesBy {
+    let drifts = moves == Moves::KarpenterDrifts;
+    match mode {
+        NodesMode::Rotate => NodesBy::Kup,
+        NodesMode::Auto if drifts => NodesBy::Karpenter,
+        NodesMode::Auto => NodesBy::Kup,
+        NodesMode::Karpenter if drifts => NodesBy::Karpenter,
+        NodesMode::Karpenter => NodesBy::Manual,
+    }
+}
+
+fn undrifted(pool: &str, summary: &str, nodes: usize, hop: &str) -> String {
+    format!(
+        "{pool}: {summary}; Karpenter will not replace its {nodes} nodes: replace them \
+         (`kup rotate --pool {pool} --target {hop}`) or run with --nodes auto"
+    )
+}
+
+/// NodePools with nodes behind `hop` that nobody will move under `--nodes` (only with
+/// `--nodes karpenter`, for pools Karpenter does not drift): they stop the run at the gate.
+pub fn unmoved_pools(snapshot: &Snapshot, hop: &Version, mode: NodesMode) -> Vec<String> {
+    pool_movements(snapshot, hop)
+        .iter()
+        .filter(|m| m.behind > 0 && nodes_by(mode, m.moves) == NodesBy::Manual)
+        .map(|m| {
+            undrifted(
+                &format!("nodepool/{}", m.node_pool),
+                &m.summary,
+                m.behind,
+                &hop.minor_str(),
+            )
+        })
+        .collect()
+}
+
 /// The cluster as a run leaves it once everything is at `at`: the control plane, EKS's
 /// cluster and node group versions, and every node a pool replaces (nodes of no pool stay).
 pub fn project(snapshot: &Snapshot, at: &Version) -> Snapshot {
@@ -444,14 +480,7 @@ fn one_hop(
             .iter()
             .filter(|n| n.pool.kind == PoolKind::NodePool && n.pool.name == m.node_pool)
             .count();
-        let drifts = m.moves == Moves::KarpenterDrifts;
-        let by = match opts.nodes {
-            NodesMode::Rotate => NodesBy::Kup,
-            NodesMode::Auto if drifts => NodesBy::Karpenter,
-            NodesMode::Auto => NodesBy::Kup,
-            NodesMode::Karpenter if drifts => NodesBy::Karpenter,
-            NodesMode::Karpenter => NodesBy::Manual,
-        };
+        let by = nodes_by(opts.nodes, m.moves);
         let pool = format!("nodepool/{}", m.node_pool);
         match by {
             NodesBy::Karpenter => {
@@ -466,11 +495,7 @@ fn one_hop(
             }
             NodesBy::Manual if nodes > 0 => {
                 blocked = true;
-                manual.push(format!(
-                    "{pool}: {}; Karpenter will not replace its {nodes} nodes: replace them \
-                     (`kup rotate --pool {pool} --target {v}`) or run with --nodes auto",
-                    m.summary
-                ));
+                manual.push(undrifted(&pool, &m.summary, nodes, &v));
             }
             NodesBy::Manual => {}
         }

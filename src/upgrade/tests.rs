@@ -364,3 +364,31 @@ fn addons_move_hop_by_hop_to_each_hops_default() {
             .any(|c| c.contains("update-addon"))
     );
 }
+
+#[test]
+fn who_moves_a_nodepool_under_each_nodes_mode() {
+    use crate::checks::karpenter::Moves;
+    assert_eq!(
+        nodes_by(NodesMode::Auto, Moves::KarpenterDrifts),
+        NodesBy::Karpenter
+    );
+    assert_eq!(nodes_by(NodesMode::Auto, Moves::Pinned), NodesBy::Kup);
+    assert_eq!(
+        nodes_by(NodesMode::Rotate, Moves::KarpenterDrifts),
+        NodesBy::Kup
+    );
+    assert_eq!(
+        nodes_by(NodesMode::Karpenter, Moves::KarpenterDrifts),
+        NodesBy::Karpenter
+    );
+    assert_eq!(
+        nodes_by(NodesMode::Karpenter, Moves::Pinned),
+        NodesBy::Manual
+    );
+    assert_eq!(
+        nodes_by(NodesMode::Karpenter, Moves::Blocked),
+        NodesBy::Manual
+    );
+    // The workshop has no NodePool: nothing is left unmoved.
+    assert!(unmoved_pools(&workshop(), &v("1.26"), NodesMode::Karpenter).is_empty());
+}
