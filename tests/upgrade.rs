@@ -494,3 +494,24 @@ fn a_live_lease_of_another_run_refuses_the_upgrade_before_any_write() {
     );
     assert_eq!(sim.stats()["eks"]["writes"], 0);
 }
+
+#[test]
+fn with_nodes_rotate_kup_replaces_the_nodepool_nodes_itself_even_as_karpenter_drifts_them() {
+    // Karpenter drifts the NodePool's nodes on its own once the control plane moves: kup's
+    // rotation must take a node that vanished under it in its stride.
+    let sim = sim();
+    let run = sim.kup_eks(&[
+        "upgrade", "--to", "1.33", "--yes", "--nodes", "rotate", "-o", "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    assert_eq!(kinds(&ev).last(), Some(&"done"), "{run:?}");
+    assert!(
+        !kinds(&ev).contains(&"karpenter-drift"),
+        "kup waits for no drift: {run:?}"
+    );
+    let plan = &ev[0]["plan"]["hops"][0]["pools"][0];
+    assert_eq!(plan["by"], "kup", "{plan}");
+    assert_all_at(&sim, "1.33");
+    assert_safe(&sim);
+}
