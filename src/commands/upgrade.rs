@@ -129,7 +129,10 @@ pub async fn run(ctx: &Context, args: &UpgradeArgs, out: &mut dyn Write) -> Resu
     };
     let run_id = format!("u-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"));
     let json = ctx.format == Format::Json;
+    // What the run did, for the summary table at the end.
+    let seen = std::cell::RefCell::new(Vec::<UpgradeEvent>::new());
     let mut emit = |e: &UpgradeEvent, out: &mut dyn Write| {
+        seen.borrow_mut().push(e.clone());
         if json {
             let _ = out.write_all(e.to_json_line().as_bytes());
             let _ = out.flush();
@@ -199,7 +202,7 @@ pub async fn run(ctx: &Context, args: &UpgradeArgs, out: &mut dyn Write) -> Resu
     ctrl_c.abort();
     renewal.abort();
     held.release().await;
-    match result {
+    let code = match result {
         Ok(Ok(())) => Ok(exit::OK),
         Ok(Err(Gated { hop, reason })) => {
             emit(
@@ -216,7 +219,12 @@ pub async fn run(ctx: &Context, args: &UpgradeArgs, out: &mut dyn Write) -> Resu
             Ok(exit::FINDINGS)
         }
         Err(stop) => finish_stop(stop, &mut emit, out),
+    };
+    if !json {
+        let summary = output::upgrade_summary(&seen.borrow());
+        out.write_all(summary.as_bytes())?;
     }
+    code
 }
 
 /// The gate stopped the run before the hop's first write (exit 1).

@@ -198,6 +198,79 @@ fn runbook(plan: &UpgradePlan) -> String {
     out
 }
 
+/// The table at the end of a run: one row per hop it worked on (empty when none).
+pub fn upgrade_summary(events: &[UpgradeEvent]) -> String {
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for e in events {
+        let hop = match e {
+            UpgradeEvent::HopStarted { hop, .. } => hop,
+            _ => continue,
+        };
+        let of = |f: &dyn Fn(&UpgradeEvent) -> bool| events.iter().filter(|e| f(e)).count();
+        let update = events
+            .iter()
+            .find_map(|e| match e {
+                UpgradeEvent::ClusterUpdate {
+                    hop: h, update_id, ..
+                } if h == hop => Some(update_id.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "-".into());
+        let addons = of(
+            &|e| matches!(e, UpgradeEvent::AddonUpdate { hop: h, status, .. } if h == hop && status == "Successful"),
+        );
+        let done = events.iter().find_map(|e| match e {
+            UpgradeEvent::HopDone {
+                hop: h,
+                nodes,
+                took_ms,
+            } if h == hop => Some((*nodes, *took_ms)),
+            _ => None,
+        });
+        let (nodes, result) = match done {
+            Some((n, ms)) => (n.to_string(), format!("done in {}s", ms / 1000)),
+            None => ("-".into(), "stopped".into()),
+        };
+        rows.push([hop.clone(), update, addons.to_string(), nodes, result]);
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let head = [
+        "HOP",
+        "CONTROL PLANE UPDATE",
+        "ADD-ONS MOVED",
+        "NODES AT HOP",
+        "RESULT",
+    ];
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].len())
+            .chain([head[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..5).map(width).collect();
+    let line = |cells: [&str; 5]| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == 4 {
+                l.push_str(c);
+            } else {
+                l.push_str(&format!("{c:<w$}   ", w = widths[i]));
+            }
+        }
+        l.push('\n');
+        l
+    };
+    let mut out = String::from("\n");
+    out.push_str(&line(head));
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+    }
+    out
+}
+
 /// The human line for one upgrade event (stderr), or None for the ones that say nothing new.
 pub fn upgrade_line(e: &UpgradeEvent) -> Option<String> {
     Some(match e {
@@ -321,6 +394,40 @@ mod tests {
             "{out}"
         );
         insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn upgrade_summary_has_a_row_per_hop() {
+        let ev = vec![
+            UpgradeEvent::HopStarted {
+                hop: "1.26".into(),
+                resumed: false,
+            },
+            UpgradeEvent::ClusterUpdate {
+                hop: "1.26".into(),
+                update_id: "u-1".into(),
+                status: "Successful".into(),
+                resumed: false,
+            },
+            UpgradeEvent::AddonUpdate {
+                hop: "1.26".into(),
+                addon: "kube-proxy".into(),
+                from: Some("v1.25.0-eksbuild.2".into()),
+                to: "v1.26.0-eksbuild.2".into(),
+                status: "Successful".into(),
+            },
+            UpgradeEvent::HopDone {
+                hop: "1.26".into(),
+                nodes: 3,
+                took_ms: 61_000,
+            },
+            UpgradeEvent::HopStarted {
+                hop: "1.27".into(),
+                resumed: false,
+            },
+        ];
+        insta::assert_snapshot!(upgrade_summary(&ev));
+        assert_eq!(upgrade_summary(&[]), "");
     }
 
     #[test]
