@@ -783,11 +783,11 @@ impl Runner<'_> {
                     ));
                 }
                 tokio::time::sleep(POLL).await;
-                a = self.eks.describe_addon(&a.name).await.map_err(&fail)?;
+                a = self.eks.addon_state(&a.name).await.map_err(&fail)?;
             }
             let offered = self
                 .eks
-                .addon_versions(&a.name, &hop_name)
+                .addon_offers(&a.name, &hop_name)
                 .await
                 .map_err(&fail)?;
             let latest = self.args.addons == AddonsMode::Latest;
@@ -812,7 +812,7 @@ impl Runner<'_> {
                     .map_err(&fail)?;
                 match u.status.as_str() {
                     "Successful" => {
-                        let now = self.eks.describe_addon(&a.name).await.map_err(&fail)?;
+                        let now = self.eks.addon_state(&a.name).await.map_err(&fail)?;
                         if now.status == "ACTIVE" {
                             emit(&event("Successful"), out);
                             break;
@@ -873,7 +873,7 @@ async fn addon_offers(
     for a in installed {
         let mut offered = std::collections::BTreeMap::new();
         for hop in upgrade::hops(cp, &opts.to) {
-            match eks.addon_versions(&a.name, &hop.minor_str()).await {
+            match eks.addon_offers(&a.name, &hop.minor_str()).await {
                 Ok(o) => {
                     offered.insert(hop.minor_str(), o);
                 }

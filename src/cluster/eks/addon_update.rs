@@ -28,12 +28,12 @@ impl Eks {
             .map_err(|e| self.error("ListAddons", e))?;
         let mut out = Vec::with_capacity(names.len());
         for n in names {
-            out.push(self.describe_addon(&n).await?);
+            out.push(self.addon_state(&n).await?);
         }
         Ok(out)
     }
 
-    pub async fn describe_addon(&self, name: &str) -> Result<InstalledAddon, ClusterError> {
+    pub async fn addon_state(&self, name: &str) -> Result<InstalledAddon, ClusterError> {
         let call = "DescribeAddon";
         let out = self
             .client
@@ -57,7 +57,7 @@ impl Eks {
     }
 
     /// The versions of `addon` compatible with Kubernetes `version` (`1.26`).
-    pub async fn addon_versions(
+    pub async fn addon_offers(
         &self,
         addon: &str,
         version: &str,
