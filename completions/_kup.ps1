@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'kup' -ScriptBlock {
             [CompletionResult]::new('drift', 'drift', [CompletionResultType]::ParameterValue, 'Nodes whose kubelet lags the control plane (or --target), grouped by pool')
             [CompletionResult]::new('workloads', 'workloads', [CompletionResultType]::ParameterValue, 'Each workload''s placement verdict against the node pools')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Cordon, drain and replace lagging nodes, batch by batch, resumably')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -184,6 +185,44 @@ Register-ArgumentCompleter -Native -CommandName 'kup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'kup;upgrade' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The version to reach, e.g. `1.32` (hops one minor at a time)')
+            [CompletionResult]::new('--addons', '--addons', [CompletionResultType]::ParameterName, 'EKS add-ons at each hop: its default version, the latest compatible one, or leave them')
+            [CompletionResult]::new('--nodes', '--nodes', [CompletionResultType]::ParameterName, 'Karpenter nodes: kup''s rotation, Karpenter''s drift, or drift where Karpenter drifts')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Nodes kup disrupts at once when it rotates')
+            [CompletionResult]::new('--hop-timeout', '--hop-timeout', [CompletionResultType]::ParameterName, 'How long one hop may take before the run stops (resumable): `2h`, `45m`')
+            [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'How long a node''s evictions may be refused (PDB, 429) before the run stops')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Gate findings at or above this severity stop the run before the hop''s first write')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: current-context)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Only look at workloads in this namespace (nodes are always cluster-wide)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Only look at workloads in this namespace (nodes are always cluster-wide)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'kup''s config file (suppressions and placement policies); default `.kup.yaml` if present')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'EKS cluster name (default: taken from an EKS context ARN)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: from the context ARN, the profile, or AWS_REGION)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile (default: AWS_PROFILE or the default chain)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (with -o markdown: a runbook) and change nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Ask again before each hop and each node (needs a terminal)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look at workloads in all namespaces (the default; accepted for kubectl habits)')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look at workloads in all namespaces (the default; accepted for kubectl habits)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result (and errors)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result (and errors)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'kup;completions' {
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: current-context)')
@@ -245,6 +284,7 @@ Register-ArgumentCompleter -Native -CommandName 'kup' -ScriptBlock {
             [CompletionResult]::new('drift', 'drift', [CompletionResultType]::ParameterValue, 'Nodes whose kubelet lags the control plane (or --target), grouped by pool')
             [CompletionResult]::new('workloads', 'workloads', [CompletionResultType]::ParameterValue, 'Each workload''s placement verdict against the node pools')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Cordon, drain and replace lagging nodes, batch by batch, resumably')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -260,6 +300,9 @@ Register-ArgumentCompleter -Native -CommandName 'kup' -ScriptBlock {
             break
         }
         'kup;help;rotate' {
+            break
+        }
+        'kup;help;upgrade' {
             break
         }
         'kup;help;completions' {

@@ -34,6 +34,9 @@ _kup() {
             kup,rotate)
                 cmd="kup__subcmd__rotate"
                 ;;
+            kup,upgrade)
+                cmd="kup__subcmd__upgrade"
+                ;;
             kup,workloads)
                 cmd="kup__subcmd__workloads"
                 ;;
@@ -55,6 +58,9 @@ _kup() {
             kup__subcmd__help,rotate)
                 cmd="kup__subcmd__help__subcmd__rotate"
                 ;;
+            kup__subcmd__help,upgrade)
+                cmd="kup__subcmd__help__subcmd__upgrade"
+                ;;
             kup__subcmd__help,workloads)
                 cmd="kup__subcmd__help__subcmd__workloads"
                 ;;
@@ -65,7 +71,7 @@ _kup() {
 
     case "${cmd}" in
         kup)
-            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate completions demo help"
+            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate upgrade completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -435,7 +441,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__help)
-            opts="check drift workloads rotate completions demo help"
+            opts="check drift workloads rotate upgrade completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -532,6 +538,20 @@ _kup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kup__subcmd__help__subcmd__upgrade)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kup__subcmd__help__subcmd__workloads)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -583,6 +603,104 @@ _kup() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kup__subcmd__upgrade)
+            opts="-y -n -A -l -o -v -q -h -V --to --dry-run --yes --step --addons --nodes --batch --hop-timeout --drain-timeout --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --addons)
+                    COMPREPLY=($(compgen -W "default latest skip" -- "${cur}"))
+                    return 0
+                    ;;
+                --nodes)
+                    COMPREPLY=($(compgen -W "rotate karpenter auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hop-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "error warning never" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

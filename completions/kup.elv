@@ -46,6 +46,7 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand drift 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
             cand workloads 'Each workload''s placement verdict against the node pools'
             cand rotate 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
+            cand upgrade 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
             cand completions 'Print a shell completion script'
             cand demo 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -176,6 +177,43 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'kup;upgrade'= {
+            cand --to 'The version to reach, e.g. `1.32` (hops one minor at a time)'
+            cand --addons 'EKS add-ons at each hop: its default version, the latest compatible one, or leave them'
+            cand --nodes 'Karpenter nodes: kup''s rotation, Karpenter''s drift, or drift where Karpenter drifts'
+            cand --batch 'Nodes kup disrupts at once when it rotates'
+            cand --hop-timeout 'How long one hop may take before the run stops (resumable): `2h`, `45m`'
+            cand --drain-timeout 'How long a node''s evictions may be refused (PDB, 429) before the run stops'
+            cand --fail-on 'Gate findings at or above this severity stop the run before the hop''s first write'
+            cand --kubeconfig 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)'
+            cand --context 'The kubeconfig context to use (default: current-context)'
+            cand -n 'Only look at workloads in this namespace (nodes are always cluster-wide)'
+            cand --namespace 'Only look at workloads in this namespace (nodes are always cluster-wide)'
+            cand -l 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`'
+            cand --selector 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`'
+            cand --request-timeout 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none'
+            cand --config 'kup''s config file (suppressions and placement policies); default `.kup.yaml` if present'
+            cand --cluster 'EKS cluster name (default: taken from an EKS context ARN)'
+            cand --region 'AWS region (default: from the context ARN, the profile, or AWS_REGION)'
+            cand --profile 'AWS profile (default: AWS_PROFILE or the default chain)'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --color 'When to colour the output (NO_COLOR is honoured by `auto`)'
+            cand --dry-run 'Print the plan (with -o markdown: a runbook) and change nothing'
+            cand -y 'Do not ask for confirmation (required without a terminal)'
+            cand --yes 'Do not ask for confirmation (required without a terminal)'
+            cand --step 'Ask again before each hop and each node (needs a terminal)'
+            cand -A 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+            cand --all-namespaces 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print nothing but the result (and errors)'
+            cand --quiet 'Print nothing but the result (and errors)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'kup;completions'= {
             cand --kubeconfig 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)'
             cand --context 'The kubeconfig context to use (default: current-context)'
@@ -235,6 +273,7 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand drift 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
             cand workloads 'Each workload''s placement verdict against the node pools'
             cand rotate 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
+            cand upgrade 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
             cand completions 'Print a shell completion script'
             cand demo 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -246,6 +285,8 @@ set edit:completion:arg-completer[kup] = {|@words|
         &'kup;help;workloads'= {
         }
         &'kup;help;rotate'= {
+        }
+        &'kup;help;upgrade'= {
         }
         &'kup;help;completions'= {
         }

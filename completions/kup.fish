@@ -50,6 +50,7 @@ complete -c kup -n "__fish_kup_needs_command" -f -a "check" -d 'One readiness re
 complete -c kup -n "__fish_kup_needs_command" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
 complete -c kup -n "__fish_kup_needs_command" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
 complete -c kup -n "__fish_kup_needs_command" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
+complete -c kup -n "__fish_kup_needs_command" -f -a "upgrade" -d 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
 complete -c kup -n "__fish_kup_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c kup -n "__fish_kup_needs_command" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
 complete -c kup -n "__fish_kup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -171,6 +172,44 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -s v -l verbose -d 'More
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s q -l quiet -d 'Print nothing but the result (and errors)'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l to -d 'The version to reach, e.g. `1.32` (hops one minor at a time)' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l addons -d 'EKS add-ons at each hop: its default version, the latest compatible one, or leave them' -r -f -a "default\t'The hop\'s default version of each add-on'
+latest\t'The newest version compatible with the hop'
+skip\t'Leave the add-ons alone'"
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l nodes -d 'Karpenter nodes: kup\'s rotation, Karpenter\'s drift, or drift where Karpenter drifts' -r -f -a "rotate\t'kup rotates every lagging node itself (cordon, drain, replace)'
+karpenter\t'Karpenter\'s drift replaces them; kup waits (pools that do not drift block the plan)'
+auto\t'Karpenter where it drifts the pool, kup\'s rotation elsewhere'"
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l batch -d 'Nodes kup disrupts at once when it rotates' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l hop-timeout -d 'How long one hop may take before the run stops (resumable): `2h`, `45m`' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l drain-timeout -d 'How long a node\'s evictions may be refused (PDB, 429) before the run stops' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l fail-on -d 'Gate findings at or above this severity stop the run before the hop\'s first write' -r -f -a "error\t''
+warning\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''"
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l dry-run -d 'Print the plan (with -o markdown: a runbook) and change nothing'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l step -d 'Ask again before each hop and each node (needs a terminal)'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand completions" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l context -d 'The kubeconfig context to use (default: current-context)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
@@ -217,10 +256,11 @@ complete -c kup -n "__fish_kup_using_subcommand demo" -s v -l verbose -d 'More d
 complete -c kup -n "__fish_kup_using_subcommand demo" -s q -l quiet -d 'Print nothing but the result (and errors)'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "check" -d 'One readiness report: control plane, node version skew, findings; the exit code gates CI'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "completions" -d 'Print a shell completion script'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "check" -d 'One readiness report: control plane, node version skew, findings; the exit code gates CI'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "upgrade" -d 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

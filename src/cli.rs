@@ -124,6 +124,8 @@ pub enum Command {
     Workloads(CheckArgs),
     /// Cordon, drain and replace lagging nodes, batch by batch, resumably.
     Rotate(RotateArgs),
+    /// Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify.
+    Upgrade(UpgradeArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run the upgrade story against the built-in simulated cluster (no cloud account needed).
@@ -217,6 +219,52 @@ pub struct RotateArgs {
     /// Undo an interrupted rotation: uncordon the nodes kup cordoned and remove its markers.
     #[arg(long, env = "KUP_ABORT", conflicts_with_all = ["dry_run", "nodes"])]
     pub abort: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpgradeArgs {
+    /// The version to reach, e.g. `1.32` (hops one minor at a time).
+    #[arg(long, env = "KUP_TO", value_name = "VERSION")]
+    pub to: Version,
+    /// Print the plan (with -o markdown: a runbook) and change nothing.
+    #[arg(long, env = "KUP_DRY_RUN")]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(short = 'y', long, env = "KUP_YES")]
+    pub yes: bool,
+    /// Ask again before each hop and each node (needs a terminal).
+    #[arg(long, env = "KUP_STEP")]
+    pub step: bool,
+    /// EKS add-ons at each hop: its default version, the latest compatible one, or leave them.
+    #[arg(long, env = "KUP_ADDONS", value_enum, default_value_t = crate::upgrade::AddonsMode::Default)]
+    pub addons: crate::upgrade::AddonsMode,
+    /// Karpenter nodes: kup's rotation, Karpenter's drift, or drift where Karpenter drifts.
+    #[arg(long, env = "KUP_NODES", value_enum, default_value_t = crate::upgrade::NodesMode::Auto)]
+    pub nodes: crate::upgrade::NodesMode,
+    /// Nodes kup disrupts at once when it rotates.
+    #[arg(long, env = "KUP_BATCH", value_name = "N", default_value = "1")]
+    pub batch: NonZeroUsize,
+    /// How long one hop may take before the run stops (resumable): `2h`, `45m`.
+    #[arg(
+        long,
+        env = "KUP_HOP_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "2h",
+        value_parser = parse_wait
+    )]
+    pub hop_timeout: Duration,
+    /// How long a node's evictions may be refused (PDB, 429) before the run stops.
+    #[arg(
+        long,
+        env = "KUP_DRAIN_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "5m",
+        value_parser = parse_wait
+    )]
+    pub drain_timeout: Duration,
+    /// Gate findings at or above this severity stop the run before the hop's first write.
+    #[arg(long, env = "KUP_FAIL_ON", value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -263,3 +263,13 @@ mod tests {
         );
     }
 }
+
+/// One add-on version DescribeAddonVersions offers for a Kubernetes minor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonVersionOffer {
+    /// `v1.19.2-eksbuild.1`.
+    pub version: String,
+    /// EKS's default version for that minor.
+    pub default: bool,
+}

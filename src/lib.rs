@@ -21,6 +21,7 @@ pub mod output;
 pub mod pools;
 pub mod report;
 pub mod rotate;
+pub mod upgrade;
 pub mod version;
 
 pub use commands::run;

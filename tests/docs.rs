@@ -121,7 +121,7 @@ fn demo_tells_the_story_on_the_simulated_cluster() {
         "{run:?}"
     );
     assert!(run.stdout.contains("NODE GROUP"), "{run:?}");
-    // It ends with the whole rotation (the node group through EKS) and a drift with no lag left.
+    // The whole rotation (the node group through EKS) and a drift with no lag left...
     assert!(run.stdout.contains("$ kup rotate --yes"), "{run:?}");
     assert!(run.stderr.contains("started EKS update"), "{run:?}");
     let last = run
@@ -137,6 +137,20 @@ fn demo_tells_the_story_on_the_simulated_cluster() {
         "{run:?}"
     );
     assert!(!last.contains("(exit code"), "{run:?}");
+    // ... after the whole upgrade to the next two minors.
+    assert!(
+        run.stdout.contains("$ kup upgrade --to 1.27 --yes"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("upgrade done: the cluster is at 1.27 (2 hops"),
+        "{run:?}"
+    );
+    assert!(
+        last.contains("3 nodes against control plane 1.27."),
+        "{run:?}"
+    );
     let unknown = common::kup_raw(&["demo", "--scenario", "nope"]);
     assert_eq!(unknown.code, 2, "{unknown:?}");
 }

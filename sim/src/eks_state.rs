@@ -16,6 +16,8 @@ pub struct EksState {
     pub groups: BTreeMap<String, GroupState>,
     /// Every node group update, in creation order.
     pub updates: Vec<NodegroupUpdate>,
+    /// Every control-plane update (UpdateClusterVersion), in creation order.
+    pub cluster_updates: Vec<crate::eks::cluster_update::ClusterUpdate>,
     /// Counter for update ids and node names.
     pub serial: u64,
     /// Installed EKS add-ons and their updates.
@@ -40,6 +42,9 @@ pub enum UpdateStatus {
 }
 
 impl UpdateStatus {
+    pub fn is_in_progress(self) -> bool {
+        self == UpdateStatus::InProgress
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             UpdateStatus::InProgress => "InProgress",

@@ -324,7 +324,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
 
 /// A new control-plane gitVersion from `v1.34.2-eks-1a2b3c4` (kept as given) or `1.34` /
 /// `v1.34` (the sim's patch for that minor, with the current build suffix).
-fn control_plane_version(wanted: &str, current: &str) -> Option<String> {
+pub(crate) fn control_plane_version(wanted: &str, current: &str) -> Option<String> {
     let core = wanted.trim_start_matches('v');
     let numbers = core.split(['-', '+']).next()?;
     let parts: Vec<&str> = numbers.split('.').collect();

@@ -43,6 +43,8 @@ pub struct RequestStats {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct EksStats {
     pub total: u64,
+    /// Requests that change something (Update*, Create*, Delete*, Tag*), refused ones too.
+    pub writes: u64,
     /// `"DescribeCluster": 2`, ... (`Unknown` for paths no operation matches).
     pub by_operation: BTreeMap<String, u64>,
 }
@@ -98,6 +100,20 @@ impl Counters {
     /// Count one EKS API request.
     pub fn count_eks(&mut self, operation: &str) {
         self.eks.total += 1;
+        if [
+            "Update",
+            "Create",
+            "Delete",
+            "Tag",
+            "Untag",
+            "Associate",
+            "Disassociate",
+        ]
+        .iter()
+        .any(|p| operation.starts_with(p))
+        {
+            self.eks.writes += 1;
+        }
         *self
             .eks
             .by_operation

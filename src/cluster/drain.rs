@@ -109,6 +109,12 @@ async fn patch_node(conn: &Connection, node: &str, body: Value) -> Result<(), Cl
     )
     .await
     .map(|_| ())
+    .or_else(|e| match e {
+        // The node is gone (Karpenter's drift or EKS removed it meanwhile): nothing is left
+        // to cordon or mark, and its pods left with it.
+        ClusterError::Api { code: 404, .. } => Ok(()),
+        e => Err(e),
+    })
 }
 
 /// The policy/v1 Eviction for pod `ns/name` with UID `uid` (empty: no precondition).

@@ -16,6 +16,12 @@ use aws_sdk_eks::types::{Category, InsightsFilter};
 use futures::StreamExt;
 use jiff::civil::Date;
 
+mod addon_update;
+mod upgrade;
+
+pub use addon_update::InstalledAddon;
+pub use upgrade::ClusterUpdate;
+
 use super::{ClusterError, Connection};
 use crate::eks::{EksCluster, EksInfo, Insight, NodeGroup, VersionSupport, taint_effect};
 use crate::model::Taint;
@@ -526,21 +532,7 @@ impl Eks {
                 .status()
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_else(|| "Unknown".into()),
-            errors: u
-                .errors()
-                .iter()
-                .map(|e| {
-                    let mut s = format!(
-                        "{}: {}",
-                        e.error_code().map(|c| c.as_str()).unwrap_or("Unknown"),
-                        e.error_message().unwrap_or_default()
-                    );
-                    if !e.resource_ids().is_empty() {
-                        s.push_str(&format!(" ({})", e.resource_ids().join(", ")));
-                    }
-                    s
-                })
-                .collect(),
+            errors: error_details(u.errors()),
         })
     }
 
@@ -588,6 +580,24 @@ impl Eks {
     pub(super) fn malformed(&self, call: &str, what: &str) -> ClusterError {
         self.failed(call, format!("malformed answer: {what}"))
     }
+}
+
+/// `CODE: message (resources)` of each of an update's errors.
+fn error_details(errors: &[aws_sdk_eks::types::ErrorDetail]) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| {
+            let mut s = format!(
+                "{}: {}",
+                e.error_code().map(|c| c.as_str()).unwrap_or("Unknown"),
+                e.error_message().unwrap_or_default()
+            );
+            if !e.resource_ids().is_empty() {
+                s.push_str(&format!(" ({})", e.resource_ids().join(", ")));
+            }
+            s
+        })
+        .collect()
 }
 
 /// The innermost causes of an SDK error, without the SDK's wrapper layers ("dispatch

@@ -35,6 +35,18 @@ const STORY: &[(&str, &str)] = &[
         "Every node now runs the control plane's version",
         "kup drift --fail-on warning",
     ),
+    (
+        "Now the next two minors: the plan, hop by hop (with -o markdown, a runbook to review)",
+        "kup upgrade --to 1.27 --dry-run",
+    ),
+    (
+        "Upgrade: for each hop the gate, the control plane, the add-ons, the node group, the other nodes, the verdict",
+        "kup upgrade --to 1.27 --yes",
+    ),
+    (
+        "Every node runs 1.27, like the control plane",
+        "kup drift --fail-on warning",
+    ),
 ];
 
 pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<i32, KupError> {
@@ -116,6 +128,7 @@ async fn story(
             Command::Check(a) => super::check::run(&ctx, &a, &mut out).await?,
             Command::Workloads(a) => super::workloads::run(&ctx, &a, &mut out).await?,
             Command::Rotate(a) => super::rotate::run(&ctx, &a, &mut out).await?,
+            Command::Upgrade(a) => super::upgrade::run(&ctx, &a, &mut out).await?,
             Command::Completions(_) | Command::Demo(_) => {
                 return Err(KupError::Usage(format!(
                     "demo step `{line}` is not a cluster command"

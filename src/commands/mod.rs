@@ -7,6 +7,7 @@ mod context;
 pub mod demo;
 mod drift;
 mod rotate;
+mod upgrade;
 mod workloads;
 
 pub use completions::{COMPLETION_FILES, completion_script};
@@ -39,6 +40,9 @@ pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
         }
         Command::Rotate(args) => {
             rotate::run(&Context::from_args(&cli.global)?, &args, &mut out).await
+        }
+        Command::Upgrade(args) => {
+            upgrade::run(&Context::from_args(&cli.global)?, &args, &mut out).await
         }
         Command::Demo(args) => {
             drop(out);

@@ -11,6 +11,7 @@ mod removed_apis;
 pub use karpenter::{follow_end, follow_progress};
 mod rotate;
 mod rotate_run;
+mod upgrade;
 mod workloads;
 
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
@@ -21,6 +22,7 @@ pub use drift::render_drift;
 pub use duration::human_duration;
 pub use rotate::render_rotate_plan;
 pub use rotate_run::{Progress, event_line, plan_not_run, run_summary, undo_note};
+pub use upgrade::{render_upgrade_plan, upgrade_line, upgrade_summary};
 pub use workloads::render_workloads;
 
 use crate::checks::Severity;

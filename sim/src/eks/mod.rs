@@ -9,6 +9,7 @@
 
 pub mod addon_catalogue;
 pub mod addons;
+pub mod cluster_update;
 pub mod deprecations;
 pub mod insights;
 pub mod versions;
@@ -114,6 +115,7 @@ fn operation(method: &Method, segs: &[String]) -> (&'static str, Vec<String>) {
         ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups",
         ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
         ("POST", ["clusters", _, "node-groups", _, "update-version"]) => "UpdateNodegroupVersion",
+        ("POST", ["clusters", _, "updates"]) => "UpdateClusterVersion",
         ("GET", ["clusters", _, "updates"]) => "ListUpdates",
         ("GET", ["clusters", _, "updates", _]) => "DescribeUpdate",
         ("POST", ["clusters", _, "insights"]) => "ListInsights",
@@ -258,6 +260,7 @@ pub fn handle(
                         nodegroup_json(&mut st, arg).map(|n| json!({"nodegroup": n}))
                     }
                     "UpdateNodegroupVersion" => update_nodegroup_version(&mut st, arg, body),
+                    "UpdateClusterVersion" => cluster_update::start(&mut st, body),
                     "ListUpdates" => list_updates(&st, &q),
                     "DescribeUpdate" => describe_update(&st, arg, &q),
                     "ListInsights" => list_insights(&st, body),
@@ -352,7 +355,7 @@ fn cluster_json(st: &SimState, endpoint: &str) -> Value {
         "kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4", "elasticLoadBalancing": {"enabled": false}},
         "logging": {"clusterLogging": [{"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"], "enabled": false}]},
         "identity": {"oidc": {"issuer": format!("https://oidc.eks.{}.amazonaws.com/id/{:016X}{:016X}", c.region, h, h.rotate_left(21))}},
-        "status": "ACTIVE",
+        "status": if cluster_update::active(st).is_some() { "UPDATING" } else { "ACTIVE" },
         "platformVersion": c.platform_version,
         "tags": {},
         "health": {"issues": []},
@@ -592,14 +595,21 @@ fn list_updates(st: &SimState, q: &[(String, String)]) -> Result<Value, EksError
         return Err(nodegroup_not_found(&st.cluster.name, ng));
     }
     let (start, size) = paging(first(q, "nextToken"), query_max(q)?)?;
-    // Cluster updates (none here) when no node group is named.
-    let ids: Vec<String> = st
-        .eks
-        .updates
-        .iter()
-        .filter(|u| !ng.is_empty() && u.nodegroup == ng)
-        .map(|u| u.id.clone())
-        .collect();
+    // Cluster updates when no node group is named.
+    let ids: Vec<String> = if ng.is_empty() {
+        st.eks
+            .cluster_updates
+            .iter()
+            .map(|u| u.id.clone())
+            .collect()
+    } else {
+        st.eks
+            .updates
+            .iter()
+            .filter(|u| u.nodegroup == ng)
+            .map(|u| u.id.clone())
+            .collect()
+    };
     let (items, next) = page(&ids, start, size);
     Ok(with_next(json!({"updateIds": items}), next))
 }
@@ -612,11 +622,20 @@ fn describe_update(st: &SimState, id: &str, q: &[(String, String)]) -> Result<Va
     if !ng.is_empty() && !st.node_groups.iter().any(|g| g.name == ng) {
         return Err(nodegroup_not_found(&st.cluster.name, ng));
     }
-    st.eks
-        .updates
-        .iter()
-        .find(|u| u.id == id && u.nodegroup == ng)
-        .map(|u| json!({"update": update_json(u)}))
+    let cluster = ng
+        .is_empty()
+        .then(|| st.eks.cluster_updates.iter().find(|u| u.id == id))
+        .flatten()
+        .map(|u| json!({"update": u.json()}));
+    let nodegroup = || {
+        st.eks
+            .updates
+            .iter()
+            .find(|u| u.id == id && u.nodegroup == ng)
+            .map(|u| json!({"update": update_json(u)}))
+    };
+    cluster
+        .or_else(nodegroup)
         .ok_or_else(|| update_not_found(st, id))
 }
 

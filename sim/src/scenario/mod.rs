@@ -69,6 +69,10 @@ pub struct FaultConfig {
     pub eks_fail_next: u64,
     #[serde(default)]
     pub eks_fail_next_code: u16,
+    /// The next UpdateClusterVersion is accepted but ends `Failed` with this error code (e.g.
+    /// `ClusterUnreachable`), the control plane left at its version.
+    #[serde(default)]
+    pub eks_fail_next_cluster_update: Option<String>,
     /// Nodes whose kubelet stops confirming deletions (a lost kubelet): their deleted pods stay
     /// Terminating past the grace period until force-deleted (grace 0) through the API, or
     /// until the node is gone (the pod GC removes them then).

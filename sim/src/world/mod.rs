@@ -650,6 +650,10 @@ fn run_pass(state: &mut SimState, instant: bool) -> Option<Timestamp> {
     controllers::statefulsets(&mut pass);
     controllers::daemonsets(&mut pass);
     lap("sts+ds");
+    // A control-plane update that ends moves `/version` before Karpenter looks at its aliases.
+    if let Some(at) = crate::eks::cluster_update::advance(pass.st, pass.now) {
+        pass.due(at);
+    }
     nodeclass::run(&mut pass);
     drift::run(&mut pass);
     lap("nodeclass+drift");

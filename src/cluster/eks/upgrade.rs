@@ -1,0 +1,83 @@
+//! The EKS calls of `kup upgrade`: UpdateClusterVersion, and the cluster's own updates
+//! (ListUpdates and DescribeUpdate without a node group), read to resume a run.
+
+use super::{ClusterError, Eks};
+
+/// One control-plane update as DescribeUpdate shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterUpdate {
+    pub id: String,
+    /// The `Version` parameter (`1.26`); None for updates of another type.
+    pub version: Option<String>,
+    /// InProgress, Successful, Failed or Cancelled.
+    pub status: String,
+    /// `CODE: message (resources)` of each error.
+    pub errors: Vec<String>,
+}
+
+impl Eks {
+    /// UpdateClusterVersion to `version` (`1.26`); returns the update id.
+    pub async fn update_cluster_version(&self, version: &str) -> Result<String, ClusterError> {
+        let call = "UpdateClusterVersion";
+        let out = self
+            .client
+            .update_cluster_version()
+            .name(&self.cluster)
+            .version(version)
+            .send()
+            .await
+            .map_err(|e| self.error(call, e))?;
+        out.update()
+            .and_then(|u| u.id())
+            .map(str::to_string)
+            .ok_or_else(|| self.malformed(call, "no update id"))
+    }
+
+    /// Every update of the cluster itself (ListUpdates + DescribeUpdate each), in EKS's order.
+    pub async fn cluster_updates(&self) -> Result<Vec<ClusterUpdate>, ClusterError> {
+        let ids: Vec<String> = self
+            .client
+            .list_updates()
+            .name(&self.cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| self.error("ListUpdates", e))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.describe_cluster_update(&id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn describe_cluster_update(&self, id: &str) -> Result<ClusterUpdate, ClusterError> {
+        let call = "DescribeUpdate";
+        let out = self
+            .client
+            .describe_update()
+            .name(&self.cluster)
+            .update_id(id)
+            .send()
+            .await
+            .map_err(|e| self.error(call, e))?;
+        let u = out
+            .update()
+            .ok_or_else(|| self.malformed(call, "no update"))?;
+        Ok(ClusterUpdate {
+            id: id.to_string(),
+            version: u
+                .params()
+                .iter()
+                .find(|p| p.r#type().map(|t| t.as_str()) == Some("Version"))
+                .and_then(|p| p.value())
+                .map(str::to_string),
+            status: u
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "Unknown".into()),
+            errors: super::error_details(u.errors()),
+        })
+    }
+}

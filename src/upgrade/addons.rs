@@ -1,0 +1,59 @@
+//! Which version an EKS add-on moves to at a hop (pure): the hop's default version
+//! (`--addons default`) or the newest compatible one (`--addons latest`), from what
+//! DescribeAddonVersions offers; never a downgrade, nothing when it is already there.
+
+pub use crate::eks::AddonVersionOffer as Offered;
+
+/// `v1.19.2-eksbuild.1` as numbers to compare: (1, 19, 2, 1).
+pub fn order_key(v: &str) -> Vec<u64> {
+    v.trim_start_matches('v')
+        .split(['.', '-'])
+        .filter_map(|p| p.trim_start_matches("eksbuild").parse().ok())
+        .collect()
+}
+
+/// The version to update to, or None when the add-on stays (already there or newer, or
+/// nothing offered for the hop).
+pub fn target_version(current: &str, offered: &[Offered], latest: bool) -> Option<String> {
+    let pick = if latest {
+        offered.iter().max_by_key(|o| order_key(&o.version))
+    } else {
+        offered.iter().find(|o| o.default)
+    }?;
+    (order_key(&pick.version) > order_key(current)).then(|| pick.version.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer(v: &str, default: bool) -> Offered {
+        Offered {
+            version: v.into(),
+            default,
+        }
+    }
+
+    #[test]
+    fn default_latest_and_never_down() {
+        let o = [
+            offer("v1.19.2-eksbuild.1", true),
+            offer("v1.20.4-eksbuild.2", false),
+            offer("v1.18.3-eksbuild.2", false),
+        ];
+        assert_eq!(
+            target_version("v1.18.3-eksbuild.2", &o, false).as_deref(),
+            Some("v1.19.2-eksbuild.1")
+        );
+        assert_eq!(
+            target_version("v1.18.3-eksbuild.2", &o, true).as_deref(),
+            Some("v1.20.4-eksbuild.2")
+        );
+        assert_eq!(target_version("v1.19.2-eksbuild.1", &o, false), None);
+        // Newer than the hop's default already: left alone.
+        assert_eq!(target_version("v1.20.4-eksbuild.2", &o, false), None);
+        assert_eq!(target_version("v1.11.1-eksbuild.13", &[], false), None);
+        // eksbuild numbers compare as numbers.
+        assert!(order_key("v1.11.1-eksbuild.13") > order_key("v1.11.1-eksbuild.9"));
+    }
+}
