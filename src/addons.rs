@@ -99,6 +99,25 @@ impl AddonVersions {
     }
 
     /// Whether EKS lists `version` (compared without the `v`) as compatible with `minor`.
+    /// The versions EKS lists for a minor, its default marked: what `kup upgrade` picks from.
+    pub fn offered_for(&self, minor: &str) -> Vec<crate::eks::AddonVersionOffer> {
+        self.versions
+            .iter()
+            .filter_map(|v| {
+                let mut at = v
+                    .compatibilities
+                    .iter()
+                    .filter(|(c, _)| c == minor)
+                    .peekable();
+                at.peek()?;
+                Some(crate::eks::AddonVersionOffer {
+                    version: v.version.clone(),
+                    default: at.any(|(_, d)| *d),
+                })
+            })
+            .collect()
+    }
+
     pub fn compatible(&self, version: &str, minor: &str) -> Option<bool> {
         let v = self
             .versions
@@ -292,6 +311,27 @@ mod tests {
                 },
             ],
         }
+    }
+
+    #[test]
+    fn offered_for_a_minor_lists_its_versions_with_the_default_marked() {
+        let offer = |v: &str, default: bool| crate::eks::AddonVersionOffer {
+            version: v.into(),
+            default,
+        };
+        let cat = coredns();
+        assert_eq!(
+            cat.offered_for("1.33"),
+            vec![
+                offer("v1.12.1-eksbuild.2", false),
+                offer("v1.11.4-eksbuild.2", true)
+            ]
+        );
+        assert_eq!(
+            cat.offered_for("1.30"),
+            vec![offer("v1.10.1-eksbuild.38", false)]
+        );
+        assert!(cat.offered_for("1.29").is_empty());
     }
 
     #[test]

@@ -16,16 +16,7 @@ impl Eks {
     pub(super) async fn addons_each(
         &self,
     ) -> Result<(Vec<Addon>, Vec<AddonVersions>, Vec<String>), ClusterError> {
-        let names: Vec<String> = self
-            .client()
-            .list_addons()
-            .cluster_name(&self.cluster)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.error("ListAddons", e))?;
+        let names = self.addon_names().await?;
         let (mut addons, mut failed) =
             each(&names, "DescribeAddon", |n| self.describe_addon(n)).await;
         let mut wanted: Vec<String> = names.clone();
@@ -41,7 +32,20 @@ impl Eks {
         Ok((addons, versions, failed))
     }
 
-    async fn describe_addon(&self, name: &str) -> Result<Addon, ClusterError> {
+    /// ListAddons, every page.
+    pub async fn addon_names(&self) -> Result<Vec<String>, ClusterError> {
+        self.client()
+            .list_addons()
+            .cluster_name(&self.cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| self.error("ListAddons", e))
+    }
+
+    pub async fn describe_addon(&self, name: &str) -> Result<Addon, ClusterError> {
         let call = "DescribeAddon";
         let out = self
             .client()
@@ -80,7 +84,7 @@ impl Eks {
     }
 
     /// Every version EKS offers of one add-on, with the minors each supports.
-    async fn addon_versions(&self, name: &str) -> Result<AddonVersions, ClusterError> {
+    pub async fn addon_versions(&self, name: &str) -> Result<AddonVersions, ClusterError> {
         let infos: Vec<_> = self
             .client()
             .describe_addon_versions()

@@ -19,7 +19,6 @@ use jiff::civil::Date;
 mod addon_update;
 mod upgrade;
 
-pub use addon_update::InstalledAddon;
 pub use upgrade::ClusterUpdate;
 
 use super::{ClusterError, Connection};

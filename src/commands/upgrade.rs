@@ -788,13 +788,14 @@ impl Runner<'_> {
                     ));
                 }
                 tokio::time::sleep(POLL).await;
-                a = self.eks.addon_state(&a.name).await.map_err(&fail)?;
+                a = self.eks.describe_addon(&a.name).await.map_err(&fail)?;
             }
             let offered = self
                 .eks
-                .addon_offers(&a.name, &hop_name)
+                .addon_versions(&a.name)
                 .await
-                .map_err(&fail)?;
+                .map_err(&fail)?
+                .offered_for(&hop_name);
             let latest = self.args.addons == AddonsMode::Latest;
             let Some(to) = upgrade::addons::target_version(&a.version, &offered, latest) else {
                 continue;
@@ -817,7 +818,7 @@ impl Runner<'_> {
                     .map_err(&fail)?;
                 match u.status.as_str() {
                     "Successful" => {
-                        let now = self.eks.addon_state(&a.name).await.map_err(&fail)?;
+                        let now = self.eks.describe_addon(&a.name).await.map_err(&fail)?;
                         if now.status == "ACTIVE" {
                             emit(&event("Successful"), out);
                             break;
@@ -877,18 +878,16 @@ async fn addon_offers(
     let mut out = Vec::new();
     for a in installed {
         let mut offered = std::collections::BTreeMap::new();
-        for hop in upgrade::hops(cp, &opts.to) {
-            match eks.addon_offers(&a.name, &hop.minor_str()).await {
-                Ok(o) => {
-                    offered.insert(hop.minor_str(), o);
-                }
-                Err(e) => {
-                    crate::log::info(format_args!(
-                        "kup upgrade: versions of add-on {} not read ({e})",
-                        a.name
-                    ));
+        match eks.addon_versions(&a.name).await {
+            Ok(lists) => {
+                for hop in upgrade::hops(cp, &opts.to) {
+                    offered.insert(hop.minor_str(), lists.offered_for(&hop.minor_str()));
                 }
             }
+            Err(e) => crate::log::info(format_args!(
+                "kup upgrade: versions of add-on {} not read ({e})",
+                a.name
+            )),
         }
         out.push(upgrade::AddonOffers {
             name: a.name,
