@@ -47,7 +47,7 @@ pub struct Eks {
     pub credentials: String,
 }
 
-/// The state of one node-group update (DescribeUpdate).
+/// The state of one update (DescribeUpdate) of a node group or an add-on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdateState {
     pub id: String,
@@ -55,6 +55,27 @@ pub struct UpdateState {
     pub status: String,
     /// `CODE: message (resources)` of each error.
     pub errors: Vec<String>,
+}
+
+impl UpdateState {
+    pub(super) fn of(id: &str, u: &aws_sdk_eks::types::Update) -> Self {
+        UpdateState {
+            id: id.to_string(),
+            status: u
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "Unknown".into()),
+            errors: error_details(u.errors()),
+        }
+    }
+}
+
+/// What an EKS update belongs to.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum UpdateOf<'a> {
+    Cluster,
+    Nodegroup(&'a str),
+    Addon(&'a str),
 }
 
 /// Opens the EKS client for the connection's EKS cluster; None when the context names none
@@ -512,27 +533,31 @@ impl Eks {
         nodegroup: &str,
         id: &str,
     ) -> Result<UpdateState, ClusterError> {
+        let u = self.update(UpdateOf::Nodegroup(nodegroup), id).await?;
+        Ok(UpdateState::of(id, &u))
+    }
+
+    /// DescribeUpdate: EKS wants the node group's or add-on's name beside the cluster's.
+    pub(super) async fn update(
+        &self,
+        of: UpdateOf<'_>,
+        id: &str,
+    ) -> Result<aws_sdk_eks::types::Update, ClusterError> {
         let call = "DescribeUpdate";
-        let out = self
+        let req = self
             .client
             .describe_update()
             .name(&self.cluster)
-            .nodegroup_name(nodegroup)
-            .update_id(id)
-            .send()
-            .await
-            .map_err(|e| self.error(call, e))?;
-        let u = out
-            .update()
-            .ok_or_else(|| self.malformed(call, "no update"))?;
-        Ok(UpdateState {
-            id: id.to_string(),
-            status: u
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|| "Unknown".into()),
-            errors: error_details(u.errors()),
-        })
+            .update_id(id);
+        let req = match of {
+            UpdateOf::Cluster => req,
+            UpdateOf::Nodegroup(n) => req.nodegroup_name(n),
+            UpdateOf::Addon(a) => req.addon_name(a),
+        };
+        let out = req.send().await.map_err(|e| self.error(call, e))?;
+        out.update()
+            .cloned()
+            .ok_or_else(|| self.malformed(call, "no update"))
     }
 
     pub(super) fn error<E, R>(&self, call: &str, e: SdkError<E, R>) -> ClusterError

@@ -1,7 +1,7 @@
 //! The EKS add-on writes of `kup upgrade`: UpdateAddon, and DescribeUpdate of an add-on update
 //! (the reads are `cluster/addons.rs`'s, shared with `kup check`).
 
-use super::{ClusterError, Eks, UpdateState};
+use super::{ClusterError, Eks, UpdateOf, UpdateState};
 use crate::addons::Addon;
 
 impl Eks {
@@ -38,26 +38,7 @@ impl Eks {
         addon: &str,
         id: &str,
     ) -> Result<UpdateState, ClusterError> {
-        let call = "DescribeUpdate";
-        let out = self
-            .client
-            .describe_update()
-            .name(&self.cluster)
-            .addon_name(addon)
-            .update_id(id)
-            .send()
-            .await
-            .map_err(|e| self.error(call, e))?;
-        let u = out
-            .update()
-            .ok_or_else(|| self.malformed(call, "no update"))?;
-        Ok(UpdateState {
-            id: id.to_string(),
-            status: u
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|| "Unknown".into()),
-            errors: super::error_details(u.errors()),
-        })
+        let u = self.update(UpdateOf::Addon(addon), id).await?;
+        Ok(UpdateState::of(id, &u))
     }
 }

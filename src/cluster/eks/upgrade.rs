@@ -1,7 +1,7 @@
 //! The EKS calls of `kup upgrade`: UpdateClusterVersion, and the cluster's own updates
 //! (ListUpdates and DescribeUpdate without a node group), read to resume a run.
 
-use super::{ClusterError, Eks};
+use super::{ClusterError, Eks, UpdateOf, UpdateState};
 
 /// One control-plane update as DescribeUpdate shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,31 +53,18 @@ impl Eks {
     }
 
     pub async fn describe_cluster_update(&self, id: &str) -> Result<ClusterUpdate, ClusterError> {
-        let call = "DescribeUpdate";
-        let out = self
-            .client
-            .describe_update()
-            .name(&self.cluster)
-            .update_id(id)
-            .send()
-            .await
-            .map_err(|e| self.error(call, e))?;
-        let u = out
-            .update()
-            .ok_or_else(|| self.malformed(call, "no update"))?;
+        let u = self.update(UpdateOf::Cluster, id).await?;
+        let state = UpdateState::of(id, &u);
         Ok(ClusterUpdate {
-            id: id.to_string(),
+            id: state.id,
             version: u
                 .params()
                 .iter()
                 .find(|p| p.r#type().map(|t| t.as_str()) == Some("Version"))
                 .and_then(|p| p.value())
                 .map(str::to_string),
-            status: u
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|| "Unknown".into()),
-            errors: super::error_details(u.errors()),
+            status: state.status,
+            errors: state.errors,
         })
     }
 }
