@@ -247,7 +247,8 @@ fn ask_node(node: &str) -> bool {
     confirm(&format!("Rotate {node} now? [y/N] ")).unwrap_or(false)
 }
 
-fn confirm(prompt: &str) -> Result<bool, KupError> {
+/// A yes/no question on stderr (the `--yes`-less runs of `rotate` and `upgrade`).
+pub(super) fn confirm(prompt: &str) -> Result<bool, KupError> {
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();
     let mut line = String::new();

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::context::Context;
+use super::rotate::confirm;
 use crate::checks::karpenter::{Moves, follow_status, pool_movements, workloads_on_pools};
 use crate::checks::{self, Family, Severity};
 use crate::cli::UpgradeArgs;
@@ -915,15 +916,4 @@ async fn read(conn: &Connection, eks: Option<&Eks>) -> Result<Snapshot, KupError
         },
     };
     Ok(snapshot)
-}
-
-fn confirm(prompt: &str) -> Result<bool, KupError> {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
