@@ -98,7 +98,6 @@ impl AddonVersions {
             .map(|v| v.version.as_str())
     }
 
-    /// Whether EKS lists `version` (compared without the `v`) as compatible with `minor`.
     /// The versions EKS lists for a minor, its default marked: what `kup upgrade` picks from.
     pub fn offered_for(&self, minor: &str) -> Vec<crate::eks::AddonVersionOffer> {
         self.versions
@@ -118,6 +117,7 @@ impl AddonVersions {
             .collect()
     }
 
+    /// Whether EKS lists `version` (compared without the `v`) as compatible with `minor`.
     pub fn compatible(&self, version: &str, minor: &str) -> Option<bool> {
         let v = self
             .versions

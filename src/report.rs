@@ -222,7 +222,7 @@ pub fn karpenter_section(snapshot: &Snapshot, target: &Version) -> Option<Karpen
         node_classes,
         node_pools,
         notes: k.notes.clone(),
-        aliases: k.aliases.clone(),
+        aliases: k.aliases_at(target).cloned().collect(),
     })
 }
 

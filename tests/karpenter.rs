@@ -597,7 +597,8 @@ fn a_karpenter_install_from_plain_manifests_is_judged_by_check() {
 /// Waits (on the wall clock, bounded) until the sim's nodeclass controller resolved `class`
 /// to `ami`.
 fn wait_for_class_ami(sim: &Sim, class: &str, ami: &str) {
-    for _ in 0..100 {
+    // A minute: the bound only catches a sim that never resolves, on however loaded a machine.
+    for _ in 0..1200 {
         let (_, body) = request(
             sim,
             "GET",

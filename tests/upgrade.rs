@@ -515,3 +515,40 @@ fn with_nodes_rotate_kup_replaces_the_nodepool_nodes_itself_even_as_karpenter_dr
     assert_all_at(&sim, "1.33");
     assert_safe(&sim);
 }
+
+#[test]
+fn a_removed_api_still_requested_stops_the_run_at_the_gate_of_the_hop_that_removes_it() {
+    // flowcontrol.apiserver.k8s.io/v1beta3 is gone in 1.32: a client still calling it (the API
+    // server's deprecated-API gauge, as `kup check` reads it) blocks hop 1.32 before any write.
+    let scenario = format!(
+        "{SCENARIO}\napiserver:\n  deprecatedApiRequests:\n    - group: flowcontrol.apiserver.k8s.io\n      version: v1beta3\n      resource: flowschemas\n      removedRelease: \"1.32\"\n      clients:\n        - userAgent: \"legacy-operator/0.9\"\n          requests: 40\n          lastRequest: 2026-06-14T08:00:00Z\n"
+    );
+    let sim = Sim::start(SimSpec {
+        yaml: Some(&scenario),
+        ..Default::default()
+    });
+    let run = sim.kup_eks(&["upgrade", "--to", "1.33", "--yes", "-o", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let ev = events(&run);
+    let gate = ev
+        .iter()
+        .find(|e| e["event"] == "gate" && e["hop"] == "1.32")
+        .unwrap_or_else(|| panic!("no gate of 1.32: {run:?}"));
+    assert_eq!(gate["passed"], false, "{gate}");
+    let blockers: Vec<(&str, &str)> = gate["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["subject"].as_str().unwrap()))
+        .collect();
+    assert!(
+        blockers.contains(&(
+            "KUP-API-002",
+            "api/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas"
+        )),
+        "{blockers:?}"
+    );
+    assert_eq!(eks_calls(&sim, "UpdateClusterVersion"), 0);
+    assert_eq!(sim.stats()["eks"]["writes"], 0);
+    assert!(served_version(&sim).starts_with("v1.31."));
+}

@@ -148,7 +148,7 @@ fn movement(
     let asked = pool
         .node_class
         .as_deref()
-        .and_then(|c| k.aliases.iter().find(|a| a.node_class == c));
+        .and_then(|c| k.aliases_at(target).find(|a| a.node_class == c));
     if let Some(a) =
         asked.filter(|_| matches!(moves, Moves::KarpenterDrifts | Moves::IfReleaseExists))
     {
@@ -569,7 +569,7 @@ pub fn findings(snapshot: &Snapshot, target: &Version) -> Vec<Finding> {
             .flatten()
             .any(|c| c.name == name && (c.windows2025_blocks(target) || c.al2_blocks(target)))
     };
-    for a in &k.aliases {
+    for a in k.aliases_at(target) {
         // Refused by Karpenter's own rule: said once, above.
         if a.outcome == AliasOutcome::Missing && !refused(&a.node_class) {
             out.push(Finding::new(
@@ -775,9 +775,10 @@ fn pool_findings(
             });
         }
         Some(AmiPolicy::PinnedRelease { release, .. })
-            if m.behind > 0 && alias_outcome(k, m).is_none_or(|o| *o != AliasOutcome::Missing) =>
+            if m.behind > 0
+                && alias_outcome(k, m, target).is_none_or(|o| *o != AliasOutcome::Missing) =>
         {
-            let ssm = match alias_outcome(k, m) {
+            let ssm = match alias_outcome(k, m, target) {
                 Some(AliasOutcome::Found { image_ids }) => format!(
                     "; SSM confirms release {release} for {} ({})",
                     target.minor_str(),
@@ -808,10 +809,13 @@ fn pool_findings(
 }
 
 /// What SSM said about the alias of the pool's EC2NodeClass, if it was asked.
-fn alias_outcome<'a>(k: &'a KarpenterInfo, m: &PoolMovement) -> Option<&'a AliasOutcome> {
+fn alias_outcome<'a>(
+    k: &'a KarpenterInfo,
+    m: &PoolMovement,
+    target: &Version,
+) -> Option<&'a AliasOutcome> {
     let class = m.node_class.as_deref()?;
-    k.aliases
-        .iter()
+    k.aliases_at(target)
         .find(|a| a.node_class == class)
         .map(|a| &a.outcome)
 }

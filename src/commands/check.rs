@@ -1,12 +1,16 @@
 //! `kup check`: the readiness report. Its exit code gates CI through `--fail-on`.
 
 use super::context::{Context, target_of};
+use crate::addons::CoreComponent;
+use crate::apis::ApiUsage;
 use crate::checks;
 use crate::cli::CheckArgs;
 use crate::cluster::eks::Eks;
 use crate::cluster::{self, ClusterError, Connection};
 use crate::eks::EksSection;
 use crate::error::{KupError, exit};
+use crate::model::Snapshot;
+use crate::version::Version;
 use crate::{output, report};
 use std::io::Write;
 
@@ -36,19 +40,14 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     };
     // EKS is read alongside the Kubernetes API; it only fails the command when asked for by name.
     // Either failing ends the command at once.
-    let ((mut snapshot, selected), (eks, client), core, apis) = futures::try_join!(
-        kube,
-        read_eks(&conn),
-        cluster::core_components(&conn),
-        cluster::apis::read(&conn)
-    )?;
+    let ((mut snapshot, selected), (eks, client), (core, apis)) =
+        futures::try_join!(kube, read_eks(&conn), read_extras(&conn))?;
     snapshot.eks = eks;
     snapshot.core_components = core;
     snapshot.apis = Some(apis);
     let target = target_of(&snapshot, args.target.target.as_ref())?;
-    // With AWS at hand, each alias is resolved at the target the way Karpenter will.
-    if let (Some(client), Some(k)) = (&client, snapshot.karpenter.as_mut()) {
-        k.aliases = client.confirm_aliases(k, &target).await;
+    if let Some(client) = &client {
+        confirm_aliases(client, &mut snapshot, std::slice::from_ref(&target)).await;
     }
     let run = checks::Run {
         target: &target,
@@ -71,6 +70,25 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
 
 /// The EKS section: read, or skipped with the reason — unless `--cluster` named the cluster,
 /// in which case an EKS failure fails the command (exit 3).
+/// What the checks judge beside the snapshot, read at the same time: kube-system's core
+/// components and the sources of removed-API use. `kup upgrade`'s gates read the same.
+pub(super) async fn read_extras(
+    conn: &Connection,
+) -> Result<(Vec<CoreComponent>, ApiUsage), ClusterError> {
+    futures::try_join!(cluster::core_components(conn), cluster::apis::read(conn))
+}
+
+/// Each EC2NodeClass alias resolved through SSM at each target, the way Karpenter will.
+pub(super) async fn confirm_aliases(eks: &Eks, snapshot: &mut Snapshot, targets: &[Version]) {
+    if let Some(k) = snapshot.karpenter.as_mut() {
+        let mut asked = Vec::new();
+        for t in targets {
+            asked.extend(eks.confirm_aliases(k, t).await);
+        }
+        k.aliases = asked;
+    }
+}
+
 async fn read_eks(conn: &Connection) -> Result<(EksSection, Option<Eks>), ClusterError> {
     let explicit = conn.eks_explicit();
     let read = async {

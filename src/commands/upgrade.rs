@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::check::{confirm_aliases, read_extras};
 use super::context::Context;
 use super::rotate::confirm;
 use crate::checks::karpenter::{Moves, follow_status, pool_movements, workloads_on_pools};
@@ -92,7 +93,7 @@ pub async fn run(ctx: &Context, args: &UpgradeArgs, out: &mut dyn Write) -> Resu
                 .into(),
         ));
     }
-    let snapshot = read(&conn, eks.as_ref()).await?;
+    let mut snapshot = read(&conn, eks.as_ref()).await?;
     let opts = UpgradeOptions {
         to: args.to.clone(),
         fail_on: args.fail_on,
@@ -100,11 +101,15 @@ pub async fn run(ctx: &Context, args: &UpgradeArgs, out: &mut dyn Write) -> Resu
         addons: args.addons,
         batch: args.batch.get(),
     };
+    // The plan's gates judge every hop: SSM is asked at each.
+    if let (Some(eks), Some(cp)) = (&eks, snapshot.control_plane.version().cloned()) {
+        confirm_aliases(eks, &mut snapshot, &upgrade::hops(&cp, &opts.to)).await;
+    }
     let plan = upgrade::plan(
         &snapshot,
         &ctx.config,
         &opts,
-        &addon_offers(eks.as_ref(), &snapshot, &opts).await,
+        &upgrade::addon_offers(&snapshot, &opts),
     )
     .map_err(|e| KupError::Usage(e.to_string()))?;
     if args.dry_run {
@@ -448,10 +453,11 @@ impl Runner<'_> {
         emit: &mut Emit<'_>,
         out: &mut dyn Write,
     ) -> Result<Option<String>, Stop> {
-        let snapshot = read(self.conn, Some(self.eks)).await.map_err(|e| match e {
+        let mut snapshot = read(self.conn, Some(self.eks)).await.map_err(|e| match e {
             KupError::Cluster(e) => api(Some(hop), "gate")(e),
             e => Stop::new(hop, "gate", e.to_string()),
         })?;
+        confirm_aliases(self.eks, &mut snapshot, std::slice::from_ref(hop)).await;
         let run = checks::Run {
             target: hop,
             families: &Family::ALL,
@@ -717,6 +723,19 @@ impl Runner<'_> {
                 if st.done() {
                     break;
                 }
+                // As `kup rotate --mode karpenter`: when no pool can ever move its nodes
+                // (pinned, blocked, a budget that never allows Drifted), waiting changes nothing.
+                if st.cannot_move() {
+                    return Err(Stop::new(
+                        hop,
+                        "nodes",
+                        format!(
+                            "nothing can move the remaining nodes: {} (held by {})",
+                            st.behind.join(", "),
+                            st.blocked_by.join("; ")
+                        ),
+                    ));
+                }
                 if started.elapsed() >= self.args.hop_timeout {
                     return Err(Stop::new(
                         hop,
@@ -856,59 +875,23 @@ impl Runner<'_> {
     }
 }
 
-/// The installed add-ons and what EKS offers for each hop, for the plan; empty (the plan then
-/// names the step without versions) when skipped or not readable.
-async fn addon_offers(
-    eks: Option<&Eks>,
-    snapshot: &Snapshot,
-    opts: &UpgradeOptions,
-) -> Vec<upgrade::AddonOffers> {
-    let (Some(eks), Some(cp)) = (eks, snapshot.control_plane.version()) else {
-        return Vec::new();
-    };
-    if opts.addons == AddonsMode::Skip {
-        return Vec::new();
-    }
-    let installed = match eks.installed_addons().await {
-        Ok(a) => a,
-        Err(e) => {
-            crate::log::info(format_args!("kup upgrade: EKS add-ons not read ({e})"));
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    for a in installed {
-        let mut offered = std::collections::BTreeMap::new();
-        match eks.addon_versions(&a.name).await {
-            Ok(lists) => {
-                for hop in upgrade::hops(cp, &opts.to) {
-                    offered.insert(hop.minor_str(), lists.offered_for(&hop.minor_str()));
-                }
-            }
-            Err(e) => crate::log::info(format_args!(
-                "kup upgrade: versions of add-on {} not read ({e})",
-                a.name
-            )),
-        }
-        out.push(upgrade::AddonOffers {
-            name: a.name,
-            version: a.version,
-            offered,
-        });
-    }
-    out
-}
-
-/// The snapshot with EKS read into it.
+/// The snapshot with EKS and what `kup check` reads beside it (core components, removed-API
+/// sources) read into it: the gates judge what `kup check --target HOP` would.
 async fn read(conn: &Connection, eks: Option<&Eks>) -> Result<Snapshot, KupError> {
     let scope = full_scope();
-    let (mut snapshot, info) = match eks {
-        Some(e) => {
-            let (s, i) = futures::try_join!(cluster::read_snapshot(conn, &scope), e.read())?;
-            (s, Some(i))
+    let eks_read = async {
+        match eks {
+            Some(e) => e.read().await.map(Some),
+            None => Ok(None),
         }
-        None => (cluster::read_snapshot(conn, &scope).await?, None),
     };
+    let (mut snapshot, info, (core, apis)) = futures::try_join!(
+        cluster::read_snapshot(conn, &scope),
+        eks_read,
+        read_extras(conn)
+    )?;
+    snapshot.core_components = core;
+    snapshot.apis = Some(apis);
     snapshot.eks = match info {
         Some(i) => EksSection::Read(Box::new(i)),
         None => EksSection::Skipped {

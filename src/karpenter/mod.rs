@@ -24,9 +24,21 @@ pub struct KarpenterInfo {
     pub node_claims: Option<Vec<NodeClaim>>,
     /// What could not be read and why (a missing CRD, RBAC), or how the version was found.
     pub notes: Vec<String>,
-    /// Each alias asked of SSM at the target (empty when AWS was not asked).
+    /// Each alias asked of SSM, at each version asked (`kup upgrade` asks at every hop; empty
+    /// when AWS was not asked).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<alias::AliasCheck>,
+}
+
+impl KarpenterInfo {
+    /// What SSM said of the aliases at `target`.
+    pub fn aliases_at<'a>(
+        &'a self,
+        target: &crate::version::Version,
+    ) -> impl Iterator<Item = &'a alias::AliasCheck> + 'a {
+        let minor = target.minor_str();
+        self.aliases.iter().filter(move |a| a.kubernetes == minor)
+    }
 }
 
 /// The `karpenter` controller Deployment.

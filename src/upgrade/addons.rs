@@ -23,6 +23,42 @@ pub fn target_version(current: &str, offered: &[Offered], latest: bool) -> Optio
     (order_key(&pick.version) > order_key(current)).then(|| pick.version.clone())
 }
 
+/// The installed add-ons and what EKS offers each at every hop, from what the snapshot's EKS
+/// read holds (DescribeAddon, DescribeAddonVersions); empty when skipped or not read (the plan
+/// then names the step without versions). A hop is absent where the add-on's versions were not read.
+pub fn addon_offers(
+    snapshot: &crate::model::Snapshot,
+    opts: &super::UpgradeOptions,
+) -> Vec<super::AddonOffers> {
+    let (crate::eks::EksSection::Read(info), Some(cp)) =
+        (&snapshot.eks, snapshot.control_plane.version())
+    else {
+        return Vec::new();
+    };
+    if opts.addons == super::AddonsMode::Skip {
+        return Vec::new();
+    }
+    let hops = super::hops(cp, &opts.to);
+    let installed = info.addons.as_deref().unwrap_or_default();
+    installed
+        .iter()
+        .map(|a| {
+            let lists = info.addon_versions.iter().find(|l| l.name == a.name);
+            super::AddonOffers {
+                name: a.name.clone(),
+                version: a.version.clone(),
+                offered: lists
+                    .map(|l| {
+                        hops.iter()
+                            .map(|h| (h.minor_str(), l.offered_for(&h.minor_str())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

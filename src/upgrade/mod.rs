@@ -3,6 +3,7 @@
 //! that was stopped continues (`resume.rs`), and whether a hop ended well (`verify.rs`).
 
 pub mod addons;
+pub use addons::addon_offers;
 pub mod event;
 pub mod plan;
 pub mod resume;
