@@ -353,6 +353,7 @@ impl Runner<'_> {
                 Step::FollowUpdate(id) => {
                     self.wait_update(&hop, &id, true, emit, out).await?;
                 }
+                Step::WaitOther(id) => self.wait_other(&hop, &id).await?,
                 Step::Nodes => {
                     drop(snapshot);
                     if nodes_done.as_deref() == Some(hop_name.as_str()) {
@@ -396,6 +397,34 @@ impl Runner<'_> {
             reason: reason.into(),
             api: false,
         })
+    }
+
+    /// Until a cluster update of another kind (not a version update) is no longer InProgress,
+    /// within --hop-timeout: EKS would refuse UpdateClusterVersion meanwhile.
+    async fn wait_other(&self, hop: &Version, id: &str) -> Result<(), Stop> {
+        let started = Instant::now();
+        crate::log::info(format_args!(
+            "kup upgrade: EKS update {id} (not a version update) is in progress; waiting for it"
+        ));
+        loop {
+            self.check_cancel(Some(hop))?;
+            let u = self
+                .eks
+                .describe_cluster_update(id)
+                .await
+                .map_err(api(Some(hop), "cluster-update"))?;
+            if u.status != "InProgress" {
+                return Ok(());
+            }
+            if started.elapsed() >= self.args.hop_timeout {
+                return Err(Stop::new(
+                    hop,
+                    "cluster-update",
+                    format!("EKS update {id} is still InProgress after --hop-timeout"),
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// `/version`, the nodes, EKS's node groups and the cluster's updates.

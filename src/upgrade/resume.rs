@@ -31,6 +31,9 @@ pub enum Step {
     Gate,
     /// An update EKS already has for this hop: wait for it, start none.
     FollowUpdate(String),
+    /// Another kind of cluster update (logging, endpoint access, ...) is in progress: EKS
+    /// refuses a version update until it ends, so wait for it, then look again.
+    WaitOther(String),
     /// Add-ons, node groups, Karpenter nodes, then verify.
     Nodes,
     /// Every node at `--to`.
@@ -74,6 +77,16 @@ pub fn resume(o: &Observed, to: &Version) -> Resume {
         };
     }
     if (to.major, to.minor) > cp {
+        if let Some(u) = o
+            .updates
+            .iter()
+            .find(|u| u.status == "InProgress" && u.version.is_none())
+        {
+            return Resume {
+                hop: Version::new(cp.0, cp.1 + 1, None),
+                step: Step::WaitOther(u.id.clone()),
+            };
+        }
         return Resume {
             hop: Version::new(cp.0, cp.1 + 1, None),
             step: Step::Gate,

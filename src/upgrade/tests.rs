@@ -392,3 +392,33 @@ fn who_moves_a_nodepool_under_each_nodes_mode() {
     // The workshop has no NodePool: nothing is left unmoved.
     assert!(unmoved_pools(&workshop(), &v("1.26"), NodesMode::Karpenter).is_empty());
 }
+
+#[test]
+fn another_kind_of_update_in_progress_is_waited_for_before_the_gate() {
+    let logging = UpdateSeen {
+        id: "log1".into(),
+        version: None,
+        status: "InProgress".into(),
+    };
+    let o = observed("1.26", vec![logging.clone()], 0);
+    assert_eq!(
+        resume(&o, &v("1.27")),
+        Resume {
+            hop: v("1.27"),
+            step: Step::WaitOther("log1".into())
+        }
+    );
+    // Ended: the gate comes next; nothing to do at all: done.
+    let ended = UpdateSeen {
+        status: "Successful".into(),
+        ..logging
+    };
+    assert_eq!(
+        resume(&observed("1.26", vec![ended.clone()], 0), &v("1.27")).step,
+        Step::Gate
+    );
+    assert_eq!(
+        resume(&observed("1.27", vec![ended], 0), &v("1.27")).step,
+        Step::Done
+    );
+}
