@@ -858,6 +858,9 @@ impl Runner<'_> {
                 status: status.to_string(),
             };
             emit(&event("InProgress"), out);
+            // After EKS's update succeeds, the add-on itself must come back ACTIVE; what it says
+            // meanwhile (DEGRADED and its health issues) is what a timeout reports.
+            let mut addon_says = None;
             loop {
                 self.check_cancel(Some(hop))?;
                 let u = self
@@ -872,6 +875,11 @@ impl Runner<'_> {
                             emit(&event("Successful"), out);
                             break;
                         }
+                        addon_says = Some(if now.health_issues.is_empty() {
+                            now.status
+                        } else {
+                            format!("{} ({})", now.status, now.health_issues.join("; "))
+                        });
                     }
                     "Failed" | "Cancelled" => {
                         return Err(Stop::new(
@@ -891,10 +899,16 @@ impl Runner<'_> {
                     return Err(Stop::new(
                         hop,
                         "addon-update",
-                        format!(
-                            "EKS update {id} of add-on {} is still {} after --hop-timeout",
-                            a.name, u.status
-                        ),
+                        match &addon_says {
+                            Some(state) => format!(
+                                "EKS update {id} of add-on {} succeeded, but the add-on is still {state} after --hop-timeout",
+                                a.name
+                            ),
+                            None => format!(
+                                "EKS update {id} of add-on {} is still {} after --hop-timeout",
+                                a.name, u.status
+                            ),
+                        },
                     ));
                 }
                 tokio::time::sleep(POLL).await;
