@@ -235,14 +235,18 @@ pub fn judge(
 }
 
 /// `a` is an older version than `b` (by numbers, then the eksbuild number).
+/// `v1.19.2-eksbuild.3` -> ((1, 19, 2), 3): the order EKS's add-on versions go in.
+pub fn version_key(v: &str) -> Option<((u32, u32, u32), u32)> {
+    let build = v
+        .rsplit_once("eksbuild.")
+        .and_then(|(_, n)| n.parse::<u32>().ok())
+        .unwrap_or(0);
+    Some((numeric(v)?, build))
+}
+
 fn older(a: &str, b: &str) -> bool {
-    let build = |s: &str| {
-        s.rsplit_once("eksbuild.")
-            .and_then(|(_, n)| n.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
-    match (numeric(a), numeric(b)) {
-        (Some(x), Some(y)) => (x, build(a)) < (y, build(b)),
+    match (version_key(a), version_key(b)) {
+        (Some(x), Some(y)) => x < y,
         _ => false,
     }
 }

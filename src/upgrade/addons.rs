@@ -2,25 +2,18 @@
 //! (`--addons default`) or the newest compatible one (`--addons latest`), from what
 //! DescribeAddonVersions offers; never a downgrade, nothing when it is already there.
 
+use crate::addons::version_key;
 pub use crate::eks::AddonVersionOffer as Offered;
-
-/// `v1.19.2-eksbuild.1` as numbers to compare: (1, 19, 2, 1).
-pub fn order_key(v: &str) -> Vec<u64> {
-    v.trim_start_matches('v')
-        .split(['.', '-'])
-        .filter_map(|p| p.trim_start_matches("eksbuild").parse().ok())
-        .collect()
-}
 
 /// The version to update to, or None when the add-on stays (already there or newer, or
 /// nothing offered for the hop).
 pub fn target_version(current: &str, offered: &[Offered], latest: bool) -> Option<String> {
     let pick = if latest {
-        offered.iter().max_by_key(|o| order_key(&o.version))
+        offered.iter().max_by_key(|o| version_key(&o.version))
     } else {
         offered.iter().find(|o| o.default)
     }?;
-    (order_key(&pick.version) > order_key(current)).then(|| pick.version.clone())
+    (version_key(&pick.version) > version_key(current)).then(|| pick.version.clone())
 }
 
 /// The installed add-ons and what EKS offers each at every hop, from what the snapshot's EKS
@@ -90,6 +83,6 @@ mod tests {
         assert_eq!(target_version("v1.20.4-eksbuild.2", &o, false), None);
         assert_eq!(target_version("v1.11.1-eksbuild.13", &[], false), None);
         // eksbuild numbers compare as numbers.
-        assert!(order_key("v1.11.1-eksbuild.13") > order_key("v1.11.1-eksbuild.9"));
+        assert!(version_key("v1.11.1-eksbuild.13") > version_key("v1.11.1-eksbuild.9"));
     }
 }
