@@ -203,6 +203,17 @@ pub fn control_plane_version(
 
 /// Minors from `reference` to `v`: positive when `v` is newer. Kubernetes has no 2.x; a
 /// different major counts as 1000 minors per major so it lands beyond any policy.
+/// `v1.26.3-eks-…` -> (1, 26); None when the text is no version.
+pub fn minor_of(v: &str) -> Option<(u32, u32)> {
+    Version::parse(v).ok().map(|v| (v.major, v.minor))
+}
+
+/// Whether version text (a kubelet's, a node group's) is at a lower minor than `of`; text that
+/// is no version is not.
+pub fn minor_below(v: &str, of: &Version) -> bool {
+    minor_of(v).is_some_and(|m| m < (of.major, of.minor))
+}
+
 pub fn minor_skew(v: &Version, reference: &Version) -> i64 {
     (i64::from(v.major) - i64::from(reference.major)) * 1000 + i64::from(v.minor)
         - i64::from(reference.minor)
@@ -330,6 +341,17 @@ pub fn upgrade_path<'a>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn minor_below_compares_minors_and_ignores_text_that_is_no_version() {
+        let v126 = Version::new(1, 26, None);
+        assert!(minor_below("v1.25.16-eks-59bf375", &v126));
+        assert!(!minor_below("v1.26.0", &v126));
+        assert!(!minor_below("v1.27.1", &v126));
+        assert!(!minor_below("banana", &v126));
+        assert_eq!(minor_of("1.26"), Some((1, 26)));
+        assert_eq!(minor_of(""), None);
+    }
     use super::*;
 
     fn v(s: &str) -> Version {

@@ -29,7 +29,7 @@ use crate::rotate::{EksNodeGroup, PlanOptions, RotateEvent};
 use crate::upgrade::{
     self, AddonsMode, NodesMode, Observed, Step, UpdateSeen, UpgradeEvent, UpgradeOptions, verify,
 };
-use crate::version::Version;
+use crate::version::{Version, minor_below};
 
 const RESUME: &str = "run the same `kup upgrade` again: it continues from what EKS and the \
 cluster show (the update in progress, the node markers)";
@@ -449,8 +449,7 @@ impl Runner<'_> {
         let (updates, groups) =
             futures::try_join!(self.eks.cluster_updates(), self.eks.node_groups())
                 .map_err(&read)?;
-        let below =
-            |v: &str| Version::parse(v).is_ok_and(|v| (v.major, v.minor) < (cp.major, cp.minor));
+        let below = |v: &str| minor_below(v, &cp);
         let behind = snapshot
             .nodes
             .iter()
@@ -641,8 +640,7 @@ impl Runner<'_> {
                 .map(|m| m.node_pool)
                 .collect(),
         };
-        let behind =
-            |v: &str| Version::parse(v).is_ok_and(|v| (v.major, v.minor) < (hop.major, hop.minor));
+        let behind = |v: &str| minor_below(v, hop);
         if let Some(m) = upgrade::unmoved_pools(&before, hop, self.args.nodes).first() {
             return Err(Stop::new(hop, "nodes", m.clone()));
         }

@@ -11,7 +11,7 @@ use crate::checks::karpenter::{Moves, WAVE_MINUTES, pool_movements};
 use crate::checks::{self, Config, FailOn, Family, Finding};
 use crate::eks::EksSection;
 use crate::model::{PoolKind, Snapshot};
-use crate::version::Version;
+use crate::version::{Version, minor_of};
 
 /// Minutes an EKS control-plane update takes, for the estimate ("within a few minutes";
 /// about ten in practice).
@@ -175,10 +175,6 @@ pub fn hops(from: &Version, to: &Version) -> Vec<Version> {
     (from.minor + 1..=to.minor)
         .map(|m| Version::new(to.major, m, None))
         .collect()
-}
-
-fn minor_of(v: &str) -> Option<(u32, u32)> {
-    Version::parse(v).ok().map(|v| (v.major, v.minor))
 }
 
 /// The plan for `opts.to` on the cluster as `snapshot` shows it (EKS read into it when kup

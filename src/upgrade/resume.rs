@@ -3,7 +3,7 @@
 //! DescribeUpdate), and the nodes still behind. A control-plane update InProgress, or
 //! Successful while `/version` has not moved yet, is followed, never started a second time.
 
-use crate::version::Version;
+use crate::version::{Version, minor_of};
 
 /// One control-plane update EKS reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,19 +47,18 @@ pub struct Resume {
     pub step: Step,
 }
 
-fn minor(v: &str) -> Option<(u32, u32)> {
-    Version::parse(v).ok().map(|v| (v.major, v.minor))
-}
-
 /// The next step toward `to`.
 pub fn resume(o: &Observed, to: &Version) -> Resume {
     let cp = (o.control_plane.major, o.control_plane.minor);
-    let hop_of = |v: &str| minor(v).map(|(major, m)| Version::new(major, m, None));
+    let hop_of = |v: &str| minor_of(v).map(|(major, m)| Version::new(major, m, None));
     // An update in flight, or one EKS finished that `/version` does not show yet.
     let pending = o.updates.iter().find(|u| {
         u.status == "InProgress"
             || (u.status == "Successful"
-                && u.version.as_deref().and_then(minor).is_some_and(|v| v > cp))
+                && u.version
+                    .as_deref()
+                    .and_then(minor_of)
+                    .is_some_and(|v| v > cp))
     });
     if let Some(u) = pending
         && let Some(hop) = u.version.as_deref().and_then(hop_of)

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::model::Snapshot;
-use crate::version::Version;
+use crate::version::{Version, minor_of};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,8 +48,7 @@ fn available(ready: Option<i32>, replicas: Option<i32>) -> bool {
 pub fn verify(before: &Snapshot, now: &Snapshot, hop: &Version) -> Verdict {
     let mut v = Verdict::default();
     for n in now.nodes.iter().filter(|n| !n.deleting) {
-        let at = Version::parse(&n.kubelet_version)
-            .is_ok_and(|k| (k.major, k.minor) >= (hop.major, hop.minor));
+        let at = minor_of(&n.kubelet_version).is_some_and(|k| k >= (hop.major, hop.minor));
         if !at {
             v.nodes_behind
                 .push(format!("{} ({})", n.name, n.kubelet_version));
