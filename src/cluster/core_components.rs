@@ -4,6 +4,7 @@
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::PodSpec;
 use kube::Api;
+use kube::api::{Patch, PatchParams};
 
 use super::retry::{Call, with_retry};
 use super::{ClusterError, Connection};
@@ -44,4 +45,27 @@ pub async fn core_components(conn: &Connection) -> Result<Vec<CoreComponent>, Cl
         });
     }
     Ok(out)
+}
+
+/// `kubectl set image daemonset/NAME CONTAINER=IMAGE -n kube-system`: the manual step a
+/// self-managed kube-proxy needs before the control plane moves on (`kup demo` takes it).
+pub async fn set_daemonset_image(
+    conn: &Connection,
+    name: &str,
+    container: &str,
+    image: &str,
+) -> Result<(), ClusterError> {
+    let ds = Api::<DaemonSet>::namespaced(conn.client.clone(), "kube-system");
+    let body = serde_json::json!({"spec": {"template": {"spec": {
+        "containers": [{"name": container, "image": image}]
+    }}}});
+    let resource = format!("daemonsets/kube-system/{name}");
+    let call = Call {
+        verb: "patch",
+        resource: &resource,
+    };
+    let (params, patch) = (PatchParams::default(), Patch::Strategic(&body));
+    with_retry(conn, call, || ds.patch(name, &params, &patch))
+        .await
+        .map(|_| ())
 }

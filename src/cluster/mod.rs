@@ -16,7 +16,7 @@ mod snapshot;
 pub mod ssm;
 
 pub use connect::{AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect};
-pub use core_components::core_components;
+pub use core_components::{core_components, set_daemonset_image};
 pub use snapshot::{ReadScope, node_names, read_snapshot};
 
 use std::path::PathBuf;

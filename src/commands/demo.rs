@@ -40,6 +40,10 @@ const STORY: &[(&str, &str)] = &[
         "kup upgrade --to 1.27 --dry-run",
     ),
     (
+        "kube-proxy runs here without an EKS add-on, and the plan's gate of 1.27 says it would lag too far: the manual step, as the runbook says",
+        KUBE_PROXY_STEP,
+    ),
+    (
         "Upgrade: for each hop the gate, the control plane, the add-ons, the node group, the other nodes, the verdict",
         "kup upgrade --to 1.27 --yes",
     ),
@@ -48,6 +52,10 @@ const STORY: &[(&str, &str)] = &[
         "kup drift --fail-on warning",
     ),
 ];
+
+/// The one step that is not kup's: a self-managed kube-proxy moved to the nodes' minor (1.25),
+/// so it stays within its skew policy at 1.27.
+const KUBE_PROXY_STEP: &str = "kubectl set image daemonset/kube-proxy -n kube-system kube-proxy=602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.25.16-minimal-eksbuild.1";
 
 pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<i32, KupError> {
     let Some(text) = kup_sim::scenario::builtin(&args.scenario) else {
@@ -112,17 +120,17 @@ async fn story(
     for (why, line) in STORY {
         writeln!(out, "\n# {why}\n$ {line}")?;
         out.flush()?;
+        if *line == KUBE_PROXY_STEP {
+            let ctx = demo_context(global, kubeconfig, url, &Cli::parse_from(["kup", "drift"]))?;
+            let conn = crate::cluster::connect(&ctx.connect).await?;
+            let image = line.rsplit_once("kube-proxy=").map_or("", |(_, i)| i);
+            crate::cluster::set_daemonset_image(&conn, "kube-proxy", "kube-proxy", image).await?;
+            writeln!(out, "daemonset.apps/kube-proxy image updated")?;
+            continue;
+        }
         let parsed = Cli::try_parse_from(line.split_whitespace())
             .map_err(|e| KupError::Usage(format!("demo step `{line}`: {e}")))?;
-        // The step's own flags, on the demo's cluster, shown the way the user asked for.
-        let mut g = parsed.global.clone();
-        g.kubeconfig = Some(kubeconfig.display().to_string());
-        g.context = None;
-        (g.output, g.color, g.verbose, g.quiet) =
-            (global.output, global.color, global.verbose, global.quiet);
-        let mut ctx = Context::from_args(&g)?;
-        // kup-sim also serves the EKS API; no AWS account or credentials involved.
-        ctx.connect.aws.demo_endpoint = Some(url.to_string());
+        let ctx = demo_context(global, kubeconfig, url, &parsed)?;
         let code = match parsed.command {
             Command::Drift(a) => super::drift::run(&ctx, &a, &mut out).await?,
             Command::Check(a) => super::check::run(&ctx, &a, &mut out).await?,
@@ -144,4 +152,22 @@ async fn story(
 
 fn demo_dir() -> PathBuf {
     std::env::temp_dir().join(format!("kup-demo-{}", std::process::id()))
+}
+
+/// The step's own flags, on the demo's cluster, shown the way the user asked for.
+fn demo_context(
+    global: &GlobalArgs,
+    kubeconfig: &std::path::Path,
+    url: &str,
+    parsed: &Cli,
+) -> Result<Context, KupError> {
+    let mut g = parsed.global.clone();
+    g.kubeconfig = Some(kubeconfig.display().to_string());
+    g.context = None;
+    (g.output, g.color, g.verbose, g.quiet) =
+        (global.output, global.color, global.verbose, global.quiet);
+    let mut ctx = Context::from_args(&g)?;
+    // kup-sim also serves the EKS API; no AWS account or credentials involved.
+    ctx.connect.aws.demo_endpoint = Some(url.to_string());
+    Ok(ctx)
 }
