@@ -15,6 +15,7 @@ pub mod commands;
 pub mod eks;
 pub mod error;
 pub mod karpenter;
+pub mod kubectl_plugin;
 pub mod log;
 pub mod model;
 pub mod output;
