@@ -116,11 +116,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -194,11 +194,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -264,11 +264,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -338,11 +338,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -416,11 +416,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -630,11 +630,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -708,11 +708,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -37,7 +37,8 @@ complete -c kup -n "__fish_kup_needs_command" -s o -l output -d 'Output format' 
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_needs_command" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -70,14 +71,15 @@ complete -c kup -n "__fish_kup_using_subcommand check" -s o -l output -d 'Output
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand check" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand check" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand check" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand check" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand check" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand check" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand drift" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l fail-on -d 'Exit 1 when a node\'s verdict is at or above this severity' -r -f -a "error\t''
@@ -96,14 +98,15 @@ complete -c kup -n "__fish_kup_using_subcommand drift" -s o -l output -d 'Output
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand drift" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand drift" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand drift" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand drift" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand drift" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand drift" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand drift" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l fail-on -d 'Exit 1 when a finding is at or above this severity' -r -f -a "error\t''
@@ -122,14 +125,15 @@ complete -c kup -n "__fish_kup_using_subcommand workloads" -s o -l output -d 'Ou
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand workloads" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l pool -d 'Only nodes of this pool: NAME or KIND/NAME (nodepool, provisioner, nodegroup)' -r
@@ -155,7 +159,8 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -s o -l output -d 'Outpu
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -184,14 +189,15 @@ complete -c kup -n "__fish_kup_using_subcommand completions" -s o -l output -d '
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand completions" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand completions" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand demo" -l scenario -d 'Built-in scenario to run the story on' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
@@ -207,7 +213,8 @@ complete -c kup -n "__fish_kup_using_subcommand demo" -s o -l output -d 'Output 
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand demo" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -215,7 +222,7 @@ complete -c kup -n "__fish_kup_using_subcommand demo" -l keep -d 'Keep the simul
 complete -c kup -n "__fish_kup_using_subcommand demo" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "check" -d 'One readiness report: control plane, node version skew, findings; the exit code gates CI'
 complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate completions demo help" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'

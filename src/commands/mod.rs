@@ -25,6 +25,13 @@ pub fn run(cli: Cli) -> Result<i32, KupError> {
 }
 
 pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
+    let junit_ok = matches!(cli.command, Command::Check(_) | Command::Workloads(_));
+    if cli.global.output == crate::output::Format::Junit && !junit_ok {
+        return Err(KupError::Usage(
+            "-o junit reports checks: it is for `kup check`, `kup workloads` and `kup fleet`"
+                .to_string(),
+        ));
+    }
     let mut out = std::io::stdout().lock();
     match cli.command {
         Command::Completions(args) => completions::run(args.shell, &mut out),

@@ -6,6 +6,7 @@ mod addons;
 mod check;
 mod drift;
 mod duration;
+mod junit;
 mod karpenter;
 mod removed_apis;
 pub use karpenter::{follow_end, follow_progress};
@@ -19,6 +20,7 @@ use serde::Serialize;
 pub use check::{render_check, render_findings};
 pub use drift::render_drift;
 pub use duration::human_duration;
+pub use junit::{JunitSuite, render_junit};
 pub use rotate::render_rotate_plan;
 pub use rotate_run::{Progress, event_line, plan_not_run, run_summary, undo_note};
 pub use workloads::render_workloads;
@@ -34,6 +36,8 @@ pub enum Format {
     Json,
     Yaml,
     Markdown,
+    /// JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only.
+    Junit,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
