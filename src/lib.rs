@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod commands;
 pub mod eks;
 pub mod error;
+pub mod fleet;
 pub mod karpenter;
 pub mod kubectl_plugin;
 pub mod log;

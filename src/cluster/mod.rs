@@ -15,7 +15,9 @@ mod retry;
 mod snapshot;
 pub mod ssm;
 
-pub use connect::{AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect};
+pub use connect::{
+    AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect, context_names,
+};
 pub use core_components::core_components;
 pub use snapshot::{ReadScope, node_names, read_snapshot};
 

@@ -38,6 +38,8 @@ pub(super) struct Checked {
     pub report: report::CheckReport,
     /// The kubeconfig context.
     pub context: String,
+    /// The EKS cluster the context names (as `kup check` derives it), if any.
+    pub eks_cluster: Option<String>,
 }
 
 /// Connects with CONNECT and makes the readiness report against the version TARGET picks
@@ -99,6 +101,7 @@ pub(super) async fn read_report(
     let report = report::check_report(&snapshot, &target, findings);
     Ok(Checked {
         report,
+        eks_cluster: conn.eks.as_ref().map(|e| e.name.clone()),
         context: conn.context,
     })
 }

@@ -116,6 +116,7 @@ async fn story(
             Command::Check(a) => super::check::run(&ctx, &a, &mut out).await?,
             Command::Workloads(a) => super::workloads::run(&ctx, &a, &mut out).await?,
             Command::Rotate(a) => super::rotate::run(&ctx, &a, &mut out).await?,
+            Command::Fleet(a) => super::fleet::run(&ctx, &a, &mut out).await?,
             Command::Completions(_) | Command::Demo(_) => {
                 return Err(KupError::Usage(format!(
                     "demo step `{line}` is not a cluster command"

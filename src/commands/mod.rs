@@ -6,6 +6,7 @@ mod completions;
 mod context;
 pub mod demo;
 mod drift;
+mod fleet;
 mod rotate;
 mod workloads;
 
@@ -25,7 +26,10 @@ pub fn run(cli: Cli) -> Result<i32, KupError> {
 }
 
 pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
-    let junit_ok = matches!(cli.command, Command::Check(_) | Command::Workloads(_));
+    let junit_ok = matches!(
+        cli.command,
+        Command::Check(_) | Command::Workloads(_) | Command::Fleet(_)
+    );
     if cli.global.output == crate::output::Format::Junit && !junit_ok {
         return Err(KupError::Usage(
             "-o junit reports checks: it is for `kup check`, `kup workloads` and `kup fleet`"
@@ -43,6 +47,9 @@ pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
         }
         Command::Workloads(args) => {
             workloads::run(&Context::from_args(&cli.global)?, &args, &mut out).await
+        }
+        Command::Fleet(args) => {
+            fleet::run(&Context::from_args(&cli.global)?, &args, &mut out).await
         }
         Command::Rotate(args) => {
             rotate::run(&Context::from_args(&cli.global)?, &args, &mut out).await

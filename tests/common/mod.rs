@@ -2,6 +2,8 @@
 //! a kubeconfig pointing at it, and the real `kup` binary run against it over HTTP.
 #![allow(dead_code)]
 
+pub mod xmllint;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
