@@ -28,6 +28,9 @@ _kup() {
             kup,drift)
                 cmd="kup__subcmd__drift"
                 ;;
+            kup,fleet)
+                cmd="kup__subcmd__fleet"
+                ;;
             kup,help)
                 cmd="kup__subcmd__help"
                 ;;
@@ -52,6 +55,9 @@ _kup() {
             kup__subcmd__help,drift)
                 cmd="kup__subcmd__help__subcmd__drift"
                 ;;
+            kup__subcmd__help,fleet)
+                cmd="kup__subcmd__help__subcmd__fleet"
+                ;;
             kup__subcmd__help,help)
                 cmd="kup__subcmd__help__subcmd__help"
                 ;;
@@ -71,7 +77,7 @@ _kup() {
 
     case "${cmd}" in
         kup)
-            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate upgrade completions demo help"
+            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate upgrade fleet completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,11 +128,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -200,11 +206,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -270,11 +276,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -344,11 +350,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -422,11 +428,105 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kup__subcmd__fleet)
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --contexts --match --parallel --timeout --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "error warning never" -- "${cur}"))
+                    return 0
+                    ;;
+                --contexts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -441,7 +541,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__help)
-            opts="check drift workloads rotate upgrade completions demo help"
+            opts="check drift workloads rotate upgrade fleet completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +597,20 @@ _kup() {
             return 0
             ;;
         kup__subcmd__help__subcmd__drift)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kup__subcmd__help__subcmd__fleet)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -650,11 +764,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -748,11 +862,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -826,11 +940,11 @@ _kup() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)

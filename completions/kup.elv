@@ -47,6 +47,7 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand workloads 'Each workload''s placement verdict against the node pools'
             cand rotate 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
             cand upgrade 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
+            cand fleet '`kup check` for every context of the kubeconfig at once: one row per cluster, most urgent first'
             cand completions 'Print a shell completion script'
             cand demo 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -74,8 +75,8 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand --verbose 'More detail on stderr (repeat for more)'
             cand -q 'Print nothing but the result (and errors)'
             cand --quiet 'Print nothing but the result (and errors)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -102,8 +103,8 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand --verbose 'More detail on stderr (repeat for more)'
             cand -q 'Print nothing but the result (and errors)'
             cand --quiet 'Print nothing but the result (and errors)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -130,8 +131,8 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand --verbose 'More detail on stderr (repeat for more)'
             cand -q 'Print nothing but the result (and errors)'
             cand --quiet 'Print nothing but the result (and errors)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -214,6 +215,38 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'kup;fleet'= {
+            cand --target 'The version to judge every cluster against, or `+1` for each cluster''s next minor (default: each control plane''s own)'
+            cand --fail-on 'Exit 1 when a finding of any cluster is at or above this severity'
+            cand --contexts 'Only these contexts, comma-separated (default: every context of the kubeconfig)'
+            cand --match 'Only the contexts whose name this regular expression matches (anywhere: anchor with ^ $)'
+            cand --parallel 'Clusters read at once (memory grows with it: one snapshot each)'
+            cand --timeout 'How long one cluster may take; past it, its row says it timed out'
+            cand --kubeconfig 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)'
+            cand --context 'The kubeconfig context to use (default: current-context)'
+            cand -n 'Only look at workloads in this namespace (nodes are always cluster-wide)'
+            cand --namespace 'Only look at workloads in this namespace (nodes are always cluster-wide)'
+            cand -l 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`'
+            cand --selector 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`'
+            cand --request-timeout 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none'
+            cand --config 'kup''s config file (suppressions and placement policies); default `.kup.yaml` if present'
+            cand --cluster 'EKS cluster name (default: taken from an EKS context ARN)'
+            cand --region 'AWS region (default: from the context ARN, the profile, or AWS_REGION)'
+            cand --profile 'AWS profile (default: AWS_PROFILE or the default chain)'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --color 'When to colour the output (NO_COLOR is honoured by `auto`)'
+            cand -A 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+            cand --all-namespaces 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print nothing but the result (and errors)'
+            cand --quiet 'Print nothing but the result (and errors)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'kup;completions'= {
             cand --kubeconfig 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)'
             cand --context 'The kubeconfig context to use (default: current-context)'
@@ -235,8 +268,8 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand --verbose 'More detail on stderr (repeat for more)'
             cand -q 'Print nothing but the result (and errors)'
             cand --quiet 'Print nothing but the result (and errors)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -263,8 +296,8 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand --verbose 'More detail on stderr (repeat for more)'
             cand -q 'Print nothing but the result (and errors)'
             cand --quiet 'Print nothing but the result (and errors)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -274,6 +307,7 @@ set edit:completion:arg-completer[kup] = {|@words|
             cand workloads 'Each workload''s placement verdict against the node pools'
             cand rotate 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
             cand upgrade 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
+            cand fleet '`kup check` for every context of the kubeconfig at once: one row per cluster, most urgent first'
             cand completions 'Print a shell completion script'
             cand demo 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -287,6 +321,8 @@ set edit:completion:arg-completer[kup] = {|@words|
         &'kup;help;rotate'= {
         }
         &'kup;help;upgrade'= {
+        }
+        &'kup;help;fleet'= {
         }
         &'kup;help;completions'= {
         }

@@ -37,7 +37,8 @@ complete -c kup -n "__fish_kup_needs_command" -s o -l output -d 'Output format' 
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_needs_command" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -51,6 +52,7 @@ complete -c kup -n "__fish_kup_needs_command" -f -a "drift" -d 'Nodes whose kube
 complete -c kup -n "__fish_kup_needs_command" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
 complete -c kup -n "__fish_kup_needs_command" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
 complete -c kup -n "__fish_kup_needs_command" -f -a "upgrade" -d 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
+complete -c kup -n "__fish_kup_needs_command" -f -a "fleet" -d '`kup check` for every context of the kubeconfig at once: one row per cluster, most urgent first'
 complete -c kup -n "__fish_kup_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c kup -n "__fish_kup_needs_command" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
 complete -c kup -n "__fish_kup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -71,14 +73,15 @@ complete -c kup -n "__fish_kup_using_subcommand check" -s o -l output -d 'Output
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand check" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand check" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand check" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand check" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand check" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand check" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand drift" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l fail-on -d 'Exit 1 when a node\'s verdict is at or above this severity' -r -f -a "error\t''
@@ -97,14 +100,15 @@ complete -c kup -n "__fish_kup_using_subcommand drift" -s o -l output -d 'Output
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand drift" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand drift" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand drift" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand drift" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand drift" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand drift" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand drift" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l fail-on -d 'Exit 1 when a finding is at or above this severity' -r -f -a "error\t''
@@ -123,14 +127,15 @@ complete -c kup -n "__fish_kup_using_subcommand workloads" -s o -l output -d 'Ou
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand workloads" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand workloads" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l target -d 'The Kubernetes version you are upgrading to (default: the control plane\'s own), e.g. `1.26`' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l pool -d 'Only nodes of this pool: NAME or KIND/NAME (nodepool, provisioner, nodegroup)' -r
@@ -156,7 +161,8 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -s o -l output -d 'Outpu
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -198,7 +204,8 @@ complete -c kup -n "__fish_kup_using_subcommand upgrade" -s o -l output -d 'Outp
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -210,6 +217,37 @@ complete -c kup -n "__fish_kup_using_subcommand upgrade" -s v -l verbose -d 'Mor
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but the result (and errors)'
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -s V -l version -d 'Print version'
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l target -d 'The version to judge every cluster against, or `+1` for each cluster\'s next minor (default: each control plane\'s own)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l fail-on -d 'Exit 1 when a finding of any cluster is at or above this severity' -r -f -a "error\t''
+warning\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l contexts -d 'Only these contexts, comma-separated (default: every context of the kubeconfig)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l match -d 'Only the contexts whose name this regular expression matches (anywhere: anchor with ^ $)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l parallel -d 'Clusters read at once (memory grows with it: one snapshot each)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l timeout -d 'How long one cluster may take; past it, its row says it timed out' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l context -d 'The kubeconfig context to use (default: current-context)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l profile -d 'AWS profile (default: AWS_PROFILE or the default chain)' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s q -l quiet -d 'Print nothing but the result (and errors)'
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kup -n "__fish_kup_using_subcommand fleet" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand completions" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l context -d 'The kubeconfig context to use (default: current-context)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
@@ -223,14 +261,15 @@ complete -c kup -n "__fish_kup_using_subcommand completions" -s o -l output -d '
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kup -n "__fish_kup_using_subcommand completions" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand completions" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c kup -n "__fish_kup_using_subcommand demo" -l scenario -d 'Built-in scenario to run the story on' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l kubeconfig -d 'Path(s) to kubeconfig files, separated like $KUBECONFIG (also read from KUBECONFIG)' -r
@@ -246,7 +285,8 @@ complete -c kup -n "__fish_kup_using_subcommand demo" -s o -l output -d 'Output 
 wide\t''
 json\t''
 yaml\t''
-markdown\t''"
+markdown\t''
+junit\t'JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only'"
 complete -c kup -n "__fish_kup_using_subcommand demo" -l color -d 'When to colour the output (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -254,13 +294,14 @@ complete -c kup -n "__fish_kup_using_subcommand demo" -l keep -d 'Keep the simul
 complete -c kup -n "__fish_kup_using_subcommand demo" -s A -l all-namespaces -d 'Look at workloads in all namespaces (the default; accepted for kubectl habits)'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s q -l quiet -d 'Print nothing but the result (and errors)'
-complete -c kup -n "__fish_kup_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c kup -n "__fish_kup_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kup -n "__fish_kup_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "check" -d 'One readiness report: control plane, node version skew, findings; the exit code gates CI'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "upgrade" -d 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "completions" -d 'Print a shell completion script'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
-complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "check" -d 'One readiness report: control plane, node version skew, findings; the exit code gates CI'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "drift" -d 'Nodes whose kubelet lags the control plane (or --target), grouped by pool'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "workloads" -d 'Each workload\'s placement verdict against the node pools'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "rotate" -d 'Cordon, drain and replace lagging nodes, batch by batch, resumably'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "upgrade" -d 'Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "fleet" -d '`kup check` for every context of the kubeconfig at once: one row per cluster, most urgent first'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "demo" -d 'Run the upgrade story against the built-in simulated cluster (no cloud account needed)'
+complete -c kup -n "__fish_kup_using_subcommand help; and not __fish_seen_subcommand_from check drift workloads rotate upgrade fleet completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

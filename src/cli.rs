@@ -126,6 +126,8 @@ pub enum Command {
     Rotate(RotateArgs),
     /// Upgrade the cluster to --to, one minor at a time: gate, control plane, add-ons, nodes, verify.
     Upgrade(UpgradeArgs),
+    /// `kup check` for every context of the kubeconfig at once: one row per cluster, most urgent first.
+    Fleet(FleetArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run the upgrade story against the built-in simulated cluster (no cloud account needed).
@@ -268,6 +270,35 @@ pub struct UpgradeArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct FleetArgs {
+    /// The version to judge every cluster against, or `+1` for each cluster's next minor
+    /// (default: each control plane's own).
+    #[arg(long, env = "KUP_TARGET", value_name = "VERSION|+1")]
+    pub target: Option<crate::fleet::FleetTarget>,
+    /// Exit 1 when a finding of any cluster is at or above this severity.
+    #[arg(long, env = "KUP_FAIL_ON", value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Only these contexts, comma-separated (default: every context of the kubeconfig).
+    #[arg(long, env = "KUP_CONTEXTS", value_name = "A,B", value_delimiter = ',')]
+    pub contexts: Vec<String>,
+    /// Only the contexts whose name this regular expression matches (anywhere: anchor with ^ $).
+    #[arg(long = "match", env = "KUP_MATCH", value_name = "REGEX")]
+    pub matching: Option<regex::Regex>,
+    /// Clusters read at once (memory grows with it: one snapshot each).
+    #[arg(long, env = "KUP_PARALLEL", value_name = "N", default_value = "8")]
+    pub parallel: NonZeroUsize,
+    /// How long one cluster may take; past it, its row says it timed out.
+    #[arg(
+        long,
+        env = "KUP_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "2m",
+        value_parser = parse_wait
+    )]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {
     /// The shell to generate for.
     #[arg(value_enum)]
@@ -407,6 +438,10 @@ mod tests {
             &["kup", "rotate", "--drain-timeout", "0"],
             &["kup", "rotate", "--grace-period", "0"],
             &["kup", "drift", "--request-timeout", "5x"],
+            &["kup", "fleet", "--parallel", "0"],
+            &["kup", "fleet", "--target", "+2"],
+            &["kup", "fleet", "--match", "(["],
+            &["kup", "fleet", "--timeout", "0"],
         ] {
             let err = parse(bad).err();
             assert_eq!(err.map(|e| e.exit_code()), Some(2), "{bad:?}");

@@ -1,9 +1,7 @@
-//! The `kup` binary: parse flags, run the library, map the outcome to an exit code.
-
-use clap::Parser;
+//! The `kup` binary (also the kubectl plugin `kubectl-kup`): parse flags, run the library, map the outcome to an exit code.
 
 fn main() {
-    let cli = kup::cli::Cli::parse();
+    let cli = kup::kubectl_plugin::parse_args(std::env::args_os());
     let code = match kup::run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -1,5 +1,5 @@
-//! The docs cannot drift from the code: completion scripts, the finding-code table and the
-//! README's two commands are checked here, and `kup demo` is run as the README says.
+//! The docs cannot drift from the code: completion scripts, man pages, the finding-code table
+//! and the README's two commands are checked here, and `kup demo` is run as the README says.
 //! Set `KUP_BLESS=1` to rewrite the generated files.
 
 mod common;
@@ -28,6 +28,59 @@ fn completion_scripts_are_fresh() {
             on_disk == fresh,
             "{} is stale: run `KUP_BLESS=1 cargo test --test docs`",
             path.display()
+        );
+    }
+}
+
+/// `man/`: one page per command (`kup.1`, `kup-check.1`, ...), rendered by clap_mangen from
+/// the same clap definitions as `--help`.
+#[test]
+fn man_pages_are_fresh() {
+    let dir = root().join("man");
+    let fresh = tempfile::tempdir().unwrap();
+    clap_mangen::generate_to(kup::cli::Cli::command(), fresh.path()).unwrap();
+    let pages = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .map(|r| r.flatten().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "1"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want = pages(fresh.path());
+    assert!(
+        want.iter().any(|(n, _)| n == "kup-check.1"),
+        "one page per subcommand: {:?}",
+        want.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    if bless() {
+        for (name, _) in pages(&dir) {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in &want {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        return;
+    }
+    let have = pages(&dir);
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&have),
+        names(&want),
+        "man/ pages are stale: run `KUP_BLESS=1 cargo test --test docs`"
+    );
+    for ((name, on_disk), (_, fresh)) in have.iter().zip(&want) {
+        assert!(
+            on_disk == fresh,
+            "man/{name} is stale: run `KUP_BLESS=1 cargo test --test docs`"
         );
     }
 }

@@ -275,6 +275,13 @@ fn eks_identity(
 
 /// Reads and merges every file of `--kubeconfig`/`KUBECONFIG` (first value wins, as kubectl
 /// merges), or `~/.kube/config`. Returns the merged config and the path(s) for messages.
+/// The context names of the kubeconfig(s) (`--kubeconfig`, else `KUBECONFIG`, else
+/// `~/.kube/config`, merged like kubectl), in file order: what `kup fleet` reads.
+pub fn context_names(flag: Option<&str>) -> Result<Vec<String>, ClusterError> {
+    let (kubeconfig, _) = load_kubeconfig(flag)?;
+    Ok(kubeconfig.contexts.into_iter().map(|c| c.name).collect())
+}
+
 fn load_kubeconfig(flag: Option<&str>) -> Result<(Kubeconfig, String), ClusterError> {
     let joined = flag
         .map(str::to_owned)

@@ -15,7 +15,9 @@ mod retry;
 mod snapshot;
 pub mod ssm;
 
-pub use connect::{AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect};
+pub use connect::{
+    AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect, context_names,
+};
 pub use core_components::{core_components, set_daemonset_image};
 pub use snapshot::{ReadScope, node_names, read_snapshot};
 

@@ -6,16 +6,52 @@ use crate::apis::ApiUsage;
 use crate::checks;
 use crate::cli::CheckArgs;
 use crate::cluster::eks::Eks;
-use crate::cluster::{self, ClusterError, Connection};
+use crate::cluster::{self, ClusterError, ConnectOptions, Connection};
 use crate::eks::EksSection;
 use crate::error::{KupError, exit};
 use crate::model::Snapshot;
+use crate::output::Format;
 use crate::version::Version;
 use crate::{output, report};
 use std::io::Write;
 
 pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<i32, KupError> {
-    let conn = cluster::connect(&ctx.connect).await?;
+    let flag = args.target.target.as_ref();
+    let checked = read_report(ctx, &ctx.connect, &|s: &Snapshot| target_of(s, flag)).await?;
+    let report = checked.report;
+    let text = match ctx.format {
+        Format::Junit => output::render_junit(
+            "kup check",
+            &[output::JunitSuite::check(&checked.context, &report)],
+            args.fail_on,
+        ),
+        format => output::render_check(&report, format, &ctx.style),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(if checks::exceeds(&report.findings, args.fail_on) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+/// One cluster's readiness report, and where it was read.
+pub(super) struct Checked {
+    pub report: report::CheckReport,
+    /// The kubeconfig context.
+    pub context: String,
+    /// The EKS cluster the context names (as `kup check` derives it), if any.
+    pub eks_cluster: Option<String>,
+}
+
+/// Connects with CONNECT and makes the readiness report against the version TARGET picks
+/// from the snapshot. `kup fleet` calls it once per context.
+pub(super) async fn read_report(
+    ctx: &Context,
+    connect: &ConnectOptions,
+    target: &(dyn Fn(&Snapshot) -> Result<Version, KupError> + Sync),
+) -> Result<Checked, KupError> {
+    let conn = cluster::connect(connect).await?;
     // Placement needs every node (a pool's shape comes from them); `-l` narrows the skew part.
     let scope = cluster::ReadScope {
         node_selector: None,
@@ -45,7 +81,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     snapshot.eks = eks;
     snapshot.core_components = core;
     snapshot.apis = Some(apis);
-    let target = target_of(&snapshot, args.target.target.as_ref())?;
+    let target = target(&snapshot)?;
     if let Some(client) = &client {
         confirm_aliases(client, &mut snapshot, std::slice::from_ref(&target)).await;
     }
@@ -60,11 +96,10 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
         snapshot.nodes.retain(|n| names.contains(&n.name));
     }
     let report = report::check_report(&snapshot, &target, findings);
-    out.write_all(output::render_check(&report, ctx.format, &ctx.style).as_bytes())?;
-    Ok(if checks::exceeds(&report.findings, args.fail_on) {
-        exit::FINDINGS
-    } else {
-        exit::OK
+    Ok(Checked {
+        report,
+        eks_cluster: conn.eks.as_ref().map(|e| e.name.clone()),
+        context: conn.context,
     })
 }
 

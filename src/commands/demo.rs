@@ -137,6 +137,7 @@ async fn story(
             Command::Workloads(a) => super::workloads::run(&ctx, &a, &mut out).await?,
             Command::Rotate(a) => super::rotate::run(&ctx, &a, &mut out).await?,
             Command::Upgrade(a) => super::upgrade::run(&ctx, &a, &mut out).await?,
+            Command::Fleet(a) => super::fleet::run(&ctx, &a, &mut out).await?,
             Command::Completions(_) | Command::Demo(_) => {
                 return Err(KupError::Usage(format!(
                     "demo step `{line}` is not a cluster command"

@@ -6,6 +6,7 @@ mod completions;
 mod context;
 pub mod demo;
 mod drift;
+mod fleet;
 mod rotate;
 mod upgrade;
 mod workloads;
@@ -26,6 +27,16 @@ pub fn run(cli: Cli) -> Result<i32, KupError> {
 }
 
 pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
+    let junit_ok = matches!(
+        cli.command,
+        Command::Check(_) | Command::Workloads(_) | Command::Fleet(_)
+    );
+    if cli.global.output == crate::output::Format::Junit && !junit_ok {
+        return Err(KupError::Usage(
+            "-o junit reports checks: it is for `kup check`, `kup workloads` and `kup fleet`"
+                .to_string(),
+        ));
+    }
     let mut out = std::io::stdout().lock();
     match cli.command {
         Command::Completions(args) => completions::run(args.shell, &mut out),
@@ -37,6 +48,9 @@ pub async fn run_async(cli: Cli) -> Result<i32, KupError> {
         }
         Command::Workloads(args) => {
             workloads::run(&Context::from_args(&cli.global)?, &args, &mut out).await
+        }
+        Command::Fleet(args) => {
+            fleet::run(&Context::from_args(&cli.global)?, &args, &mut out).await
         }
         Command::Rotate(args) => {
             rotate::run(&Context::from_args(&cli.global)?, &args, &mut out).await

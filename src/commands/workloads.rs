@@ -23,7 +23,15 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     let target = target_of(&snapshot, args.target.target.as_ref())?;
     let verdicts = checks::workload_verdicts(&snapshot, &target, &ctx.config);
     let report = report::workloads_report(&snapshot, &target, verdicts);
-    out.write_all(output::render_workloads(&report, ctx.format, &ctx.style).as_bytes())?;
+    let text = match ctx.format {
+        output::Format::Junit => output::render_junit(
+            "kup workloads",
+            &[output::JunitSuite::workloads(&conn.context, &report)],
+            args.fail_on,
+        ),
+        format => output::render_workloads(&report, format, &ctx.style),
+    };
+    out.write_all(text.as_bytes())?;
     Ok(if checks::exceeds(&report.findings, args.fail_on) {
         exit::FINDINGS
     } else {

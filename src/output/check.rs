@@ -18,13 +18,19 @@ pub fn render_check(report: &CheckReport, format: Format, style: &Style) -> Stri
         Format::Yaml => to_yaml(report),
         Format::Table | Format::Wide => text(report, format == Format::Wide, style),
         Format::Markdown => markdown(report),
+        // The command renders JUnit itself, with its --fail-on and context; this is the default.
+        Format::Junit => super::render_junit(
+            "kup check",
+            &[super::JunitSuite::check("kup check", report)],
+            crate::checks::FailOn::default(),
+        ),
     }
 }
 
 /// Only the findings: a table, or a JSON/YAML array (for sections rendered on their own).
 pub fn render_findings(findings: &[Finding], format: Format, style: &Style) -> String {
     match format {
-        Format::Json => to_json(&findings),
+        Format::Json | Format::Junit => to_json(&findings),
         Format::Yaml => to_yaml(&findings),
         Format::Table | Format::Wide => {
             let mut out = findings_table(findings, format == Format::Wide, style);

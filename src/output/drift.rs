@@ -10,7 +10,8 @@ use crate::report::{DriftReport, DriftRow, SkewSummary};
 
 pub fn render_drift(report: &DriftReport, format: Format, style: &Style) -> String {
     match format {
-        Format::Json => to_json(report),
+        // `-o junit` is refused before drift runs (commands::run): only checks have cases.
+        Format::Json | Format::Junit => to_json(report),
         Format::Yaml => to_yaml(report),
         Format::Table => table(report, false, style),
         Format::Wide => table(report, true, style),

@@ -6,6 +6,8 @@ mod addons;
 mod check;
 mod drift;
 mod duration;
+mod fleet;
+mod junit;
 mod karpenter;
 mod removed_apis;
 pub use karpenter::{follow_end, follow_progress};
@@ -20,6 +22,8 @@ use serde::Serialize;
 pub use check::{render_check, render_findings};
 pub use drift::render_drift;
 pub use duration::human_duration;
+pub use fleet::render_fleet;
+pub use junit::{JunitSuite, render_junit};
 pub use rotate::render_rotate_plan;
 pub use rotate_run::{Progress, event_line, plan_not_run, run_summary, undo_note};
 pub use upgrade::{render_upgrade_plan, upgrade_line, upgrade_summary};
@@ -36,6 +40,8 @@ pub enum Format {
     Json,
     Yaml,
     Markdown,
+    /// JUnit XML for CI test reporters: `check`, `workloads` and `fleet` only.
+    Junit,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -9,7 +9,8 @@ use crate::rotate::{Blocker, PlannedNode, ReplaceAction, RotatePlan};
 
 pub fn render_rotate_plan(plan: &RotatePlan, format: Format, style: &Style) -> String {
     match format {
-        Format::Json => to_json(plan),
+        // `-o junit` is refused before rotate runs (commands::run).
+        Format::Json | Format::Junit => to_json(plan),
         Format::Yaml => to_yaml(plan),
         Format::Table => table(plan, false, style),
         Format::Wide => table(plan, true, style),

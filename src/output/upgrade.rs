@@ -10,7 +10,8 @@ pub fn render_upgrade_plan(plan: &UpgradePlan, format: Format, _style: &Style) -
     match format {
         Format::Markdown => runbook(plan),
         Format::Yaml => to_yaml(plan),
-        Format::Json => UpgradeEvent::Plan {
+        // -o junit is refused for upgrade before it runs (commands::run_async).
+        Format::Json | Format::Junit => UpgradeEvent::Plan {
             run_id: String::new(),
             plan: plan.clone(),
         }

@@ -26,6 +26,12 @@ pub fn render_workloads(report: &WorkloadsReport, format: Format, style: &Style)
         Format::Yaml => to_yaml(report),
         Format::Table | Format::Wide => table(report, format, style),
         Format::Markdown => markdown(report),
+        // The command renders JUnit itself, with its --fail-on and context; this is the default.
+        Format::Junit => super::render_junit(
+            "kup workloads",
+            &[super::JunitSuite::workloads("kup workloads", report)],
+            crate::checks::FailOn::default(),
+        ),
     }
 }
 

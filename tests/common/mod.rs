@@ -2,6 +2,8 @@
 //! a kubeconfig pointing at it, and the real `kup` binary run against it over HTTP.
 #![allow(dead_code)]
 
+pub mod xmllint;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -138,7 +140,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(o: Output) -> Run {
+    pub fn from(o: Output) -> Run {
         Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -163,7 +165,13 @@ impl std::fmt::Debug for Run {
 
 /// A `kup` command with a clean environment (no KUBECONFIG/KUP_* leaking in, no colour).
 pub fn kup_command() -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kup"));
+    clean_command(env!("CARGO_BIN_EXE_kup"))
+}
+
+/// PROGRAM with the environment `kup_command` gives kup (for a program that runs kup, such as
+/// kubectl running the plugin).
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
     for (k, _) in std::env::vars_os() {
         if let Some(k) = k.to_str()
             && (k.starts_with("KUP_") || k == "KUBECONFIG" || k.starts_with("AWS_"))
