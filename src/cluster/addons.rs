@@ -4,7 +4,7 @@
 //! read (no `kubernetesVersion`), so the report can judge any target.
 
 use super::ClusterError;
-use super::eks::{Eks, each};
+use super::eks::{Eks, each, issue_text};
 use crate::addons::{Addon, AddonVersion, AddonVersions};
 
 /// Judged by their image tag when not installed as EKS add-ons.
@@ -70,13 +70,7 @@ impl Eks {
                 .map(|h| {
                     h.issues()
                         .iter()
-                        .map(|i| {
-                            format!(
-                                "{}: {}",
-                                i.code().map(|c| c.as_str()).unwrap_or("Unknown"),
-                                i.message().unwrap_or_default()
-                            )
-                        })
+                        .map(|i| issue_text(i.code().map(|c| c.as_str()), i.message()))
                         .collect()
                 })
                 .unwrap_or_default(),

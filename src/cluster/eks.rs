@@ -373,13 +373,7 @@ impl Eks {
                 .map(|h| {
                     h.issues()
                         .iter()
-                        .map(|i| {
-                            format!(
-                                "{}: {}",
-                                i.code().map(|c| c.as_str()).unwrap_or("Unknown"),
-                                i.message().unwrap_or_default()
-                            )
-                        })
+                        .map(|i| issue_text(i.code().map(|c| c.as_str()), i.message()))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -506,10 +500,7 @@ impl Eks {
             .send()
             .await
             .map_err(|e| self.error(call, e))?;
-        out.update()
-            .and_then(|u| u.id())
-            .map(str::to_string)
-            .ok_or_else(|| self.malformed(call, "no update id"))
+        self.update_id(call, out.update())
     }
 
     /// The node group's updates, newest first (ListUpdates), to resume following one.
@@ -558,6 +549,19 @@ impl Eks {
         out.update()
             .cloned()
             .ok_or_else(|| self.malformed(call, "no update"))
+    }
+
+    /// The id of the update a write started (UpdateClusterVersion, UpdateNodegroupVersion,
+    /// UpdateAddon).
+    pub(super) fn update_id(
+        &self,
+        call: &str,
+        update: Option<&aws_sdk_eks::types::Update>,
+    ) -> Result<String, ClusterError> {
+        update
+            .and_then(|u| u.id())
+            .map(str::to_string)
+            .ok_or_else(|| self.malformed(call, "no update id"))
     }
 
     pub(super) fn error<E, R>(&self, call: &str, e: SdkError<E, R>) -> ClusterError
@@ -683,6 +687,15 @@ where
         }
     }
     (read, failed)
+}
+
+/// A node group's or add-on's health issue as the report shows it: `CODE: message`.
+pub(super) fn issue_text(code: Option<&str>, message: Option<&str>) -> String {
+    format!(
+        "{}: {}",
+        code.unwrap_or("Unknown"),
+        message.unwrap_or_default()
+    )
 }
 
 /// `CALL: reason` without the cluster/region/credentials the section already shows.

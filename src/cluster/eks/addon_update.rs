@@ -27,10 +27,7 @@ impl Eks {
             .send()
             .await
             .map_err(|e| self.error(call, e))?;
-        out.update()
-            .and_then(|u| u.id())
-            .map(str::to_string)
-            .ok_or_else(|| self.malformed(call, "no update id"))
+        self.update_id(call, out.update())
     }
 
     pub async fn describe_addon_update(
