@@ -2,9 +2,10 @@
 # Time is an input: `kup demo` must tell the same story whatever the machine's clock says.
 # Runs the demo with today's clock, two years ahead and one year back (libfaketime), and
 # compares the outputs with what legitimately differs masked: ports, process ids, run ids,
-# node names (a launched node's name depends on timing), uuids, elapsed times, ages, column
-# padding and the order of concurrent evictions. Needs `faketime` (Debian package faketime)
-# and a built kup (./scripts/test.sh builds it).
+# node names (a launched node's name depends on timing), generated pod-name suffixes (the
+# server draws them in order of creation, and a replacement pod and kup's own writes race),
+# uuids, elapsed times, ages, column padding and the order of concurrent evictions.
+# Needs `faketime` (Debian package faketime) and a built kup (./scripts/test.sh builds it).
 # Exit 1 and a diff when the stories differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ normalize() {
     -e 's/r-[0-9]{8}-[0-9]{6}/r-RUNID/g' \
     -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UUID/g' \
     -e 's/ip-[0-9]+-[0-9]+-[0-9]+-[0-9]+\./ip-NODE./g' \
+    -e 's/(\/[a-z0-9.-]+-[0-9a-f]{8,10})-[bcdfghjklmnpqrstvwxz2456789]{5}\b/\1-POD/g' \
     -e 's/\b[0-9]+\.[0-9]+(ms|s)\b/TIME/g' \
     -e 's/\b([0-9]+(ms|[dhms]))+\b/TIME/g' \
     -e 's/ +/ /g' |
