@@ -19,15 +19,17 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     let flag = args.target.target.as_ref();
     let checked = read_report(ctx, &ctx.connect, &|s: &Snapshot| target_of(s, flag)).await?;
     let report = checked.report;
-    let text = match ctx.format {
-        Format::Junit => output::render_junit(
-            "kup check",
-            &[output::JunitSuite::check(&checked.context, &report)],
-            args.fail_on,
-        ),
-        format => output::render_check(&report, format, &ctx.style),
-    };
-    out.write_all(text.as_bytes())?;
+    match ctx.format {
+        Format::Junit => out.write_all(
+            output::render_junit(
+                "kup check",
+                &[output::JunitSuite::check(&checked.context, &report)],
+                args.fail_on,
+            )
+            .as_bytes(),
+        )?,
+        format => output::write_check(&report, format, &ctx.style, out)?,
+    }
     Ok(if checks::exceeds(&report.findings, args.fail_on) {
         exit::FINDINGS
     } else {

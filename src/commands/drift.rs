@@ -18,7 +18,7 @@ pub async fn run(ctx: &Context, args: &DriftArgs, out: &mut dyn Write) -> Result
     let snapshot = cluster::read_snapshot(&conn, &scope).await?;
     let target = target_of(&snapshot, args.target.target.as_ref())?;
     let report = report::drift_report(&snapshot, &target);
-    out.write_all(output::render_drift(&report, ctx.format, &ctx.style).as_bytes())?;
+    output::write_drift(&report, ctx.format, &ctx.style, out)?;
     let run = checks::Run {
         target: &target,
         families: &[checks::Family::Skew, checks::Family::Version],

@@ -93,7 +93,7 @@ pub async fn run(ctx: &Context, args: &FleetArgs, out: &mut dyn Write) -> Result
         .collect();
     let code = fleet::exit_code(&rows, args.fail_on);
     let report = fleet::fleet_report(args.target.as_ref(), rows);
-    out.write_all(output::render_fleet(&report, ctx.format, &ctx.style, args.fail_on).as_bytes())?;
+    output::write_fleet(&report, ctx.format, &ctx.style, args.fail_on, out)?;
     Ok(code)
 }
 

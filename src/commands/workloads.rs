@@ -23,15 +23,17 @@ pub async fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result
     let target = target_of(&snapshot, args.target.target.as_ref())?;
     let verdicts = checks::workload_verdicts(&snapshot, &target, &ctx.config);
     let report = report::workloads_report(&snapshot, &target, verdicts);
-    let text = match ctx.format {
-        output::Format::Junit => output::render_junit(
-            "kup workloads",
-            &[output::JunitSuite::workloads(&conn.context, &report)],
-            args.fail_on,
-        ),
-        format => output::render_workloads(&report, format, &ctx.style),
-    };
-    out.write_all(text.as_bytes())?;
+    match ctx.format {
+        output::Format::Junit => out.write_all(
+            output::render_junit(
+                "kup workloads",
+                &[output::JunitSuite::workloads(&conn.context, &report)],
+                args.fail_on,
+            )
+            .as_bytes(),
+        )?,
+        format => output::write_workloads(&report, format, &ctx.style, out)?,
+    }
     Ok(if checks::exceeds(&report.findings, args.fail_on) {
         exit::FINDINGS
     } else {

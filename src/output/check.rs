@@ -4,18 +4,29 @@ use comfy_table::Cell;
 
 use super::drift::summary_line;
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, severity_color,
-    to_json, to_yaml,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, rendered,
+    severity_color, to_json, to_yaml, write_json, write_yaml,
 };
 use crate::checks::Finding;
 use crate::eks::{EksInfo, EksSection, NodeGroup, day_or_unknown};
 use crate::report::{CheckReport, FindingCounts};
 use crate::version::Version;
+use std::io::{self, Write};
 
 pub fn render_check(report: &CheckReport, format: Format, style: &Style) -> String {
-    match format {
-        Format::Json => to_json(report),
-        Format::Yaml => to_yaml(report),
+    rendered(|out| write_check(report, format, style, out))
+}
+
+/// Writes the readiness report into OUT; JSON and YAML are serialised as they go.
+pub fn write_check(
+    report: &CheckReport,
+    format: Format,
+    style: &Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let text = match format {
+        Format::Json => return write_json(report, out),
+        Format::Yaml => return write_yaml(report, out),
         Format::Table | Format::Wide => text(report, format == Format::Wide, style),
         Format::Markdown => markdown(report),
         // The command renders JUnit itself, with its --fail-on and context; this is the default.
@@ -24,7 +35,8 @@ pub fn render_check(report: &CheckReport, format: Format, style: &Style) -> Stri
             &[super::JunitSuite::check("kup check", report)],
             crate::checks::FailOn::default(),
         ),
-    }
+    };
+    out.write_all(text.as_bytes())
 }
 
 /// Only the findings: a table, or a JSON/YAML array (for sections rendered on their own).

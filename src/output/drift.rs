@@ -3,20 +3,32 @@
 use comfy_table::{Cell, Color};
 
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, skew_label,
-    to_json, to_yaml, verdict_color,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, plural, rendered,
+    skew_label, verdict_color, write_json, write_yaml,
 };
 use crate::report::{DriftReport, DriftRow, SkewSummary};
+use std::io::{self, Write};
 
 pub fn render_drift(report: &DriftReport, format: Format, style: &Style) -> String {
-    match format {
+    rendered(|out| write_drift(report, format, style, out))
+}
+
+/// Writes the drift report into OUT; JSON and YAML are serialised as they go.
+pub fn write_drift(
+    report: &DriftReport,
+    format: Format,
+    style: &Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let text = match format {
         // `-o junit` is refused before drift runs (commands::run): only checks have cases.
-        Format::Json | Format::Junit => to_json(report),
-        Format::Yaml => to_yaml(report),
+        Format::Json | Format::Junit => return write_json(report, out),
+        Format::Yaml => return write_yaml(report, out),
         Format::Table => table(report, false, style),
         Format::Wide => table(report, true, style),
         Format::Markdown => markdown(report),
-    }
+    };
+    out.write_all(text.as_bytes())
 }
 
 fn version_header(report: &DriftReport) -> &'static str {

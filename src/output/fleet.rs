@@ -4,10 +4,11 @@ use comfy_table::{Cell, Color};
 
 use super::{
     Format, JunitSuite, Style, colored, finish_table, kubectl_table, markdown_table, plural,
-    render_junit, to_json, to_yaml,
+    render_junit, rendered, write_json, write_yaml,
 };
 use crate::checks::{FailOn, Family};
 use crate::fleet::{EksSupport, FleetReport, FleetRow};
+use std::io::{self, Write};
 
 const HEADERS: [&str; 9] = [
     "CONTEXT",
@@ -27,13 +28,25 @@ pub fn render_fleet(
     style: &Style,
     fail_on: FailOn,
 ) -> String {
-    match format {
-        Format::Json => to_json(report),
-        Format::Yaml => to_yaml(report),
+    rendered(|out| write_fleet(report, format, style, fail_on, out))
+}
+
+/// Writes the fleet report into OUT; JSON and YAML are serialised as they go.
+pub fn write_fleet(
+    report: &FleetReport,
+    format: Format,
+    style: &Style,
+    fail_on: FailOn,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let text = match format {
+        Format::Json => return write_json(report, out),
+        Format::Yaml => return write_yaml(report, out),
         Format::Table | Format::Wide => table(report, style),
         Format::Markdown => markdown(report),
         Format::Junit => junit(report, fail_on),
-    }
+    };
+    out.write_all(text.as_bytes())
 }
 
 fn dash(v: Option<&str>) -> String {

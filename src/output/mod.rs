@@ -1,4 +1,5 @@
-//! Rendering reports as tables (kubectl-like), JSON, YAML or Markdown. Returns strings (only
+//! Rendering reports as tables (kubectl-like), JSON, YAML or Markdown, written into the
+//! caller's `Write` (JSON and YAML serialised as they go, never built as one string first; only
 //! `Progress` draws, on stderr, while a rotation runs); the caller decides colour and width
 //! (TTY detection belongs to the shell). It renders what the core made and decides nothing.
 
@@ -18,16 +19,17 @@ mod workloads;
 
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde::Serialize;
+use std::io::{self, Write};
 
-pub use check::{render_check, render_findings};
-pub use drift::render_drift;
+pub use check::{render_check, render_findings, write_check};
+pub use drift::{render_drift, write_drift};
 pub use duration::human_duration;
-pub use fleet::render_fleet;
+pub use fleet::{render_fleet, write_fleet};
 pub use junit::{JunitSuite, render_junit};
 pub use rotate::render_rotate_plan;
 pub use rotate_run::{Progress, event_line, plan_not_run, run_summary, undo_note};
 pub use upgrade::{render_upgrade_plan, upgrade_line, upgrade_summary};
-pub use workloads::render_workloads;
+pub use workloads::{render_workloads, write_workloads};
 
 use crate::checks::Severity;
 use crate::report::Verdict;
@@ -54,21 +56,61 @@ pub struct Style {
 
 /// Pretty JSON with a trailing newline.
 pub fn to_json<T: Serialize>(value: &T) -> String {
-    match serde_json::to_string_pretty(value) {
-        Ok(mut s) => {
-            s.push('\n');
-            s
-        }
-        // Our report types have only string keys; this cannot happen, but must not panic.
-        Err(e) => format!("{{\"error\": {:?}}}\n", e.to_string()),
-    }
+    rendered(|out| write_json(value, out))
 }
 
 pub fn to_yaml<T: Serialize>(value: &T) -> String {
-    match serde_saphyr::to_string(value) {
-        Ok(s) if s.ends_with('\n') => s,
-        Ok(s) => s + "\n",
+    rendered(|out| write_yaml(value, out))
+}
+
+/// Pretty JSON with a trailing newline, serialised straight into OUT as it goes (no document
+/// string in between).
+pub fn write_json<T: Serialize>(value: &T, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.write_all(b"\n")
+}
+
+/// YAML ending with a newline, serialised straight into OUT as it goes.
+pub fn write_yaml<T: Serialize>(value: &T, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = LastByte { out, last: None };
+    serde_saphyr::to_io_writer(&mut w, value).map_err(|e| match e {
+        serde_saphyr::ser::Error::IO { error } => error,
+        other => io::Error::other(other.to_string()),
+    })?;
+    if w.last != Some(b'\n') {
+        w.out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// What a renderer writes, as a string (for callers that print it elsewhere, and tests).
+pub fn rendered(render: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+    let mut buf = Vec::new();
+    match render(&mut buf) {
+        Ok(()) => String::from_utf8_lossy(&buf).into_owned(),
+        // Writing into memory fails only if a report cannot be serialised (a non-string map
+        // key): our report types have none, but this must not panic.
         Err(e) => format!("error: {e}\n"),
+    }
+}
+
+/// Remembers the last byte written, so YAML gets its final newline without being buffered.
+struct LastByte<'a> {
+    out: &'a mut dyn Write,
+    last: Option<u8>,
+}
+
+impl Write for LastByte<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }
 

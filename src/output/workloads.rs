@@ -3,12 +3,13 @@
 use comfy_table::{Cell, Color};
 
 use super::{
-    Format, Style, colored, finish_table, kubectl_table, markdown_table, render_findings,
-    severity_color, to_json, to_yaml,
+    Format, Style, colored, finish_table, kubectl_table, markdown_table, render_findings, rendered,
+    severity_color, write_json, write_yaml,
 };
 use crate::checks::WorkloadVerdict;
 use crate::model::{PoolKind, PoolRef};
 use crate::report::WorkloadsReport;
+use std::io::{self, Write};
 
 const HEADERS: [&str; 7] = [
     "NAMESPACE",
@@ -21,9 +22,19 @@ const HEADERS: [&str; 7] = [
 ];
 
 pub fn render_workloads(report: &WorkloadsReport, format: Format, style: &Style) -> String {
-    match format {
-        Format::Json => to_json(report),
-        Format::Yaml => to_yaml(report),
+    rendered(|out| write_workloads(report, format, style, out))
+}
+
+/// Writes the workloads report into OUT; JSON and YAML are serialised as they go.
+pub fn write_workloads(
+    report: &WorkloadsReport,
+    format: Format,
+    style: &Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let text = match format {
+        Format::Json => return write_json(report, out),
+        Format::Yaml => return write_yaml(report, out),
         Format::Table | Format::Wide => table(report, format, style),
         Format::Markdown => markdown(report),
         // The command renders JUnit itself, with its --fail-on and context; this is the default.
@@ -32,7 +43,8 @@ pub fn render_workloads(report: &WorkloadsReport, format: Format, style: &Style)
             &[super::JunitSuite::workloads("kup workloads", report)],
             crate::checks::FailOn::default(),
         ),
-    }
+    };
+    out.write_all(text.as_bytes())
 }
 
 fn pool(p: &PoolRef) -> String {
