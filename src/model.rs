@@ -8,6 +8,9 @@ use crate::version::{Version, VersionError, control_plane_version};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod shared;
+pub use shared::SharedStr;
+
 pub type Labels = BTreeMap<String, String>;
 
 /// The node annotation holding `kup rotate`'s marker (`rotate::Marker`): written by the
@@ -327,20 +330,22 @@ pub struct Node {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OwnerRef {
-    pub kind: String,
-    pub name: String,
+    pub kind: SharedStr,
+    pub name: SharedStr,
 }
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pod {
-    pub namespace: String,
+    /// Namespace, node name, phase and owner are shared between the pods that have the same
+    /// (see `SharedStr`): at 150,000 pods a `String` each would cost ~30 MB.
+    pub namespace: SharedStr,
     pub name: String,
     /// Evictions carry it as a precondition, so a same-named successor is never evicted.
     pub uid: String,
-    pub node_name: Option<String>,
+    pub node_name: Option<SharedStr>,
     /// Pending, Running, Succeeded, Failed, Unknown.
-    pub phase: String,
+    pub phase: SharedStr,
     pub ready: bool,
     /// The controller owner reference, if any.
     pub owner: Option<OwnerRef>,

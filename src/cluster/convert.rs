@@ -2,6 +2,7 @@
 //! drain and rotation (the snapshot's big lists go through the lean views of `lean.rs`).
 //! Each function takes the object by value so the raw object is dropped at once.
 
+use super::intern::shared;
 use crate::model::{
     Labels, Node, OwnerRef, Pdb, Placement, Pod, Pool, PoolKind, PoolRef, Requirement, Selector,
     Taint, Toleration,
@@ -157,8 +158,8 @@ fn controller_of(meta: &mut ObjectMeta) -> Option<OwnerRef> {
         .into_iter()
         .find(|o| o.controller == Some(true))
         .map(|o| OwnerRef {
-            kind: o.kind,
-            name: o.name,
+            kind: shared(&o.kind),
+            name: shared(&o.name),
         })
 }
 
@@ -181,11 +182,15 @@ pub fn pod(mut p: core::Pod) -> Pod {
         .as_ref()
         .is_some_and(|vs| vs.iter().any(|v| v.empty_dir.is_some()));
     Pod {
-        namespace: p.metadata.namespace.unwrap_or_default(),
+        namespace: shared(p.metadata.namespace.as_deref().unwrap_or_default()),
         name: p.metadata.name.unwrap_or_default(),
         uid: p.metadata.uid.unwrap_or_default(),
-        node_name: spec.node_name.take().filter(|n| !n.is_empty()),
-        phase: status.phase.unwrap_or_else(|| "Unknown".into()),
+        node_name: spec
+            .node_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(shared),
+        phase: shared(status.phase.as_deref().unwrap_or("Unknown")),
         ready,
         mirror: annotations.contains_key("kubernetes.io/config.mirror"),
         uses_empty_dir,

@@ -6,6 +6,7 @@
 //! gives a clear `Decode` error naming the resource.
 
 use super::convert::kept_annotation;
+use super::intern::shared;
 use crate::model::{
     Labels, Node, OwnerRef, Pdb, Placement, Pod, Requirement, Selector, Taint, Toleration,
     Workload, WorkloadKind,
@@ -259,8 +260,8 @@ impl<'de> Deserialize<'de> for Controller {
         fold_seq(d, Controller(None), |c, o: LeanOwner| {
             if c.0.is_none() && o.controller == Some(true) {
                 c.0 = Some(OwnerRef {
-                    kind: o.kind,
-                    name: o.name,
+                    kind: shared(&o.kind),
+                    name: shared(&o.name),
                 });
             }
         })
@@ -678,11 +679,11 @@ pub fn pod<L: LabelsView>(p: LeanPod<L>) -> Pod {
     let uses_empty_dir = spec.volumes.0;
     let node_name = spec.node_name.take().filter(|n| !n.is_empty());
     Pod {
-        namespace: meta.namespace.unwrap_or_default(),
+        namespace: shared(meta.namespace.as_deref().unwrap_or_default()),
         name: meta.name.unwrap_or_default(),
         uid: meta.uid.unwrap_or_default(),
-        node_name,
-        phase: status.phase.unwrap_or_else(|| "Unknown".into()),
+        node_name: node_name.as_deref().map(shared),
+        phase: shared(status.phase.as_deref().unwrap_or("Unknown")),
         ready,
         mirror: meta.annotations.mirror,
         uses_empty_dir,

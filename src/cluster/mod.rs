@@ -8,6 +8,7 @@ mod convert;
 mod core_components;
 pub mod drain;
 pub mod eks;
+pub mod intern;
 mod karpenter;
 mod lean;
 mod list;

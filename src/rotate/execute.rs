@@ -241,8 +241,8 @@ fn replicated_workload(p: &crate::model::Pod) -> Option<WorkloadRef> {
     })?;
     Some(WorkloadRef {
         kind,
-        namespace: p.namespace.clone(),
-        name: o.name.clone(),
+        namespace: p.namespace.to_string(),
+        name: o.name.to_string(),
     })
 }
 
@@ -753,7 +753,7 @@ impl Runner<'_> {
                     .filter(|p| leaving(p))
                     .map(|p| {
                         let pod = PodRef {
-                            namespace: p.namespace.clone(),
+                            namespace: p.namespace.to_string(),
                             name: p.name.clone(),
                         };
                         (pod, p.uid.clone())

@@ -1110,7 +1110,7 @@ impl<'a> Context<'a> {
             let top = self.top(p);
             let workload = top.map(workload_ref);
             let pod_ref = PodRef {
-                namespace: p.namespace.clone(),
+                namespace: p.namespace.to_string(),
                 name: p.name.clone(),
             };
             let mut found = Vec::new();
@@ -1137,7 +1137,7 @@ impl<'a> Context<'a> {
                     .push(pod_ref);
             }
             planned.push(PlannedPod {
-                namespace: p.namespace.clone(),
+                namespace: p.namespace.to_string(),
                 name: p.name.clone(),
                 uid: p.uid.clone(),
                 owner: p.owner.clone(),
@@ -1435,7 +1435,7 @@ pub fn late_pods(
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     for p in pods {
         let pod_ref = PodRef {
-            namespace: p.namespace.clone(),
+            namespace: p.namespace.to_string(),
             name: p.name.clone(),
         };
         local_blockers(node, p, None, &pod_ref, None, opts, &mut blockers);
@@ -1466,7 +1466,7 @@ pub fn late_blockers(
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     for p in pods {
         let pod_ref = PodRef {
-            namespace: p.namespace.clone(),
+            namespace: p.namespace.to_string(),
             name: p.name.clone(),
         };
         let top = ctx.top(p);

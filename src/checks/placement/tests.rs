@@ -657,7 +657,7 @@ pub(crate) fn placement_workshop() -> Snapshot {
         .nodes
         .iter()
         .find(|n| n.pool.kind == PoolKind::NodeGroup)
-        .map(|n| n.name.clone());
+        .map(|n| n.name.as_str().into());
     bare.placement = Some(Box::default());
     s.pods.push(bare);
     s
