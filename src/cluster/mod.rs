@@ -11,7 +11,7 @@ pub mod eks;
 mod karpenter;
 mod lean;
 // Wired into the list path with issue 18's `--wire`; until then only its tests use it.
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod lean_pb;
 mod list;
 mod retry;

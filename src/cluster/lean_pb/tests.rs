@@ -3,7 +3,7 @@
 //! the same model through `lean_pb::parse_page` and `lean::parse_page`.
 
 use super::*;
-use crate::cluster::lean;
+use crate::cluster::lean::{self, AllLabels, LeanNode, NoLabels};
 use crate::model::{Node, Pod};
 use k8s_pb::api::apps::v1 as apps;
 use k8s_pb::api::batch::v1 as batch;
@@ -14,6 +14,7 @@ use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
 use k8s_pb::apimachinery::pkg::util::intstr;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 fn s(v: &str) -> Option<String> {
     Some(v.to_string())
