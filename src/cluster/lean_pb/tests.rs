@@ -948,6 +948,39 @@ fn every_truncation_is_an_error_and_no_input_panics() {
             let mut out = Vec::new();
             let _ = parse_page(&bad, &mut |_| {}, lean::pod::<AllLabels>, &mut out);
             let _ = parse_page(&bad, &mut |_| {}, lean::pod::<NoLabels>, &mut out);
+        }
+    }
+    let nodes = list("NodeList", Default::default(), &[node_pb()]);
+    let expired = envelope(
+        "Status",
+        meta::Status {
+            status: s("Failure"),
+            message: s("too old"),
+            reason: s("Expired"),
+            details: Some(meta::StatusDetails {
+                causes: vec![Default::default()],
+                ..Default::default()
+            }),
+            code: Some(410),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    );
+    for n in 0..expired.len() - 4 {
+        assert!(
+            status(&expired[..n]).is_err(),
+            "a Status cut at {n} was read"
+        );
+    }
+    for (body, i) in [&nodes, &expired]
+        .into_iter()
+        .flat_map(|b| (0..b.len()).map(move |i| (b, i)))
+    {
+        for mask in [0x01, 0x80, 0xff] {
+            let mut bad = body.clone();
+            bad[i] ^= mask;
+            let mut out = Vec::new();
+            let _ = parse_page(&bad, &mut |_| {}, lean::node, &mut out);
             let _ = status(&bad);
         }
     }
