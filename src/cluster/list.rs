@@ -6,7 +6,7 @@
 //! asked for as soon as the page's `metadata` (written before `items`) has been read.
 
 use super::lean::ListMeta;
-use super::lean_pb::ProtoError;
+use super::lean_pb::ProtoParser;
 use super::retry::{Call, with_retry};
 use super::wire::{Page, fetch_page};
 use super::{ClusterError, Connection};
@@ -103,9 +103,6 @@ where
 pub type PageParser<M> =
     fn(&[u8], &mut dyn FnMut(&ListMeta), &mut Vec<M>) -> Result<ListMeta, serde_json::Error>;
 
-/// Parses one protobuf page the same way (`lean_pb`).
-pub type ProtoParser<M> =
-    fn(&[u8], &mut dyn FnMut(&ListMeta), &mut Vec<M>) -> Result<ListMeta, ProtoError>;
 
 /// How a list's pages are parsed: always JSON, protobuf too for the built-in kinds kup decodes.
 pub struct Parser<M> {
@@ -128,7 +125,6 @@ impl<M> Parser<M> {
         }
     }
 
-    #[allow(dead_code)] // until the protobuf parsers land
     pub const fn both(json: PageParser<M>, protobuf: ProtoParser<M>) -> Self {
         Parser {
             json,

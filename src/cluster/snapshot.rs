@@ -229,31 +229,57 @@ async fn list_pods(
 
 /// Each list's page parsers: JSON always, protobuf for the built-in kinds.
 mod parsers {
+    use super::super::lean_pb;
     use super::super::list::Parser;
     use super::lean;
     use crate::model::{Node, Pdb, Pod, Workload};
 
-    pub const NODES: Parser<Node> = Parser::json(|b, m, o| lean::parse_page(b, m, lean::node, o));
-    pub const NODE_NAMES: Parser<String> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::name, o));
-    pub const NAMESPACE_NAMES: Parser<String> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::name, o));
-    pub const PODS: Parser<Pod> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::pod::<lean::NoLabels>, o));
-    pub const PODS_WITH_LABELS: Parser<Pod> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::pod::<lean::AllLabels>, o));
-    pub const PDBS: Parser<Pdb> = Parser::json(|b, m, o| lean::parse_page(b, m, lean::pdb, o));
-    pub const DEPLOYMENTS: Parser<Workload> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::deployment, o));
-    pub const STATEFULSETS: Parser<Workload> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::stateful_set, o));
-    pub const DAEMONSETS: Parser<Workload> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::daemon_set, o));
-    pub const REPLICASETS: Parser<Workload> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::replica_set, o));
-    pub const JOBS: Parser<Workload> = Parser::json(|b, m, o| lean::parse_page(b, m, lean::job, o));
-    pub const CRONJOBS: Parser<Workload> =
-        Parser::json(|b, m, o| lean::parse_page(b, m, lean::cron_job, o));
+    pub const NODES: Parser<Node> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::node, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::node, o),
+    );
+    pub const NODE_NAMES: Parser<String> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::name, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::name, o),
+    );
+    pub const NAMESPACE_NAMES: Parser<String> = NODE_NAMES;
+    pub const PODS: Parser<Pod> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::pod::<lean::NoLabels>, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::pod::<lean::NoLabels>, o),
+    );
+    pub const PODS_WITH_LABELS: Parser<Pod> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::pod::<lean::AllLabels>, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::pod::<lean::AllLabels>, o),
+    );
+    pub const PDBS: Parser<Pdb> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::pdb, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::pdb, o),
+    );
+    // The three share one JSON view, but `readyReplicas` has its own field number in each.
+    pub const DEPLOYMENTS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::deployment, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean_pb::deployment, o),
+    );
+    pub const STATEFULSETS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::stateful_set, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean_pb::stateful_set, o),
+    );
+    pub const REPLICASETS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::replica_set, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean_pb::replica_set, o),
+    );
+    pub const DAEMONSETS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::daemon_set, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::daemon_set, o),
+    );
+    pub const JOBS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::job, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::job, o),
+    );
+    pub const CRONJOBS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::cron_job, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::cron_job, o),
+    );
 }
 
 /// A namespaced resource's API in one namespace (`-n`) or across all.

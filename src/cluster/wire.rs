@@ -187,7 +187,7 @@ async fn get_page(
 /// The `Status` of an error answer, in whichever encoding it came; its text when it is neither.
 fn error_status(code: u16, protobuf: bool, body: &[u8]) -> kube::core::Status {
     let parsed = if protobuf {
-        protobuf_status(body)
+        super::lean_pb::status(body).ok()
     } else {
         serde_json::from_slice::<kube::core::Status>(body).ok()
     };
@@ -196,8 +196,4 @@ fn error_status(code: u16, protobuf: bool, body: &[u8]) -> kube::core::Status {
         Some(s) => s.with_code(code),
         None => kube::core::Status::failure(&String::from_utf8_lossy(body), "").with_code(code),
     }
-}
-
-fn protobuf_status(_body: &[u8]) -> Option<kube::core::Status> {
-    None
 }
