@@ -4,7 +4,7 @@
 pub mod discovery;
 pub mod metrics;
 pub mod patch;
-pub mod protobuf;
+pub mod pb;
 pub mod selectors;
 pub mod table;
 mod watch;
@@ -481,8 +481,8 @@ fn parse_body(kind: Kind, body: &[u8]) -> Result<Value, ApiError> {
 /// A create/update body: JSON, or protobuf from kubectl's typed clients.
 fn parse_object(kind: Kind, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
     let ct = header_str(headers, header::CONTENT_TYPE);
-    if ct.split(';').next().unwrap_or("").trim() == protobuf::CONTENT_TYPE {
-        protobuf::decode(kind, body)
+    if ct.split(';').next().unwrap_or("").trim() == pb::CONTENT_TYPE {
+        pb::decode_body(kind, body)
     } else {
         parse_body(kind, body)
     }
