@@ -105,11 +105,21 @@ pub enum Endpoint {
 
 /// The wire for a request's Accept header; None is 406 Not Acceptable.
 pub fn negotiate(accept: &str, endpoint: Endpoint) -> Option<Wire> {
+    negotiate_among(accept, endpoint, &SERVED)
+}
+
+/// As `negotiate` without protobuf (kup-sim's watches): JSON (or Table) when any clause
+/// accepts it, else None.
+pub fn negotiate_json(accept: &str, endpoint: Endpoint) -> Option<Wire> {
+    negotiate_among(accept, endpoint, &SERVED[..2])
+}
+
+fn negotiate_among(accept: &str, endpoint: Endpoint, served: &[(&str, &str)]) -> Option<Wire> {
     if accept.trim().is_empty() {
         return Some(Wire::Json);
     }
     for c in parse(accept) {
-        for (ty, sub) in SERVED {
+        for &(ty, sub) in served {
             let matches =
                 (c.ty == ty && (c.sub == sub || c.sub == "*")) || (c.ty == "*" && c.sub == "*");
             if !matches {
@@ -239,6 +249,11 @@ mod tests {
         assert_eq!(
             negotiate("application/vnd.kubernetes.protobuf", Error),
             Some(Wire::Protobuf)
+        );
+        assert_eq!(negotiate_json(KUP, BuiltIn), Some(Wire::Json));
+        assert_eq!(
+            negotiate_json("application/vnd.kubernetes.protobuf", BuiltIn),
+            None
         );
         assert!(names_protobuf(KUP));
         assert!(!names_protobuf(KUBECTL_GET));
