@@ -103,7 +103,6 @@ where
 pub type PageParser<M> =
     fn(&[u8], &mut dyn FnMut(&ListMeta), &mut Vec<M>) -> Result<ListMeta, serde_json::Error>;
 
-
 /// How a list's pages are parsed: always JSON, protobuf too for the built-in kinds kup decodes.
 pub struct Parser<M> {
     pub json: PageParser<M>,
