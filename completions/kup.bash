@@ -77,7 +77,7 @@ _kup() {
 
     case "${cmd}" in
         kup)
-            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate upgrade fleet completions demo help"
+            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version check drift workloads rotate upgrade fleet completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,6 +108,14 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -147,7 +155,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__check)
-            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +194,14 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -225,7 +241,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__completions)
-            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version bash elvish fish powershell zsh"
+            opts="-n -A -l -o -v -q -h -V --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +272,14 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -295,7 +319,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__demo)
-            opts="-n -A -l -o -v -q -h -V --scenario --keep --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --scenario --keep --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,6 +354,14 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -369,7 +401,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__drift)
-            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,6 +443,14 @@ _kup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -447,7 +487,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__fleet)
-            opts="-n -A -l -o -v -q -h -V --target --fail-on --contexts --match --parallel --timeout --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --contexts --match --parallel --timeout --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,6 +542,14 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -681,7 +729,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__rotate)
-            opts="-y -n -A -l -o -v -q -h -V --target --pool --batch --max-unavailable --mode --dry-run --yes --step --force --delete-emptydir-data --ignore-budgets --drain-timeout --grace-period --timeout --abort --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-y -n -A -l -o -v -q -h -V --target --pool --batch --max-unavailable --mode --dry-run --yes --step --force --delete-emptydir-data --ignore-budgets --drain-timeout --grace-period --timeout --abort --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,6 +795,14 @@ _kup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -783,7 +839,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__upgrade)
-            opts="-y -n -A -l -o -v -q -h -V --to --dry-run --yes --step --addons --nodes --batch --hop-timeout --drain-timeout --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-y -n -A -l -o -v -q -h -V --to --dry-run --yes --step --addons --nodes --batch --hop-timeout --drain-timeout --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,6 +901,14 @@ _kup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -881,7 +945,7 @@ _kup() {
             return 0
             ;;
         kup__subcmd__workloads)
-            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --config --cluster --region --profile --output --color --verbose --quiet --help --version"
+            opts="-n -A -l -o -v -q -h -V --target --fail-on --kubeconfig --context --namespace --all-namespaces --selector --request-timeout --wire --list-concurrency --config --cluster --region --profile --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,6 +984,14 @@ _kup() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "auto protobuf json" -- "${cur}"))
+                    return 0
+                    ;;
+                --list-concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kup_global_optspecs
-    string join \n kubeconfig= context= n/namespace= A/all-namespaces l/selector= request-timeout= config= cluster= region= profile= o/output= color= v/verbose q/quiet h/help V/version
+    string join \n kubeconfig= context= n/namespace= A/all-namespaces l/selector= request-timeout= wire= list-concurrency= config= cluster= region= profile= o/output= color= v/verbose q/quiet h/help V/version
 end
 
 function __fish_kup_needs_command
@@ -29,6 +29,10 @@ complete -c kup -n "__fish_kup_needs_command" -l context -d 'The kubeconfig cont
 complete -c kup -n "__fish_kup_needs_command" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_needs_command" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_needs_command" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_needs_command" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_needs_command" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_needs_command" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_needs_command" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_needs_command" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -65,6 +69,10 @@ complete -c kup -n "__fish_kup_using_subcommand check" -l context -d 'The kubeco
 complete -c kup -n "__fish_kup_using_subcommand check" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand check" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand check" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand check" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand check" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -92,6 +100,10 @@ complete -c kup -n "__fish_kup_using_subcommand drift" -l context -d 'The kubeco
 complete -c kup -n "__fish_kup_using_subcommand drift" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand drift" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand drift" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand drift" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand drift" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -119,6 +131,10 @@ complete -c kup -n "__fish_kup_using_subcommand workloads" -l context -d 'The ku
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand workloads" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand workloads" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -153,6 +169,10 @@ complete -c kup -n "__fish_kup_using_subcommand rotate" -l context -d 'The kubec
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand rotate" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand rotate" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -196,6 +216,10 @@ complete -c kup -n "__fish_kup_using_subcommand upgrade" -l context -d 'The kube
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand upgrade" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand upgrade" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -230,6 +254,10 @@ complete -c kup -n "__fish_kup_using_subcommand fleet" -l context -d 'The kubeco
 complete -c kup -n "__fish_kup_using_subcommand fleet" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand fleet" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand fleet" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand fleet" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand fleet" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand fleet" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand fleet" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -253,6 +281,10 @@ complete -c kup -n "__fish_kup_using_subcommand completions" -l context -d 'The 
 complete -c kup -n "__fish_kup_using_subcommand completions" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand completions" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand completions" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand completions" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand completions" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r
@@ -277,6 +309,10 @@ complete -c kup -n "__fish_kup_using_subcommand demo" -l context -d 'The kubecon
 complete -c kup -n "__fish_kup_using_subcommand demo" -s n -l namespace -d 'Only look at workloads in this namespace (nodes are always cluster-wide)' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -s l -l selector -d 'Label selector for the nodes (drift, check, rotate) or workloads (workloads), e.g. `node-type=applications`' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l request-timeout -d 'Timeout of a single API request, like kubectl: `30s`, `1m`, `0` for none' -r
+complete -c kup -n "__fish_kup_using_subcommand demo" -l wire -d 'How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the server (or a proxy) does not offer it; custom resources are always JSON' -r -f -a "auto\t'Protobuf for built-in kinds where the server offers it, else JSON'
+protobuf\t'Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds'
+json\t'JSON only'"
+complete -c kup -n "__fish_kup_using_subcommand demo" -l list-concurrency -d 'Paged lists in flight at once; above 1, pods are listed namespace by namespace' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l config -d 'kup\'s config file (suppressions and placement policies); default `.kup.yaml` if present' -r -F
 complete -c kup -n "__fish_kup_using_subcommand demo" -l cluster -d 'EKS cluster name (default: taken from an EKS context ARN)' -r
 complete -c kup -n "__fish_kup_using_subcommand demo" -l region -d 'AWS region (default: from the context ARN, the profile, or AWS_REGION)' -r

@@ -74,6 +74,21 @@ pub struct GlobalArgs {
     )]
     pub request_timeout: RequestTimeout,
 
+    /// How lists of built-in kinds travel: `auto` asks for protobuf and takes JSON where the
+    /// server (or a proxy) does not offer it; custom resources are always JSON.
+    #[arg(long, global = true, env = "KUP_WIRE", value_enum, default_value_t = WireArg::Auto)]
+    pub wire: WireArg,
+
+    /// Paged lists in flight at once; above 1, pods are listed namespace by namespace.
+    #[arg(
+        long,
+        global = true,
+        env = "KUP_LIST_CONCURRENCY",
+        value_name = "N",
+        default_value = "4"
+    )]
+    pub list_concurrency: NonZeroUsize,
+
     /// kup's config file (suppressions and placement policies); default `.kup.yaml` if present.
     #[arg(long, global = true, env = "KUP_CONFIG", value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
@@ -105,6 +120,16 @@ pub struct GlobalArgs {
     /// Print nothing but the result (and errors).
     #[arg(short = 'q', long, global = true, env = "KUP_QUIET")]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WireArg {
+    /// Protobuf for built-in kinds where the server offers it, else JSON.
+    Auto,
+    /// Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for built-in kinds.
+    Protobuf,
+    /// JSON only.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

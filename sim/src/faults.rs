@@ -128,6 +128,12 @@ pub fn parse_config(body: &[u8]) -> Result<FaultConfig, String> {
             return Err(format!("{name} must be between 0 and 1, got {r}"));
         }
     }
+    if let Some(code) = cfg.protobuf_refuse
+        && code != 406
+        && code != 415
+    {
+        return Err(format!("protobuf_refuse must be 406 or 415, got {code}"));
+    }
     Ok(cfg)
 }
 

@@ -37,6 +37,11 @@ pub struct RequestStats {
     pub by_resource: BTreeMap<String, u64>,
     /// `"list nodes": 10`.
     pub by_verb_resource: BTreeMap<String, u64>,
+    /// Kubernetes API answers by Content-Type (`application/json`,
+    /// `application/vnd.kubernetes.protobuf`, ...), errors included: which wire was used.
+    pub by_content_type: BTreeMap<String, u64>,
+    /// Protobuf list pages the `corrupt_protobuf_pages` fault cut in half.
+    pub protobuf_pages_cut: u64,
 }
 
 /// EKS API request counters (not part of `requests`).
@@ -85,6 +90,15 @@ impl Counters {
                 .entry(format!("{verb} {resource}"))
                 .or_default() += 1;
         }
+    }
+
+    /// Count one Kubernetes API answer's Content-Type.
+    pub fn count_content_type(&mut self, content_type: &str) {
+        *self
+            .requests
+            .by_content_type
+            .entry(content_type.to_string())
+            .or_default() += 1;
     }
 
     /// Count one SSM API request.

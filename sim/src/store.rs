@@ -294,9 +294,44 @@ impl ObjIndex {
 pub struct Stored {
     pub index: ObjIndex,
     pub body: Bytes,
+    /// Its protobuf message bytes, encoded at the first protobuf read (built-in kinds) and
+    /// shared by clones; a write stores a new `Stored`, so the cache goes with the old one.
+    pub pb: PbCache,
+}
+
+/// A lazily filled, shared cache of an object's protobuf bytes (filled outside the state lock).
+#[derive(Clone, Debug, Default)]
+pub struct PbCache(Arc<std::sync::OnceLock<Bytes>>);
+
+impl PbCache {
+    /// The cached bytes, or `encode`'s (then cached); an error is not cached.
+    pub fn get_or_encode<E>(&self, encode: impl FnOnce() -> Result<Bytes, E>) -> Result<Bytes, E> {
+        if let Some(b) = self.0.get() {
+            return Ok(b.clone());
+        }
+        let b = encode()?;
+        Ok(self.0.get_or_init(|| b).clone())
+    }
 }
 
 impl Stored {
+    pub fn new(index: ObjIndex, body: Bytes) -> Self {
+        Stored {
+            index,
+            body,
+            pb: PbCache::default(),
+        }
+    }
+
+    /// The body and cache without the index: what a list page takes out of the lock.
+    pub fn page_item(&self) -> Stored {
+        Stored {
+            index: ObjIndex::default(),
+            body: self.body.clone(),
+            pb: self.pb.clone(),
+        }
+    }
+
     /// The object's JSON with `apiVersion`/`kind` (built-ins: `kind` first, as upstream's
     /// struct order; custom resources: alphabetical, `apiVersion` first).
     pub fn to_json(&self, kind: Kind, api_version: &str) -> Vec<u8> {
@@ -819,13 +854,7 @@ impl Store {
                 change: h.change,
                 resource_version: h.rv,
                 previous: h.previous.clone(),
-                object: Arc::new(
-                    Stored {
-                        index: ObjIndex::default(),
-                        body: h.body.clone(),
-                    }
-                    .to_value(h.kind),
-                ),
+                object: Arc::new(Stored::new(ObjIndex::default(), h.body.clone()).to_value(h.kind)),
             })
             .collect();
         Ok((replay, rx))
@@ -932,13 +961,7 @@ impl Store {
         let (body, obj) = split_body(obj)?;
         let index = ObjIndex::of(&obj);
         let previous = self.objects[kind.index()]
-            .insert(
-                key,
-                Stored {
-                    index,
-                    body: body.clone(),
-                },
-            )
+            .insert(key, Stored::new(index, body.clone()))
             .map(|old| Arc::new(old.index));
         self.emit(kind, change, rv, body, obj.clone(), previous);
         Ok(obj)

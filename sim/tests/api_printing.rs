@@ -109,6 +109,18 @@ async fn tables_openapi_and_protobuf() {
         &body,
     )
     .await;
+    // A Namespace sent to nodes: refused as the wrong kind (every built-in decodes).
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["reason"], "BadRequest");
+    let r = req(
+        a,
+        "POST",
+        "/apis/karpenter.sh/v1/nodepools",
+        &[("Content-Type", "application/vnd.kubernetes.protobuf")],
+        &body,
+    )
+    .await;
+    // Custom resources have no protobuf form.
     assert_eq!(r.status, 415);
     h.shutdown().await;
 }

@@ -4,7 +4,7 @@
 //! release secrets, listed by type in pages and decoded one at a time as each page is parsed.
 
 use super::lean::{self, Collect};
-use super::list::list_lean_with;
+use super::list::{Parser, list_lean_with};
 use super::retry::{Call, with_retry};
 use super::{ClusterError, Connection};
 use crate::apis::helm::{self, Release, Unreadable};
@@ -62,9 +62,13 @@ async fn read_helm(conn: &Connection) -> Result<Source<HelmScan>, ClusterError> 
     let params = ListParams::default()
         .limit(HELM_PAGE)
         .fields(&format!("type={HELM_SECRET_TYPE}"));
-    let items = list_lean_with(conn, "/api/v1/secrets", "secrets", params, |b, m, o| {
-        lean::parse_page(b, m, helm_item, o)
-    })
+    let items = list_lean_with(
+        conn,
+        "/api/v1/secrets",
+        "secrets",
+        params,
+        Parser::json(|b, m, o| lean::parse_page(b, m, helm_item, o)),
+    )
     .await;
     let items = match items {
         Ok(items) => items,

@@ -16,6 +16,8 @@ pub struct ConnectOptions {
     /// Per-request timeout; None for none.
     pub request_timeout: Option<Duration>,
     pub aws: AwsOptions,
+    /// `--wire` and `--list-concurrency`.
+    pub lists: super::ListOptions,
 }
 
 /// How to call AWS: `--region`, `--profile`, and `kup demo`'s simulated endpoint.
@@ -45,6 +47,8 @@ pub struct Connection {
     pub exec_hints: ExecHints,
     pub aws: AwsOptions,
     pub request_timeout: Option<Duration>,
+    /// How lists travel and how many run at once.
+    pub lists: super::wire::Lists,
 }
 
 /// What an exec credential entry tells about EKS: `aws eks get-token --cluster-name N
@@ -233,6 +237,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection, ClusterError> 
         exec_hints,
         aws: opts.aws.clone(),
         request_timeout: opts.request_timeout,
+        lists: super::wire::Lists::new(opts.lists),
     })
 }
 

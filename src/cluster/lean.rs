@@ -244,88 +244,108 @@ where
 // ---- shared pieces -------------------------------------------------------------------------
 
 #[derive(Deserialize)]
-struct LeanOwner {
-    kind: String,
-    name: String,
+pub(super) struct LeanOwner {
+    pub(super) kind: String,
+    pub(super) name: String,
     #[serde(default)]
-    controller: Option<bool>,
+    pub(super) controller: Option<bool>,
 }
 
 /// The controller owner reference (`controller: true`), the others skipped.
 #[derive(Default)]
-struct Controller(Option<OwnerRef>);
+pub(super) struct Controller(pub(super) Option<OwnerRef>);
 
 impl<'de> Deserialize<'de> for Controller {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fold_seq(d, Controller(None), |c, o: LeanOwner| {
-            if c.0.is_none() && o.controller == Some(true) {
-                c.0 = Some(OwnerRef {
-                    kind: shared(&o.kind),
-                    name: shared(&o.name),
-                });
-            }
-        })
+        fold_seq(d, Controller(None), Controller::note)
+    }
+}
+
+impl Controller {
+    /// Reads one owner reference (shared with the protobuf wire).
+    pub(super) fn note(&mut self, o: LeanOwner) {
+        if self.0.is_none() && o.controller == Some(true) {
+            self.0 = Some(OwnerRef {
+                kind: shared(&o.kind),
+                name: shared(&o.name),
+            });
+        }
     }
 }
 
 /// A node's Ready condition: Some(true) Ready, Some(false) NotReady, None Unknown/absent.
 #[derive(Default)]
-struct NodeReady(Option<bool>);
+pub(super) struct NodeReady(pub(super) Option<bool>);
 
 impl<'de> Deserialize<'de> for NodeReady {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (_, ready) = fold_seq(d, (false, None), |(seen, ready), c: LeanCondition| {
-            if !*seen && c.type_ == "Ready" {
-                *seen = true;
-                *ready = match c.status.as_ref() {
-                    "True" => Some(true),
-                    "False" => Some(false),
-                    _ => None,
-                };
-            }
+        let (_, ready) = fold_seq(d, (false, NodeReady(None)), |(seen, ready), c| {
+            ready.note(seen, &c)
         })?;
-        Ok(NodeReady(ready))
+        Ok(ready)
+    }
+}
+
+impl NodeReady {
+    /// Reads one condition; `seen` tells whether the Ready one came already (the first wins).
+    pub(super) fn note(&mut self, seen: &mut bool, c: &LeanCondition) {
+        if !*seen && c.type_ == "Ready" {
+            *seen = true;
+            self.0 = match c.status.as_ref() {
+                "True" => Some(true),
+                "False" => Some(false),
+                _ => None,
+            };
+        }
     }
 }
 
 /// Whether a pod has a Ready condition that is True.
 #[derive(Default)]
-struct PodReady(bool);
+pub(super) struct PodReady(pub(super) bool);
 
 impl<'de> Deserialize<'de> for PodReady {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fold_seq(d, PodReady(false), |r, c: LeanCondition| {
-            r.0 |= c.type_ == "Ready" && c.status == "True";
-        })
+        fold_seq(d, PodReady(false), |r, c| r.note(&c))
+    }
+}
+
+impl PodReady {
+    pub(super) fn note(&mut self, c: &LeanCondition) {
+        self.0 |= c.type_ == "Ready" && c.status == "True";
     }
 }
 
 /// Whether any volume is an emptyDir.
 #[derive(Default)]
-struct UsesEmptyDir(bool);
+pub(super) struct UsesEmptyDir(pub(super) bool);
 
 impl<'de> Deserialize<'de> for UsesEmptyDir {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fold_seq(d, UsesEmptyDir(false), |u, v: LeanVolume| {
-            u.0 |= v.empty_dir.is_some();
-        })
+        fold_seq(d, UsesEmptyDir(false), |u, v| u.note(&v))
+    }
+}
+
+impl UsesEmptyDir {
+    pub(super) fn note(&mut self, v: &LeanVolume) {
+        self.0 |= v.empty_dir.is_some();
     }
 }
 
 #[derive(Deserialize)]
-struct LeanCondition<'a> {
+pub(super) struct LeanCondition<'a> {
     #[serde(rename = "type", borrow)]
-    type_: Cow<'a, str>,
+    pub(super) type_: Cow<'a, str>,
     #[serde(borrow)]
-    status: Cow<'a, str>,
+    pub(super) status: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct LeanTaint {
-    key: String,
+    pub(super) key: String,
     #[serde(default)]
-    value: Option<String>,
-    effect: String,
+    pub(super) value: Option<String>,
+    pub(super) effect: String,
 }
 
 impl From<LeanTaint> for Taint {
@@ -339,23 +359,23 @@ impl From<LeanTaint> for Taint {
 }
 
 #[derive(Deserialize)]
-struct LeanToleration {
+pub(super) struct LeanToleration {
     #[serde(default)]
-    key: Option<String>,
+    pub(super) key: Option<String>,
     #[serde(default)]
-    operator: Option<String>,
+    pub(super) operator: Option<String>,
     #[serde(default)]
-    value: Option<String>,
+    pub(super) value: Option<String>,
     #[serde(default)]
-    effect: Option<String>,
+    pub(super) effect: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct LeanRequirement {
-    key: String,
-    operator: String,
+pub(super) struct LeanRequirement {
+    pub(super) key: String,
+    pub(super) operator: String,
     #[serde(default)]
-    values: Option<Vec<String>>,
+    pub(super) values: Option<Vec<String>>,
 }
 
 impl From<LeanRequirement> for Requirement {
@@ -370,43 +390,43 @@ impl From<LeanRequirement> for Requirement {
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanAffinity {
-    node_affinity: Option<LeanNodeAffinity>,
+pub(super) struct LeanAffinity {
+    pub(super) node_affinity: Option<LeanNodeAffinity>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanNodeAffinity {
-    required_during_scheduling_ignored_during_execution: Option<LeanNodeSelector>,
+pub(super) struct LeanNodeAffinity {
+    pub(super) required_during_scheduling_ignored_during_execution: Option<LeanNodeSelector>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeanNodeSelector {
-    node_selector_terms: Vec<LeanTerm>,
+pub(super) struct LeanNodeSelector {
+    pub(super) node_selector_terms: Vec<LeanTerm>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanTerm {
-    match_expressions: Option<Vec<LeanRequirement>>,
+pub(super) struct LeanTerm {
+    pub(super) match_expressions: Option<Vec<LeanRequirement>>,
 }
 
 /// The parts of a pod spec kup reads: where it may go, where it is, whether it uses emptyDir.
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanPodSpec {
-    node_name: Option<String>,
-    node_selector: Option<Labels>,
-    affinity: Option<LeanAffinity>,
-    tolerations: Option<Vec<LeanToleration>>,
-    volumes: UsesEmptyDir,
+pub(super) struct LeanPodSpec {
+    pub(super) node_name: Option<String>,
+    pub(super) node_selector: Option<Labels>,
+    pub(super) affinity: Option<LeanAffinity>,
+    pub(super) tolerations: Option<Vec<LeanToleration>>,
+    pub(super) volumes: UsesEmptyDir,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanVolume {
-    empty_dir: Option<IgnoredAny>,
+pub(super) struct LeanVolume {
+    pub(super) empty_dir: Option<IgnoredAny>,
 }
 
 impl LeanPodSpec {
@@ -448,23 +468,23 @@ impl LeanPodSpec {
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanTemplate {
-    spec: Option<LeanPodSpec>,
+pub(super) struct LeanTemplate {
+    pub(super) spec: Option<LeanPodSpec>,
 }
 
 /// Object metadata; `A` is how annotations are read (filtered, or all of them), `L` how
 /// labels are.
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanMeta<A, L = AllLabels> {
-    name: Option<String>,
-    namespace: Option<String>,
-    uid: Option<String>,
-    labels: L,
-    annotations: A,
-    owner_references: Controller,
-    creation_timestamp: Option<Time>,
-    deletion_timestamp: Option<Time>,
+pub(super) struct LeanMeta<A, L = AllLabels> {
+    pub(super) name: Option<String>,
+    pub(super) namespace: Option<String>,
+    pub(super) uid: Option<String>,
+    pub(super) labels: L,
+    pub(super) annotations: A,
+    pub(super) owner_references: Controller,
+    pub(super) creation_timestamp: Option<Time>,
+    pub(super) deletion_timestamp: Option<Time>,
 }
 
 /// How an object's labels are read.
@@ -474,7 +494,7 @@ pub trait LabelsView: Default {
 
 /// Every label.
 #[derive(Default)]
-pub struct AllLabels(Labels);
+pub struct AllLabels(pub(super) Labels);
 
 impl<'de> Deserialize<'de> for AllLabels {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -510,7 +530,7 @@ impl LabelsView for NoLabels {
 
 /// All annotations (workloads keep theirs).
 #[derive(Default)]
-struct AllAnnotations(Labels);
+pub(super) struct AllAnnotations(pub(super) Labels);
 
 impl<'de> Deserialize<'de> for AllAnnotations {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -522,38 +542,48 @@ impl<'de> Deserialize<'de> for AllAnnotations {
 
 /// Only the annotations kup itself writes on nodes (rotation markers).
 #[derive(Default)]
-struct KupAnnotations(Labels);
+pub(super) struct KupAnnotations(pub(super) Labels);
 
 impl<'de> Deserialize<'de> for KupAnnotations {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut kept = Labels::new();
-        filter_map(d, "a map of annotations", |k, v| {
-            if kept_annotation(&k.0) {
-                kept.insert(k.0.into_owned(), v.0.into_owned());
-            }
-        })?;
-        Ok(KupAnnotations(kept))
+        let mut kept = KupAnnotations::default();
+        filter_map(d, "a map of annotations", |k, v| kept.note(k.0, v.0))?;
+        Ok(kept)
+    }
+}
+
+impl KupAnnotations {
+    pub(super) fn note(&mut self, key: Cow<str>, value: Cow<str>) {
+        if kept_annotation(&key) {
+            self.0.insert(key.into_owned(), value.into_owned());
+        }
     }
 }
 
 /// What a pod's annotations tell kup.
 #[derive(Default)]
-struct PodAnnotations {
-    mirror: bool,
-    do_not_disrupt: bool,
+pub(super) struct PodAnnotations {
+    pub(super) mirror: bool,
+    pub(super) do_not_disrupt: bool,
 }
 
 impl<'de> Deserialize<'de> for PodAnnotations {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut a = PodAnnotations::default();
-        filter_map(d, "a map of annotations", |k, v| match k.0.as_ref() {
-            "kubernetes.io/config.mirror" => a.mirror = true,
+        filter_map(d, "a map of annotations", |k, v| a.note(&k.0, &v.0))?;
+        Ok(a)
+    }
+}
+
+impl PodAnnotations {
+    pub(super) fn note(&mut self, key: &str, value: &str) {
+        match key {
+            "kubernetes.io/config.mirror" => self.mirror = true,
             "karpenter.sh/do-not-disrupt" | "karpenter.sh/do-not-evict" => {
-                a.do_not_disrupt |= v.0 == "true";
+                self.do_not_disrupt |= value == "true";
             }
             _ => {}
-        })?;
-        Ok(a)
+        }
     }
 }
 
@@ -562,34 +592,34 @@ impl<'de> Deserialize<'de> for PodAnnotations {
 #[derive(Deserialize)]
 pub struct LeanNode {
     #[serde(default)]
-    metadata: LeanMeta<KupAnnotations>,
+    pub(super) metadata: LeanMeta<KupAnnotations>,
     #[serde(default)]
-    spec: Option<LeanNodeSpec>,
+    pub(super) spec: Option<LeanNodeSpec>,
     #[serde(default)]
-    status: Option<LeanNodeStatus>,
+    pub(super) status: Option<LeanNodeStatus>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanNodeSpec {
-    taints: Option<Vec<LeanTaint>>,
-    unschedulable: Option<bool>,
+pub(super) struct LeanNodeSpec {
+    pub(super) taints: Option<Vec<LeanTaint>>,
+    pub(super) unschedulable: Option<bool>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanNodeStatus {
-    node_info: Option<LeanNodeInfo>,
-    conditions: NodeReady,
+pub(super) struct LeanNodeStatus {
+    pub(super) node_info: Option<LeanNodeInfo>,
+    pub(super) conditions: NodeReady,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeanNodeInfo {
-    kubelet_version: String,
-    kube_proxy_version: String,
+pub(super) struct LeanNodeInfo {
+    pub(super) kubelet_version: String,
+    pub(super) kube_proxy_version: String,
     #[serde(default)]
-    os_image: String,
+    pub(super) os_image: String,
 }
 
 pub fn node(n: LeanNode) -> Node {
@@ -638,13 +668,13 @@ pub fn node(n: LeanNode) -> Node {
 #[derive(Deserialize)]
 pub struct LeanName {
     #[serde(default)]
-    metadata: LeanNameMeta,
+    pub(super) metadata: LeanNameMeta,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanNameMeta {
-    name: Option<String>,
+pub(super) struct LeanNameMeta {
+    pub(super) name: Option<String>,
 }
 
 pub fn name(n: LeanName) -> String {
@@ -656,18 +686,18 @@ pub fn name(n: LeanName) -> String {
 #[derive(Deserialize)]
 pub struct LeanPod<L> {
     #[serde(default)]
-    metadata: LeanMeta<PodAnnotations, L>,
+    pub(super) metadata: LeanMeta<PodAnnotations, L>,
     #[serde(default)]
-    spec: Option<LeanPodSpec>,
+    pub(super) spec: Option<LeanPodSpec>,
     #[serde(default)]
-    status: Option<LeanPodStatus>,
+    pub(super) status: Option<LeanPodStatus>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanPodStatus {
-    phase: Option<String>,
-    conditions: PodReady,
+pub(super) struct LeanPodStatus {
+    pub(super) phase: Option<String>,
+    pub(super) conditions: PodReady,
 }
 
 pub fn pod<L: LabelsView>(p: LeanPod<L>) -> Pod {
@@ -700,16 +730,16 @@ pub fn pod<L: LabelsView>(p: LeanPod<L>) -> Pod {
 #[derive(Deserialize)]
 pub struct LeanPdb {
     #[serde(default)]
-    metadata: LeanMeta<IgnoredAnnotations>,
+    pub(super) metadata: LeanMeta<IgnoredAnnotations>,
     #[serde(default)]
-    spec: Option<LeanPdbSpec>,
+    pub(super) spec: Option<LeanPdbSpec>,
     #[serde(default)]
-    status: Option<LeanPdbStatus>,
+    pub(super) status: Option<LeanPdbStatus>,
 }
 
 /// Annotations kup does not read.
 #[derive(Default)]
-struct IgnoredAnnotations;
+pub(super) struct IgnoredAnnotations;
 
 impl<'de> Deserialize<'de> for IgnoredAnnotations {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -720,26 +750,26 @@ impl<'de> Deserialize<'de> for IgnoredAnnotations {
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanPdbSpec {
-    selector: Option<LeanLabelSelector>,
-    min_available: Option<IntOrString>,
-    max_unavailable: Option<IntOrString>,
+pub(super) struct LeanPdbSpec {
+    pub(super) selector: Option<LeanLabelSelector>,
+    pub(super) min_available: Option<IntOrString>,
+    pub(super) max_unavailable: Option<IntOrString>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanLabelSelector {
-    match_labels: Option<Labels>,
-    match_expressions: Option<Vec<LeanRequirement>>,
+pub(super) struct LeanLabelSelector {
+    pub(super) match_labels: Option<Labels>,
+    pub(super) match_expressions: Option<Vec<LeanRequirement>>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeanPdbStatus {
-    current_healthy: i32,
-    desired_healthy: i32,
-    disruptions_allowed: i32,
-    expected_pods: i32,
+pub(super) struct LeanPdbStatus {
+    pub(super) current_healthy: i32,
+    pub(super) desired_healthy: i32,
+    pub(super) disruptions_allowed: i32,
+    pub(super) expected_pods: i32,
 }
 
 fn int_or_string(v: IntOrString) -> String {
@@ -779,24 +809,24 @@ pub fn pdb(p: LeanPdb) -> Pdb {
 #[derive(Deserialize)]
 pub struct LeanScaled {
     #[serde(default)]
-    metadata: LeanMeta<AllAnnotations>,
+    pub(super) metadata: LeanMeta<AllAnnotations>,
     #[serde(default)]
-    spec: Option<LeanScaledSpec>,
+    pub(super) spec: Option<LeanScaledSpec>,
     #[serde(default)]
-    status: Option<LeanScaledStatus>,
+    pub(super) status: Option<LeanScaledStatus>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanScaledSpec {
-    replicas: Option<i32>,
-    template: Option<LeanTemplate>,
+pub(super) struct LeanScaledSpec {
+    pub(super) replicas: Option<i32>,
+    pub(super) template: Option<LeanTemplate>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanScaledStatus {
-    ready_replicas: Option<i32>,
+pub(super) struct LeanScaledStatus {
+    pub(super) ready_replicas: Option<i32>,
 }
 
 fn workload(
@@ -846,24 +876,24 @@ pub fn replica_set(w: LeanScaled) -> Workload {
 #[derive(Deserialize)]
 pub struct LeanDaemonSet {
     #[serde(default)]
-    metadata: LeanMeta<AllAnnotations>,
+    pub(super) metadata: LeanMeta<AllAnnotations>,
     #[serde(default)]
-    spec: Option<LeanTemplated>,
+    pub(super) spec: Option<LeanTemplated>,
     #[serde(default)]
-    status: Option<LeanDaemonSetStatus>,
+    pub(super) status: Option<LeanDaemonSetStatus>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanTemplated {
-    template: Option<LeanTemplate>,
+pub(super) struct LeanTemplated {
+    pub(super) template: Option<LeanTemplate>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeanDaemonSetStatus {
-    desired_number_scheduled: i32,
-    number_ready: i32,
+pub(super) struct LeanDaemonSetStatus {
+    pub(super) desired_number_scheduled: i32,
+    pub(super) number_ready: i32,
 }
 
 pub fn daemon_set(d: LeanDaemonSet) -> Workload {
@@ -880,24 +910,24 @@ pub fn daemon_set(d: LeanDaemonSet) -> Workload {
 #[derive(Deserialize)]
 pub struct LeanJob {
     #[serde(default)]
-    metadata: LeanMeta<AllAnnotations>,
+    pub(super) metadata: LeanMeta<AllAnnotations>,
     #[serde(default)]
-    spec: Option<LeanJobSpec>,
+    pub(super) spec: Option<LeanJobSpec>,
     #[serde(default)]
-    status: Option<LeanJobStatus>,
+    pub(super) status: Option<LeanJobStatus>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanJobSpec {
-    parallelism: Option<i32>,
-    template: Option<LeanTemplate>,
+pub(super) struct LeanJobSpec {
+    pub(super) parallelism: Option<i32>,
+    pub(super) template: Option<LeanTemplate>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanJobStatus {
-    active: Option<i32>,
+pub(super) struct LeanJobStatus {
+    pub(super) active: Option<i32>,
 }
 
 pub fn job(j: LeanJob) -> Workload {
@@ -914,21 +944,21 @@ pub fn job(j: LeanJob) -> Workload {
 #[derive(Deserialize)]
 pub struct LeanCronJob {
     #[serde(default)]
-    metadata: LeanMeta<AllAnnotations>,
+    pub(super) metadata: LeanMeta<AllAnnotations>,
     #[serde(default)]
-    spec: Option<LeanCronJobSpec>,
+    pub(super) spec: Option<LeanCronJobSpec>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct LeanCronJobSpec {
-    job_template: Option<LeanJobTemplate>,
+pub(super) struct LeanCronJobSpec {
+    pub(super) job_template: Option<LeanJobTemplate>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct LeanJobTemplate {
-    spec: Option<LeanJobSpec>,
+pub(super) struct LeanJobTemplate {
+    pub(super) spec: Option<LeanJobSpec>,
 }
 
 pub fn cron_job(c: LeanCronJob) -> Workload {

@@ -6,7 +6,9 @@
 //! asked for as soon as the page's `metadata` (written before `items`) has been read.
 
 use super::lean::ListMeta;
+use super::lean_pb::ProtoParser;
 use super::retry::{Call, with_retry};
+use super::wire::{Page, fetch_page};
 use super::{ClusterError, Connection};
 use kube::Api;
 use kube::api::{ListParams, ObjectList};
@@ -28,6 +30,7 @@ pub async fn list_all<K, T>(
 where
     K: Clone + DeserializeOwned + Debug + Send + 'static,
 {
+    let _slot = conn.lists.slot().await;
     let mut params = ListParams::default().limit(PAGE_SIZE);
     if let Some(sel) = label_selector {
         params = params.labels(sel);
@@ -95,10 +98,52 @@ where
     .await
 }
 
-/// Parses one page's text, pushing converted items onto the vector and calling the callback
+/// Parses one JSON page, pushing converted items onto the vector and calling the callback
 /// once the list's `metadata` has been read.
 pub type PageParser<M> =
     fn(&[u8], &mut dyn FnMut(&ListMeta), &mut Vec<M>) -> Result<ListMeta, serde_json::Error>;
+
+/// How a list's pages are parsed: always JSON, protobuf too for the built-in kinds kup decodes.
+pub struct Parser<M> {
+    pub json: PageParser<M>,
+    pub protobuf: Option<ProtoParser<M>>,
+}
+
+impl<M> Clone for Parser<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for Parser<M> {}
+
+impl<M> Parser<M> {
+    pub const fn json(json: PageParser<M>) -> Self {
+        Parser {
+            json,
+            protobuf: None,
+        }
+    }
+
+    pub const fn both(json: PageParser<M>, protobuf: ProtoParser<M>) -> Self {
+        Parser {
+            json,
+            protobuf: Some(protobuf),
+        }
+    }
+
+    fn parse(
+        &self,
+        page: &Page,
+        on_meta: &mut dyn FnMut(&ListMeta),
+        out: &mut Vec<M>,
+    ) -> Result<ListMeta, String> {
+        match (page.protobuf, self.protobuf) {
+            (true, Some(pb)) => pb(&page.body, on_meta, out).map_err(|e| e.to_string()),
+            (true, None) => Err("the server answered protobuf to a JSON request".into()),
+            (false, _) => (self.json)(&page.body, on_meta, out).map_err(|e| e.to_string()),
+        }
+    }
+}
 
 /// Upper bound on what a server's `remainingItemCount` may make us reserve up front.
 const MAX_RESERVE: usize = 2_000_000;
@@ -110,7 +155,7 @@ pub async fn list_lean<M>(
     path: &str,
     resource: &'static str,
     label_selector: Option<&str>,
-    parse: PageParser<M>,
+    parse: Parser<M>,
 ) -> Result<Vec<M>, ClusterError> {
     let mut params = ListParams::default().limit(PAGE_SIZE);
     if let Some(sel) = label_selector {
@@ -119,31 +164,32 @@ pub async fn list_lean<M>(
     list_lean_with(conn, path, resource, params, parse).await
 }
 
-/// `list_lean` with the list's parameters given (a field selector, a smaller page).
+/// `list_lean` with the list's parameters given (a field selector, a smaller page). Holds one of
+/// the connection's `--list-concurrency` slots for the whole list.
 pub async fn list_lean_with<M>(
     conn: &Connection,
     path: &str,
     resource: &'static str,
     params: ListParams,
-    parse: PageParser<M>,
+    parse: Parser<M>,
 ) -> Result<Vec<M>, ClusterError> {
+    let _slot = conn.lists.slot().await;
+    let protobuf_ok = parse.protobuf.is_some();
     let spawn = |params: ListParams| {
-        NextPage(tokio::spawn(fetch_text(
-            conn.clone(),
-            path.to_string(),
-            resource,
-            params,
-        )))
+        let (conn, path) = (conn.clone(), path.to_string());
+        NextPage(tokio::spawn(async move {
+            fetch_page(&conn, &path, resource, &params, protobuf_ok).await
+        }))
     };
     let mut restarted = false;
     'list: loop {
         let mut out: Vec<M> = Vec::new();
         let mut pending = Some(spawn(params.clone()));
         while let Some(next) = pending.take() {
-            let text = match next.join(resource).await {
+            let page = match next.join(resource).await {
                 Err(ClusterError::Api { code: 410, .. }) if !restarted => {
                     crate::log::debug(format_args!(
-                        "list {resource}: continue token expired; starting over"
+                        "list {resource} ({path}): continue token expired; starting this list over"
                     ));
                     restarted = true;
                     continue 'list;
@@ -156,13 +202,16 @@ pub async fn list_lean_with<M>(
                 }
             };
             let first = out.is_empty();
-            let meta = parse(text.as_bytes(), &mut on_meta, &mut out).map_err(|e| {
-                ClusterError::Decode {
-                    resource: resource.into(),
-                    reason: e.to_string(),
-                }
-            })?;
-            drop(text);
+            let meta = parse
+                .parse(&page, &mut on_meta, &mut out)
+                .map_err(|reason| ClusterError::Decode {
+                    resource: format!(
+                        "{resource} ({}, {path})",
+                        if page.protobuf { "protobuf" } else { "JSON" }
+                    ),
+                    reason,
+                })?;
+            drop(page);
             // Size the result once from the server's count instead of doubling: a doubling
             // copy of 150,000 pods briefly holds both vectors.
             if first && let Some(rest) = meta.remaining_item_count {
@@ -176,10 +225,10 @@ pub async fn list_lean_with<M>(
 }
 
 /// The page in flight; aborted if the list ends early (an error on this page).
-struct NextPage(tokio::task::JoinHandle<Result<String, ClusterError>>);
+struct NextPage(tokio::task::JoinHandle<Result<Page, ClusterError>>);
 
 impl NextPage {
-    async fn join(mut self, resource: &str) -> Result<String, ClusterError> {
+    async fn join(mut self, resource: &str) -> Result<Page, ClusterError> {
         let handle = &mut self.0;
         handle.await.map_err(|e| ClusterError::Api {
             verb: "list".into(),
@@ -195,25 +244,4 @@ impl Drop for NextPage {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-async fn fetch_text(
-    conn: Connection,
-    path: String,
-    resource: &'static str,
-    params: ListParams,
-) -> Result<String, ClusterError> {
-    let request = kube::core::Request::new(path);
-    with_retry(
-        &conn,
-        Call {
-            verb: "list",
-            resource,
-        },
-        || async {
-            let req = request.list(&params).map_err(kube::Error::BuildRequest)?;
-            conn.client.request_text(req).await
-        },
-    )
-    .await
 }

@@ -11,16 +11,19 @@ pub mod eks;
 pub mod intern;
 mod karpenter;
 mod lean;
+mod lean_pb;
 mod list;
 mod retry;
 mod snapshot;
 pub mod ssm;
+mod wire;
 
 pub use connect::{
     AwsOptions, ConnectOptions, Connection, EksArn, ExecHints, connect, context_names,
 };
 pub use core_components::{core_components, set_daemonset_image};
 pub use snapshot::{ReadScope, node_names, read_snapshot};
+pub use wire::{DEFAULT_LIST_CONCURRENCY, ListOptions, Wire};
 
 use std::path::PathBuf;
 

@@ -2,13 +2,13 @@
 //! concurrently, each paged and parsed by lean views straight into compact model structs
 //! (k8s-openapi types only name the resource URLs here).
 
-use super::list::{PageParser, list_all, list_lean};
+use super::list::{Parser, list_all, list_lean};
 use super::retry::{Call, with_retry};
 use super::{ClusterError, Connection, convert, lean};
 use crate::model::{ControlPlane, Pool, Snapshot};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Api;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
@@ -54,20 +54,19 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
         &node_url,
         "nodes",
         scope.node_selector.as_deref(),
-        |b, m, o| lean::parse_page(b, m, lean::node, o),
+        parsers::NODES,
     );
     let pods = async {
         if !scope.pods {
             return Ok(Vec::new());
         }
-        let api = Api::<Pod>::all(client.clone());
         // Pod labels only serve PDB selectors: without PDBs they are not kept.
-        let parse: PageParser<_> = if scope.pdbs {
-            |b, m, o| lean::parse_page(b, m, lean::pod::<lean::AllLabels>, o)
+        let parse = if scope.pdbs {
+            parsers::PODS_WITH_LABELS
         } else {
-            |b, m, o| lean::parse_page(b, m, lean::pod::<lean::NoLabels>, o)
+            parsers::PODS
         };
-        list_lean(conn, api.resource_url(), "pods", None, parse).await
+        list_pods(conn, parse).await
     };
     let pdbs = async {
         if !scope.pdbs {
@@ -79,7 +78,7 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
             api.resource_url(),
             "poddisruptionbudgets",
             None,
-            |b, m, o| lean::parse_page(b, m, lean::pdb, o),
+            parsers::PDBS,
         )
         .await
     };
@@ -102,24 +101,12 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
             scoped::<CronJob>(&client, ns).resource_url().to_string(),
         );
         let (d, s, ds, rs, jobs, cron_jobs) = futures::try_join!(
-            list_lean(conn, &d_url, "deployments", sel, |b, m, o| {
-                lean::parse_page(b, m, lean::deployment, o)
-            }),
-            list_lean(conn, &s_url, "statefulsets", sel, |b, m, o| {
-                lean::parse_page(b, m, lean::stateful_set, o)
-            }),
-            list_lean(conn, &ds_url, "daemonsets", sel, |b, m, o| {
-                lean::parse_page(b, m, lean::daemon_set, o)
-            }),
-            list_lean(conn, &rs_url, "replicasets", sel, |b, m, o| {
-                lean::parse_page(b, m, lean::replica_set, o)
-            }),
-            list_lean(conn, &job_url, "jobs", sel, |b, m, o| {
-                lean::parse_page(b, m, lean::job, o)
-            }),
-            list_lean(conn, &cj_url, "cronjobs", sel, |b, m, o| {
-                lean::parse_page(b, m, lean::cron_job, o)
-            }),
+            list_lean(conn, &d_url, "deployments", sel, parsers::DEPLOYMENTS),
+            list_lean(conn, &s_url, "statefulsets", sel, parsers::STATEFULSETS),
+            list_lean(conn, &ds_url, "daemonsets", sel, parsers::DAEMONSETS),
+            list_lean(conn, &rs_url, "replicasets", sel, parsers::REPLICASETS),
+            list_lean(conn, &job_url, "jobs", sel, parsers::JOBS),
+            list_lean(conn, &cj_url, "cronjobs", sel, parsers::CRONJOBS),
         )?;
         Ok::<_, ClusterError>(
             d.into_iter()
@@ -188,6 +175,113 @@ pub async fn read_snapshot(conn: &Connection, scope: &ReadScope) -> Result<Snaps
     })
 }
 
+/// Every pod: one cluster-wide paged list, or with `--list-concurrency` above 1 one paged list
+/// per namespace (from a namespace list), as many at once as the connection allows. The shards
+/// run unordered, so one big namespace does not hold the others back, and are put back in
+/// namespace order: the result is what the cluster-wide list gives (by namespace, then name).
+async fn list_pods(
+    conn: &Connection,
+    parse: Parser<crate::model::Pod>,
+) -> Result<Vec<crate::model::Pod>, ClusterError> {
+    use futures::{StreamExt, TryStreamExt};
+    let all = Api::<Pod>::all(conn.client.clone());
+    if !conn.lists.sharded() {
+        return list_lean(conn, all.resource_url(), "pods", None, parse).await;
+    }
+    let namespaces = match list_lean(
+        conn,
+        Api::<Namespace>::all(conn.client.clone()).resource_url(),
+        "namespaces",
+        None,
+        parsers::NAMESPACE_NAMES,
+    )
+    .await
+    {
+        Ok(names) => names,
+        // A role that may list pods everywhere but not namespaces still gets its report.
+        Err(ClusterError::Forbidden { .. }) => {
+            crate::log::debug(format_args!(
+                "list namespaces: forbidden; listing pods cluster-wide in one list"
+            ));
+            return list_lean(conn, all.resource_url(), "pods", None, parse).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let width = conn.lists.options.concurrency.get();
+    let mut shards: Vec<(usize, Vec<crate::model::Pod>)> =
+        futures::stream::iter(namespaces.iter().enumerate())
+            .map(|(i, ns)| async move {
+                let api = Api::<Pod>::namespaced(conn.client.clone(), ns);
+                list_lean(conn, api.resource_url(), "pods", None, parse)
+                    .await
+                    .map(|pods| (i, pods))
+            })
+            .buffer_unordered(width)
+            .try_collect()
+            .await?;
+    shards.sort_unstable_by_key(|(i, _)| *i);
+    let mut pods = Vec::with_capacity(shards.iter().map(|(_, p)| p.len()).sum());
+    for (_, shard) in shards {
+        pods.extend(shard);
+    }
+    Ok(pods)
+}
+
+/// Each list's page parsers: JSON always, protobuf for the built-in kinds.
+mod parsers {
+    use super::super::lean_pb;
+    use super::super::list::Parser;
+    use super::lean;
+    use crate::model::{Node, Pdb, Pod, Workload};
+
+    pub const NODES: Parser<Node> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::node, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::node, o),
+    );
+    pub const NODE_NAMES: Parser<String> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::name, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::name, o),
+    );
+    pub const NAMESPACE_NAMES: Parser<String> = NODE_NAMES;
+    pub const PODS: Parser<Pod> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::pod::<lean::NoLabels>, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::pod::<lean::NoLabels>, o),
+    );
+    pub const PODS_WITH_LABELS: Parser<Pod> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::pod::<lean::AllLabels>, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::pod::<lean::AllLabels>, o),
+    );
+    pub const PDBS: Parser<Pdb> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::pdb, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::pdb, o),
+    );
+    // The three share one JSON view, but `readyReplicas` has its own field number in each.
+    pub const DEPLOYMENTS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::deployment, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean_pb::deployment, o),
+    );
+    pub const STATEFULSETS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::stateful_set, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean_pb::stateful_set, o),
+    );
+    pub const REPLICASETS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::replica_set, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean_pb::replica_set, o),
+    );
+    pub const DAEMONSETS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::daemon_set, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::daemon_set, o),
+    );
+    pub const JOBS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::job, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::job, o),
+    );
+    pub const CRONJOBS: Parser<Workload> = Parser::both(
+        |b, m, o| lean::parse_page(b, m, lean::cron_job, o),
+        |b, m, o| lean_pb::parse_page(b, m, lean::cron_job, o),
+    );
+}
+
 /// A namespaced resource's API in one namespace (`-n`) or across all.
 fn scoped<K>(client: &kube::Client, ns: Option<&str>) -> Api<K>
 where
@@ -211,7 +305,7 @@ pub async fn node_names(
         Api::<Node>::all(conn.client.clone()).resource_url(),
         "nodes",
         Some(selector),
-        |b, m, o| lean::parse_page(b, m, lean::name, o),
+        parsers::NODE_NAMES,
     )
     .await?;
     Ok(names.into_iter().collect())

@@ -1,8 +1,8 @@
 //! What every cluster command needs from the global flags, validated once.
 
 use crate::checks::Config;
-use crate::cli::{ColorChoice, GlobalArgs};
-use crate::cluster::{ClusterError, ConnectOptions, ReadScope};
+use crate::cli::{ColorChoice, GlobalArgs, WireArg};
+use crate::cluster::{ClusterError, ConnectOptions, ReadScope, Wire};
 use crate::error::KupError;
 use crate::model::Snapshot;
 use crate::output::{Format, Style};
@@ -50,6 +50,14 @@ impl Context {
                 context: g.context.clone(),
                 eks_cluster: g.cluster.clone(),
                 request_timeout: g.request_timeout.0,
+                lists: crate::cluster::ListOptions {
+                    wire: match g.wire {
+                        WireArg::Auto => Wire::Auto,
+                        WireArg::Protobuf => Wire::Protobuf,
+                        WireArg::Json => Wire::Json,
+                    },
+                    concurrency: g.list_concurrency,
+                },
                 aws: crate::cluster::AwsOptions {
                     region: g.region.clone(),
                     profile: g.profile.clone(),

@@ -25,7 +25,7 @@ use crate::error::{KupError, exit};
 use crate::model::{PoolKind, Snapshot};
 use crate::output::{self, Format};
 use crate::rotate::execute::{self, ExecOptions, Outcome};
-use crate::rotate::{EksNodeGroup, PlanOptions, RotateEvent};
+use crate::rotate::{BlockReason, EksNodeGroup, PlanOptions, RotateEvent};
 use crate::upgrade::{
     self, AddonsMode, NodesMode, Observed, Step, UpdateSeen, UpgradeEvent, UpgradeOptions, verify,
 };
@@ -628,38 +628,60 @@ impl Runner<'_> {
     ) -> Result<usize, Stop> {
         self.addons(hop, emit, out).await?;
         let read = api(Some(hop), "nodes");
-        let before = cluster::read_snapshot(self.conn, &full_scope())
-            .await
-            .map_err(&read)?;
-        let groups = self.eks.node_groups().await.map_err(&read)?;
-        let drifting: BTreeSet<String> = match self.args.nodes {
-            NodesMode::Rotate => BTreeSet::new(),
-            NodesMode::Auto | NodesMode::Karpenter => pool_movements(&before, hop)
-                .into_iter()
-                .filter(|m| m.moves == Moves::KarpenterDrifts)
-                .map(|m| m.node_pool)
-                .collect(),
-        };
-        let behind = |v: &str| minor_below(v, hop);
-        if let Some(m) = upgrade::unmoved_pools(&before, hop, self.args.nodes).first() {
-            return Err(Stop::new(hop, "nodes", m.clone()));
-        }
-        let for_kup: BTreeSet<String> = before
-            .nodes
-            .iter()
-            .filter(|n| !n.deleting && behind(&n.kubelet_version))
-            .filter(|n| !(n.pool.kind == PoolKind::NodePool && drifting.contains(&n.pool.name)))
-            .map(|n| n.name.clone())
-            .collect();
-        if !for_kup.is_empty() {
-            let opts = PlanOptions {
-                selector_nodes: Some(for_kup.into_iter().collect()),
-                batch: self.args.batch.get(),
-                eks_node_groups: EksNodeGroup::movable(&groups),
-                ..Default::default()
+        // While Karpenter's own drift takes every disruption its budgets allow, kup's rotation
+        // of that pool waits for it rather than stopping (the budget frees as nodes finish).
+        let waited = Instant::now();
+        let (before, drifting, plan) = loop {
+            self.check_cancel(Some(hop))?;
+            let before = cluster::read_snapshot(self.conn, &full_scope())
+                .await
+                .map_err(&read)?;
+            let groups = self.eks.node_groups().await.map_err(&read)?;
+            let drifting: BTreeSet<String> = match self.args.nodes {
+                NodesMode::Rotate => BTreeSet::new(),
+                NodesMode::Auto | NodesMode::Karpenter => pool_movements(&before, hop)
+                    .into_iter()
+                    .filter(|m| m.moves == Moves::KarpenterDrifts)
+                    .map(|m| m.node_pool)
+                    .collect(),
             };
-            let plan = crate::rotate::plan(&before, hop, &opts)
-                .map_err(|e| Stop::new(hop, "nodes", e.to_string()))?;
+            let behind = |v: &str| minor_below(v, hop);
+            if let Some(m) = upgrade::unmoved_pools(&before, hop, self.args.nodes).first() {
+                return Err(Stop::new(hop, "nodes", m.clone()));
+            }
+            let for_kup: BTreeSet<String> = before
+                .nodes
+                .iter()
+                .filter(|n| !n.deleting && behind(&n.kubelet_version))
+                .filter(|n| !(n.pool.kind == PoolKind::NodePool && drifting.contains(&n.pool.name)))
+                .map(|n| n.name.clone())
+                .collect();
+            let plan = if for_kup.is_empty() {
+                None
+            } else {
+                let opts = PlanOptions {
+                    selector_nodes: Some(for_kup.into_iter().collect()),
+                    batch: self.args.batch.get(),
+                    eks_node_groups: EksNodeGroup::movable(&groups),
+                    ..Default::default()
+                };
+                Some(
+                    crate::rotate::plan(&before, hop, &opts)
+                        .map_err(|e| Stop::new(hop, "nodes", e.to_string()))?,
+                )
+            };
+            let budget_in_use = plan.as_ref().is_some_and(|p| {
+                !p.is_clear()
+                    && p.stopping_blockers()
+                        .all(|b| b.reason == BlockReason::BudgetInUse)
+            });
+            if budget_in_use && waited.elapsed() < self.args.hop_timeout {
+                tokio::time::sleep(POLL).await;
+                continue;
+            }
+            break (before, drifting, plan);
+        };
+        if let Some(plan) = plan {
             if !plan.is_clear() {
                 let why: Vec<String> = plan
                     .stopping_blockers()

@@ -234,6 +234,9 @@ pub enum BlockReason {
     PinnedAmi,
     /// The NodePool's disruption budgets allow no node to be disrupted now.
     BudgetAllowsNone,
+    /// The budgets allow some, but nodes Karpenter is disrupting now take them all: frees
+    /// itself as Karpenter finishes (`kup upgrade` waits for it).
+    BudgetInUse,
 }
 
 impl BlockReason {
@@ -250,6 +253,7 @@ impl BlockReason {
             BlockReason::Stranded => "stranded",
             BlockReason::PinnedAmi => "pinned-ami",
             BlockReason::BudgetAllowsNone => "budget-allows-none",
+            BlockReason::BudgetInUse => "budget-in-use",
         }
     }
 
@@ -752,15 +756,29 @@ fn karpenter_limits(
                         )
                     })
                     .unwrap_or_default();
+                let (reason, message) = match m.budget.cap.filter(|c| *c > 0) {
+                    Some(cap) => (
+                        BlockReason::BudgetInUse,
+                        format!(
+                            "nodepool/{}'s disruption budgets allow {cap} node(s) now, all taken by \
+                             nodes Karpenter is disrupting",
+                            m.node_pool
+                        ),
+                    ),
+                    None => (
+                        BlockReason::BudgetAllowsNone,
+                        format!(
+                            "nodepool/{}'s disruption budgets allow 0 nodes to be disrupted now{when}",
+                            m.node_pool
+                        ),
+                    ),
+                };
                 n.blockers.push(node_blocker(
-                    BlockReason::BudgetAllowsNone,
+                    reason,
                     &n.name,
                     !opts.ignore_budgets,
                     Some("--ignore-budgets"),
-                    format!(
-                        "nodepool/{}'s disruption budgets allow 0 nodes to be disrupted now{when}",
-                        m.node_pool
-                    ),
+                    message,
                 ));
             }
         }

@@ -1047,9 +1047,35 @@ fn karpenter_budgets_cap_batches_and_pinned_amis_block() {
     assert!(reasons(node(&p, "np-0")).contains(&(BlockReason::PinnedAmi, true)));
     assert!(!p.is_clear());
 
-    s.karpenter = Some(info("0", alias));
+    s.karpenter = Some(info("0", alias.clone()));
     let p = run(&s, &opts);
     assert!(reasons(node(&p, "np-0")).contains(&(BlockReason::BudgetAllowsNone, true)));
     let p = run(&s, &lifted);
     assert!(reasons(node(&p, "np-0")).contains(&(BlockReason::BudgetAllowsNone, false)));
+
+    // A budget of 1 taken by a node Karpenter is disrupting now: in use, not configured to 0.
+    s.karpenter = Some(info("1", alias));
+    for n in s.nodes.iter_mut().filter(|n| n.name.starts_with("np-")) {
+        n.labels
+            .insert("karpenter.sh/initialized".into(), "true".into());
+    }
+    let p = run(&s, &opts);
+    assert!(
+        !reasons(node(&p, "np-0"))
+            .iter()
+            .any(|(r, _)| *r == BlockReason::BudgetInUse),
+        "nothing disrupting yet"
+    );
+    let Some(busy) = s.nodes.iter_mut().find(|n| n.name == "np-2") else {
+        panic!("np-2")
+    };
+    busy.deleting = true;
+    let p = run(&s, &opts);
+    let r = reasons(node(&p, "np-0"));
+    assert!(r.contains(&(BlockReason::BudgetInUse, true)), "{r:?}");
+    assert!(
+        !r.iter().any(|(r, _)| *r == BlockReason::BudgetAllowsNone),
+        "{r:?}"
+    );
+    assert_eq!(BlockReason::BudgetInUse.as_str(), "budget-in-use");
 }

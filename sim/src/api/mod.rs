@@ -4,21 +4,24 @@
 pub mod discovery;
 pub mod metrics;
 pub mod patch;
-pub mod protobuf;
+pub mod pb;
 pub mod selectors;
 pub mod table;
 mod watch;
+mod wire;
 
-use crate::http::{App, Reply, finish, header_str};
+use crate::http::{App, Reply, header_str};
 use crate::resources::{Kind, ResourceInfo, lookup};
 use crate::store::{ApiError, DeleteOpts, Store, Stored};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use axum::response::Response;
 use base64::Engine as _;
+use pb::negotiate::Wire;
 use selectors::{FieldSelector, LabelSelector};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
+use wire::respond;
 
 /// The user the read-only token authenticates as.
 pub const READONLY_USER: &str = "system:serviceaccount:kup:readonly";
@@ -311,6 +314,9 @@ fn forbidden_path(path: &str, user: &str) -> ApiError {
 /// Serve one Kubernetes API request (the body already read).
 pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Response {
     let path = parts.uri.path();
+    let accept = header_str(&parts.headers, header::ACCEPT).to_string();
+    // Errors are written in the negotiated type (responsewriters.ErrorNegotiated).
+    let fail = |e: &ApiError| respond(&app, wire::negotiate_error(Reply::error(e), &accept), gzip);
     let query = parse_query(parts.uri.query().unwrap_or(""));
     let route = parse_route(path);
     let verb = match &route {
@@ -356,28 +362,24 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
             };
             drop(st);
             if let Some(e) = denied {
-                return finish(&app, Reply::error(&e), gzip);
+                return fail(&e);
             }
         }
         match caller {
-            Err(e) => return finish(&app, Reply::error(&e), gzip),
+            Err(e) => return fail(&e),
             Ok(Caller::ReadOnly) => {
                 if let (Route::Resource(r), Some(v)) = (&route, verb)
                     && v.is_write()
                 {
-                    return finish(&app, Reply::error(&forbidden(r, v, READONLY_USER)), gzip);
+                    return fail(&forbidden(r, v, READONLY_USER));
                 }
             }
             Ok(Caller::NoAccess) => {
                 if let (Route::Resource(r), Some(v)) = (&route, verb) {
-                    return finish(&app, Reply::error(&forbidden(r, v, NOACCESS_USER)), gzip);
+                    return fail(&forbidden(r, v, NOACCESS_USER));
                 }
                 if matches!(route, Route::Metrics) {
-                    return finish(
-                        &app,
-                        Reply::error(&forbidden_path(path, NOACCESS_USER)),
-                        gzip,
-                    );
+                    return fail(&forbidden_path(path, NOACCESS_USER));
                 }
             }
             Ok(Caller::Admin) => {}
@@ -386,6 +388,15 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
     // Faults: one draw per API request.
     let (latency, fault, cut_after) = {
         let mut state = app.lock_state();
+        let refuse = state
+            .faults
+            .protobuf_refuse
+            .filter(|_| pb::negotiate::names_protobuf(&accept));
+        if let Some(code) = refuse {
+            drop(state);
+            // A proxy's answer: JSON whatever the Accept header says.
+            return respond(&app, Reply::error(&wire::refused(code)), gzip);
+        }
         let fault = if query.contains_key("continue") && state.faults.expire_next_continue > 0 {
             state.faults.expire_next_continue -= 1;
             Some(ApiError::new(
@@ -410,9 +421,8 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
         tokio::time::sleep(latency).await;
     }
     if let Some(e) = fault {
-        return finish(&app, Reply::error(&e), gzip);
+        return fail(&e);
     }
-    let accept = header_str(&parts.headers, header::ACCEPT).to_string();
     let reply = match route {
         Route::Version => {
             let st = app.lock_state();
@@ -449,14 +459,31 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
         Route::Resource(r) => match verb {
             None => Err(method_not_allowed()),
             Some(Verb::Watch) => {
+                // Watches stay JSON (kup-sim streams no protobuf): 406 when JSON is not
+                // acceptable.
+                if pb::negotiate::negotiate_json(&accept, wire::endpoint(r.kind())).is_none() {
+                    return fail(&wire::not_acceptable(true));
+                }
+                app.lock_counters().count_content_type("application/json");
                 let as_table = table::wants_table(&accept);
                 return watch::serve(app.clone(), r, &query, gzip, cut_after, as_table);
             }
-            Some(v) => dispatch(&app, &r, v, &query, &dry_values, &parts.headers, body),
+            Some(v) => match pb::negotiate::negotiate(&accept, wire::endpoint(r.kind())) {
+                // NegotiateOutputMediaType comes first in every handler.
+                None => Err(wire::not_acceptable(false)),
+                Some(w) => dispatch(&app, &r, v, w, &query, &dry_values, &parts.headers, body).map(
+                    |reply| match w {
+                        Wire::Protobuf => wire::to_protobuf(reply, r.kind(), &r.api_version()),
+                        _ => reply,
+                    },
+                ),
+            },
         },
     };
-    let reply = reply.unwrap_or_else(|e| Reply::error(&e));
-    finish(&app, reply, gzip)
+    match reply {
+        Ok(reply) => respond(&app, reply, gzip),
+        Err(e) => fail(&e),
+    }
 }
 
 fn aggregated_reply(v: Value) -> Reply {
@@ -481,17 +508,19 @@ fn parse_body(kind: Kind, body: &[u8]) -> Result<Value, ApiError> {
 /// A create/update body: JSON, or protobuf from kubectl's typed clients.
 fn parse_object(kind: Kind, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
     let ct = header_str(headers, header::CONTENT_TYPE);
-    if ct.split(';').next().unwrap_or("").trim() == protobuf::CONTENT_TYPE {
-        protobuf::decode(kind, body)
+    if ct.split(';').next().unwrap_or("").trim() == pb::CONTENT_TYPE {
+        pb::decode_body(kind, body)
     } else {
         parse_body(kind, body)
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn dispatch(
     app: &App,
     r: &ResourceRoute,
     verb: Verb,
+    media: Wire,
     query: &HashMap<String, String>,
     dry_values: &[String],
     headers: &HeaderMap,
@@ -516,7 +545,12 @@ fn dispatch(
                 .store
                 .get_stored(kind, r.ns(), &name)
                 .ok_or_else(|| ApiError::not_found(kind, &name))?;
-            if table::wants_table(header_str(headers, header::ACCEPT)) {
+            if media == Wire::Protobuf {
+                let item = s.page_item();
+                drop(st);
+                return wire::object_reply(kind, &av, &item);
+            }
+            if media == Wire::Table {
                 let mut obj = s.to_value(kind);
                 obj["apiVersion"] = json!(av);
                 let meta = json!({"resourceVersion": s.index.resource_version.to_string()});
@@ -526,12 +560,7 @@ fn dispatch(
             }
             Ok(Reply::json_bytes(200, s.to_json(kind, &av)))
         }
-        (Verb::List, _) => list(
-            app,
-            r,
-            query,
-            table::wants_table(header_str(headers, header::ACCEPT)),
-        ),
+        (Verb::List, _) => list(app, r, query, media),
         (Verb::Create, Some("eviction")) => {
             let ev = parse_body(kind, body)?;
             let mut st = app.lock_state();
@@ -835,11 +864,7 @@ fn value_json(kind: Kind, v: &Value, api_version: &str) -> Vec<u8> {
         m.remove("kind");
     }
     let body = serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec());
-    Stored {
-        index: Default::default(),
-        body: body.into(),
-    }
-    .to_json(kind, api_version)
+    Stored::new(Default::default(), body.into()).to_json(kind, api_version)
 }
 
 /// autoscaling/v1 Scale of a workload.
@@ -994,7 +1019,7 @@ fn list(
     app: &App,
     r: &ResourceRoute,
     query: &HashMap<String, String>,
-    as_table: bool,
+    media: Wire,
 ) -> Result<Reply, ApiError> {
     let kind = r.kind();
     let av = r.api_version();
@@ -1011,7 +1036,10 @@ fn list(
         Some(t) => Some(decode_continue(t)?),
     };
     let ns_prefix = r.ns.as_ref().map(|ns| format!("{ns}/"));
-    let st = app.lock_state();
+    // Under the lock only the page's selection: the items' bytes (shared, not copied) and their
+    // protobuf caches. Encoding, concatenation and gzip happen after it, so concurrent lists
+    // are served concurrently.
+    let mut st = app.lock_state();
     let list_rv = cont
         .as_ref()
         .map_or(st.store.resource_version(), |(rv, _)| *rv);
@@ -1019,30 +1047,18 @@ fn list(
         Some(p) => format!("{p}{start}"),
         None => start.clone(),
     });
-    let mut items: Vec<u8> = Vec::new();
-    let mut table_objs: Vec<Value> = Vec::new();
-    let mut n = 0usize;
+    let mut page: Vec<Stored> = Vec::new();
     let mut last_key: Option<&String> = None;
     let mut remaining = 0u64;
     for (key, s) in st.store.scan(kind, r.ns.as_deref(), after_key.as_deref()) {
         if !(ls.matches(&s.index) && fs.matches(&s.index)) {
             continue;
         }
-        if limit > 0 && n >= limit {
+        if limit > 0 && page.len() >= limit {
             remaining += 1;
             continue;
         }
-        if as_table {
-            let mut obj = s.to_value(kind);
-            obj["apiVersion"] = json!(av);
-            table_objs.push(obj);
-        } else {
-            if n > 0 {
-                items.push(b',');
-            }
-            items.extend_from_slice(&s.list_item_json(kind, &av));
-        }
-        n += 1;
+        page.push(s.page_item());
         last_key = Some(key);
     }
     let cont_token = match (remaining > 0, last_key) {
@@ -1056,20 +1072,82 @@ fn list(
         _ => None,
     };
     let now = st.clock.now();
-    drop(st);
-    if as_table {
-        let mut meta = json!({"resourceVersion": list_rv.to_string()});
-        if let Some(t) = &cont_token {
-            meta["continue"] = json!(t);
-            meta["remainingItemCount"] = json!(remaining);
-        }
-        let include = query.get("includeObject").map_or("", String::as_str);
-        return Ok(Reply::json(
-            200,
-            &table::table(kind, &r.version, &table_objs, now, include, meta),
-        ));
+    let cut = media == Wire::Protobuf && st.faults.corrupt_protobuf_pages > 0;
+    if cut {
+        st.faults.corrupt_protobuf_pages -= 1;
     }
+    drop(st);
     let list_kind = format!("{}List", kind.name());
+    match media {
+        Wire::Table => {
+            let objs: Vec<Value> = page
+                .iter()
+                .map(|s| {
+                    let mut obj = s.to_value(kind);
+                    obj["apiVersion"] = json!(av);
+                    obj
+                })
+                .collect();
+            let mut meta = json!({"resourceVersion": list_rv.to_string()});
+            if let Some(t) = &cont_token {
+                meta["continue"] = json!(t);
+                meta["remainingItemCount"] = json!(remaining);
+            }
+            let include = query.get("includeObject").map_or("", String::as_str);
+            Ok(Reply::json(
+                200,
+                &table::table(kind, &r.version, &objs, now, include, meta),
+            ))
+        }
+        Wire::Protobuf => {
+            let items = page
+                .iter()
+                .map(|s| wire::item_bytes(kind, s))
+                .collect::<Result<Vec<_>, _>>()?;
+            // Go writes the non-pointer strings (selfLink, continue) even when empty.
+            let meta = k8s_pb::apimachinery::pkg::apis::meta::v1::ListMeta {
+                self_link: Some(String::new()),
+                resource_version: Some(list_rv.to_string()),
+                r#continue: Some(cont_token.clone().unwrap_or_default()),
+                remaining_item_count: cont_token.as_ref().map(|_| remaining as i64),
+            };
+            let mut body = pb::list_envelope(&av, &list_kind, &meta, &items);
+            if cut {
+                body.truncate(body.len() / 2);
+                app.lock_counters().requests.protobuf_pages_cut += 1;
+            }
+            Ok(Reply {
+                status: 200,
+                body,
+                content_type: pb::CONTENT_TYPE,
+                retry_after: None,
+                extra: Vec::new(),
+            })
+        }
+        Wire::Json => Ok(Reply::json_bytes(
+            200,
+            json_list(kind, &av, &list_kind, &page, list_rv, cont_token, remaining),
+        )),
+    }
+}
+
+/// A JSON list page: the items' stored bytes concatenated between the list's head and tail.
+fn json_list(
+    kind: Kind,
+    av: &str,
+    list_kind: &str,
+    page: &[Stored],
+    list_rv: u64,
+    cont_token: Option<String>,
+    remaining: u64,
+) -> Vec<u8> {
+    let mut items: Vec<u8> = Vec::with_capacity(page.iter().map(|s| s.body.len() + 1).sum());
+    for (i, s) in page.iter().enumerate() {
+        if i > 0 {
+            items.push(b',');
+        }
+        items.extend_from_slice(&s.list_item_json(kind, av));
+    }
     let mut out = Vec::with_capacity(items.len() + 256);
     if kind.is_custom() {
         // CRD lists: alphabetical keys, `continue` always present.
@@ -1100,7 +1178,7 @@ fn list(
         out.extend_from_slice(&items);
         out.extend_from_slice(b"]}");
     }
-    Ok(Reply::json_bytes(200, out))
+    out
 }
 
 #[cfg(test)]

@@ -129,6 +129,8 @@ struct FaultSpec {
     latency: Option<HumanDuration>,
     watch_cut_after_events: Option<u64>,
     stuck_kubelet_nodes: Option<Vec<String>>,
+    protobuf_refuse: Option<Spanned<u16>>,
+    corrupt_protobuf_pages: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +373,18 @@ fn rate(name: &str, r: &Option<Spanned<f64>>) -> Result<f64, ScenarioError> {
     }
 }
 
+fn protobuf_refuse(name: &str, c: &Option<Spanned<u16>>) -> Result<Option<u16>, ScenarioError> {
+    match c {
+        None => Ok(None),
+        Some(s) if s.value == 406 || s.value == 415 => Ok(Some(s.value)),
+        Some(s) => Err(at(
+            name,
+            s,
+            format!("faults.protobufRefuse {} is not 406 or 415", s.value),
+        )),
+    }
+}
+
 fn expand_file(
     name: &str,
     f: ScenarioFile,
@@ -458,6 +472,8 @@ fn expand_file(
         latency: f.faults.latency.map_or(std::time::Duration::ZERO, |h| h.0),
         watch_cut_after_events: f.faults.watch_cut_after_events,
         stuck_kubelet_nodes: f.faults.stuck_kubelet_nodes.clone().unwrap_or_default(),
+        protobuf_refuse: protobuf_refuse(name, &f.faults.protobuf_refuse)?,
+        corrupt_protobuf_pages: f.faults.corrupt_protobuf_pages.unwrap_or(0),
         ..Default::default()
     };
 

@@ -78,6 +78,15 @@ pub struct FaultConfig {
     /// until the node is gone (the pod GC removes them then).
     #[serde(default)]
     pub stuck_kubelet_nodes: Vec<String>,
+    /// 406 or 415: every Kubernetes API request whose Accept names
+    /// `application/vnd.kubernetes.protobuf` gets that status with a JSON Status, as from a
+    /// proxy that cannot pass protobuf.
+    #[serde(default)]
+    pub protobuf_refuse: Option<u16>,
+    /// The next N protobuf list pages are cut to half their length (a truncated body whose
+    /// Content-Length matches what is sent).
+    #[serde(default)]
+    pub corrupt_protobuf_pages: u64,
 }
 
 /// The EKS side of a scenario: settings of the simulated EKS API (all optional in the file).
