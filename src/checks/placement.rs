@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::checks::config::Config;
 use crate::checks::finding::{Code, Finding, Severity};
 use crate::model::{
-    Labels, Node, Placement, Pool, PoolKind, PoolRef, Snapshot, Taint, Toleration, WorkloadKind,
+    Labels, Node, Placement, Pod, Pool, PoolKind, PoolRef, Snapshot, Taint, Toleration,
+    WorkloadKind,
 };
 use crate::version::Version;
 pub use rules::{
@@ -247,9 +248,10 @@ struct Context<'a> {
     snapshot: &'a Snapshot,
     /// Pools by their reference, to find a node's pool's startup taints.
     pools: HashMap<&'a PoolRef, &'a Pool>,
-    /// Each non-terminated pod's top workload: (namespace, kind, name) -> [(pod, node)].
+    /// Each non-terminated pod's top workload: (namespace, kind, name) -> its pods (a
+    /// reference each: at 150,000 pods, name and node pairs would cost ~5 MB).
     /// Pods being deleted are not here: they are leaving, counted in `terminating`.
-    pods: HashMap<Key<'a>, Vec<(&'a str, Option<&'a str>)>>,
+    pods: HashMap<Key<'a>, Vec<&'a Pod>>,
     /// Pods with a deletionTimestamp per top workload.
     terminating: HashMap<Key<'a>, usize>,
     /// Node index by name (the first node of a name).
@@ -272,7 +274,7 @@ impl<'a> Context<'a> {
                 ((w.namespace.as_str(), w.kind, w.name.as_str()), owner)
             })
             .collect();
-        let mut pods: HashMap<Key, Vec<(&str, Option<&str>)>> = HashMap::new();
+        let mut pods: HashMap<Key, Vec<&Pod>> = HashMap::new();
         let mut terminating: HashMap<Key, usize> = HashMap::new();
         for p in &snapshot.pods {
             // A deleted pod is leaving whatever its phase (a finalizer holds a Succeeded one).
@@ -300,9 +302,7 @@ impl<'a> Context<'a> {
                 *terminating.entry(top).or_default() += 1;
                 continue;
             }
-            pods.entry(top)
-                .or_default()
-                .push((p.name.as_str(), p.node_name.as_deref()));
+            pods.entry(top).or_default().push(p);
         }
         let mut node_index = HashMap::with_capacity(snapshot.nodes.len());
         for (i, n) in snapshot.nodes.iter().enumerate() {
@@ -381,7 +381,7 @@ impl<'a> Context<'a> {
         s: &Subject<'a>,
         fit: &Fit<'a>,
         config: &Config,
-    ) -> (Vec<Finding>, &'s [(&'a str, Option<&'a str>)]) {
+    ) -> (Vec<Finding>, &'s [&'a Pod]) {
         let p = s.placement;
         let pods = self
             .pods
@@ -419,8 +419,8 @@ impl<'a> Context<'a> {
         let (findings, pods) = self.findings(s, fit, config);
         let mut runs: BTreeMap<PoolRef, (BTreeSet<String>, usize)> = BTreeMap::new();
         let mut pending = 0;
-        for (_, node) in pods {
-            let Some(node) = node else {
+        for pod in pods {
+            let Some(node) = pod.node_name.as_deref() else {
                 pending += 1;
                 continue;
             };
@@ -692,11 +692,12 @@ impl<'a> Context<'a> {
     }
 
     /// Pods that run today where the template no longer fits, or outside the pools it fits.
-    fn running_findings(&self, j: &Judged, pods: &[(&str, Option<&str>)]) -> Vec<Finding> {
+    fn running_findings(&self, j: &Judged, pods: &[&Pod]) -> Vec<Finding> {
         let mut misfit: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut other: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        for (pod, node) in pods {
-            let Some((i, node)) = node.and_then(|n| self.node(n)) else {
+        for p in pods {
+            let pod = p.name.as_str();
+            let Some((i, node)) = p.node_name.as_deref().and_then(|n| self.node(n)) else {
                 continue;
             };
             if !j.fit.node(i) {
@@ -797,12 +798,7 @@ impl<'a> Context<'a> {
         out
     }
 
-    fn policy_findings(
-        &self,
-        j: &Judged,
-        pods: &[(&str, Option<&str>)],
-        config: &Config,
-    ) -> Vec<Finding> {
+    fn policy_findings(&self, j: &Judged, pods: &[&Pod], config: &Config) -> Vec<Finding> {
         let mut out = Vec::new();
         for policy in config
             .policies
@@ -825,8 +821,8 @@ impl<'a> Context<'a> {
             }
             let running_elsewhere: BTreeSet<String> = pods
                 .iter()
-                .filter_map(|(_, n)| {
-                    let (_, node) = self.node((*n)?)?;
+                .filter_map(|p| {
+                    let (_, node) = self.node(p.node_name.as_deref()?)?;
                     (!policy.pool.matches(&node.pool)).then(|| node.name.clone())
                 })
                 .collect();
