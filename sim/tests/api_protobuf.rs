@@ -166,6 +166,24 @@ async fn errors_custom_resources_tables_and_watches() {
     assert_eq!(st.code, Some(404));
     assert_eq!(st.reason.as_deref(), Some("NotFound"));
     assert_eq!(st.message.as_deref(), Some("pods \"nope\" not found"));
+    // A write answered in protobuf (kubectl cordon's PATCH asks so).
+    let r = req(
+        a,
+        "PATCH",
+        "/api/v1/namespaces/ns1/pods/p0001",
+        &[
+            ("Accept", KUP),
+            ("Content-Type", "application/merge-patch+json"),
+        ],
+        br#"{"metadata":{"labels":{"patched":"yes"}}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some(PB));
+    let (_, kind, raw) = open(&r.plain_body());
+    assert_eq!(kind, "Pod");
+    let p = core::Pod::decode(raw.as_slice()).unwrap();
+    assert_eq!(p.metadata.unwrap().labels["patched"], "yes");
     // Custom resources: JSON when JSON is acceptable...
     let r = get_as(a, "/apis/karpenter.sh/v1/nodepools", KUP).await;
     assert_eq!(r.status, 200);
@@ -212,6 +230,33 @@ async fn errors_custom_resources_tables_and_watches() {
     assert_eq!(ev["type"], "ADDED");
     let r = get_as(a, "/api/v1/namespaces/ns1/pods?watch=true", PB).await;
     assert_eq!(r.status, 406);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_object_that_cannot_be_encoded_is_a_500_naming_it() {
+    let (h, _d) = start_empty(None, None).await;
+    let a = h.addr;
+    let mut bad = pod("test", "odd", json!({}));
+    bad["spec"]["containers"][0]["ports"] = json!([{"containerPort": "eighty"}]);
+    load(&h, Kind::Pod, vec![bad]);
+    let r = get_as(a, "/api/v1/namespaces/test/pods", KUP).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("content-type"), Some(PB));
+    let (_, _, raw) = open(&r.plain_body());
+    let st = meta::Status::decode(raw.as_slice()).unwrap();
+    assert_eq!(st.reason.as_deref(), Some("InternalError"));
+    assert_eq!(
+        st.message.as_deref(),
+        Some(
+            "unable to encode Pod test/odd as application/vnd.kubernetes.protobuf: spec.containers[0].ports[0].containerPort: expected a 32-bit integer"
+        )
+    );
+    let r = get_as(a, "/api/v1/namespaces/test/pods/odd", KUP).await;
+    assert_eq!(r.status, 500);
+    // JSON still serves it as stored.
+    let r = get_as(a, "/api/v1/namespaces/test/pods", "application/json").await;
+    assert_eq!(r.status, 200);
     h.shutdown().await;
 }
 
