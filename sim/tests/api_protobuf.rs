@@ -261,6 +261,86 @@ async fn an_object_that_cannot_be_encoded_is_a_500_naming_it() {
 }
 
 #[tokio::test]
+async fn protobuf_eviction_and_delete_options() {
+    let (h, _d) = started().await;
+    let a = h.addr;
+    let pb_ct = [("Content-Type", PB), ("Accept", KUP)];
+    let envelope = |av: &str, kind: &str, raw: Vec<u8>| {
+        let unk = Unknown {
+            type_meta: Some(k8s_pb::apimachinery::pkg::runtime::TypeMeta {
+                api_version: Some(av.into()),
+                kind: Some(kind.into()),
+            }),
+            raw: Some(raw),
+            content_encoding: Some(String::new()),
+            content_type: Some(String::new()),
+        };
+        [b"k8s\x00".to_vec(), unk.encode_to_vec()].concat()
+    };
+    let ev = k8s_pb::api::policy::v1::Eviction {
+        metadata: Some(meta::ObjectMeta {
+            name: Some("p0004".into()),
+            namespace: Some("ns1".into()),
+            ..Default::default()
+        }),
+        delete_options: Some(meta::DeleteOptions {
+            dry_run: vec!["All".into()],
+            ..Default::default()
+        }),
+    };
+    let body = envelope("policy/v1", "Eviction", ev.encode_to_vec());
+    let r = req(
+        a,
+        "POST",
+        "/api/v1/namespaces/ns1/pods/p0004/eviction",
+        &pb_ct,
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("content-type"), Some(PB));
+    assert_eq!(
+        stats(a).await["dry_run_writes"],
+        1,
+        "the protobuf body's dryRun is read"
+    );
+    assert_eq!(
+        get(a, "/api/v1/namespaces/ns1/pods/p0004").await.status,
+        200
+    );
+    let opts = meta::DeleteOptions {
+        preconditions: Some(meta::Preconditions {
+            uid: Some("not-the-uid".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let body = envelope("meta.k8s.io/v1", "DeleteOptions", opts.encode_to_vec());
+    let r = req(
+        a,
+        "DELETE",
+        "/api/v1/namespaces/ns1/pods/p0004",
+        &pb_ct,
+        &body,
+    )
+    .await;
+    assert_eq!(
+        r.status, 409,
+        "the precondition is read from the protobuf body"
+    );
+    let r = req(
+        a,
+        "DELETE",
+        "/api/v1/namespaces/ns1/pods/p0004",
+        &pb_ct,
+        b"junk",
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn protobuf_faults() {
     let (h, _d) = started().await;
     let a = h.addr;
