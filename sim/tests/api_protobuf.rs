@@ -166,6 +166,24 @@ async fn errors_custom_resources_tables_and_watches() {
     assert_eq!(st.code, Some(404));
     assert_eq!(st.reason.as_deref(), Some("NotFound"));
     assert_eq!(st.message.as_deref(), Some("pods \"nope\" not found"));
+    // A write answered in protobuf (kubectl cordon's PATCH asks so).
+    let r = req(
+        a,
+        "PATCH",
+        "/api/v1/namespaces/ns1/pods/p0001",
+        &[
+            ("Accept", KUP),
+            ("Content-Type", "application/merge-patch+json"),
+        ],
+        br#"{"metadata":{"labels":{"patched":"yes"}}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some(PB));
+    let (_, kind, raw) = open(&r.plain_body());
+    assert_eq!(kind, "Pod");
+    let p = core::Pod::decode(raw.as_slice()).unwrap();
+    assert_eq!(p.metadata.unwrap().labels["patched"], "yes");
     // Custom resources: JSON when JSON is acceptable...
     let r = get_as(a, "/apis/karpenter.sh/v1/nodepools", KUP).await;
     assert_eq!(r.status, 200);
@@ -212,6 +230,113 @@ async fn errors_custom_resources_tables_and_watches() {
     assert_eq!(ev["type"], "ADDED");
     let r = get_as(a, "/api/v1/namespaces/ns1/pods?watch=true", PB).await;
     assert_eq!(r.status, 406);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_object_that_cannot_be_encoded_is_a_500_naming_it() {
+    let (h, _d) = start_empty(None, None).await;
+    let a = h.addr;
+    let mut bad = pod("test", "odd", json!({}));
+    bad["spec"]["containers"][0]["ports"] = json!([{"containerPort": "eighty"}]);
+    load(&h, Kind::Pod, vec![bad]);
+    let r = get_as(a, "/api/v1/namespaces/test/pods", KUP).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("content-type"), Some(PB));
+    let (_, _, raw) = open(&r.plain_body());
+    let st = meta::Status::decode(raw.as_slice()).unwrap();
+    assert_eq!(st.reason.as_deref(), Some("InternalError"));
+    assert_eq!(
+        st.message.as_deref(),
+        Some(
+            "unable to encode Pod test/odd as application/vnd.kubernetes.protobuf: spec.containers[0].ports[0].containerPort: expected a 32-bit integer"
+        )
+    );
+    let r = get_as(a, "/api/v1/namespaces/test/pods/odd", KUP).await;
+    assert_eq!(r.status, 500);
+    // JSON still serves it as stored.
+    let r = get_as(a, "/api/v1/namespaces/test/pods", "application/json").await;
+    assert_eq!(r.status, 200);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn protobuf_eviction_and_delete_options() {
+    let (h, _d) = started().await;
+    let a = h.addr;
+    let pb_ct = [("Content-Type", PB), ("Accept", KUP)];
+    let envelope = |av: &str, kind: &str, raw: Vec<u8>| {
+        let unk = Unknown {
+            type_meta: Some(k8s_pb::apimachinery::pkg::runtime::TypeMeta {
+                api_version: Some(av.into()),
+                kind: Some(kind.into()),
+            }),
+            raw: Some(raw),
+            content_encoding: Some(String::new()),
+            content_type: Some(String::new()),
+        };
+        [b"k8s\x00".to_vec(), unk.encode_to_vec()].concat()
+    };
+    let ev = k8s_pb::api::policy::v1::Eviction {
+        metadata: Some(meta::ObjectMeta {
+            name: Some("p0004".into()),
+            namespace: Some("ns1".into()),
+            ..Default::default()
+        }),
+        delete_options: Some(meta::DeleteOptions {
+            dry_run: vec!["All".into()],
+            ..Default::default()
+        }),
+    };
+    let body = envelope("policy/v1", "Eviction", ev.encode_to_vec());
+    let r = req(
+        a,
+        "POST",
+        "/api/v1/namespaces/ns1/pods/p0004/eviction",
+        &pb_ct,
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("content-type"), Some(PB));
+    assert_eq!(
+        stats(a).await["dry_run_writes"],
+        1,
+        "the protobuf body's dryRun is read"
+    );
+    assert_eq!(
+        get(a, "/api/v1/namespaces/ns1/pods/p0004").await.status,
+        200
+    );
+    let opts = meta::DeleteOptions {
+        preconditions: Some(meta::Preconditions {
+            uid: Some("not-the-uid".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let body = envelope("meta.k8s.io/v1", "DeleteOptions", opts.encode_to_vec());
+    let r = req(
+        a,
+        "DELETE",
+        "/api/v1/namespaces/ns1/pods/p0004",
+        &pb_ct,
+        &body,
+    )
+    .await;
+    assert_eq!(
+        r.status, 409,
+        "the precondition is read from the protobuf body"
+    );
+    let r = req(
+        a,
+        "DELETE",
+        "/api/v1/namespaces/ns1/pods/p0004",
+        &pb_ct,
+        b"junk",
+    )
+    .await;
+    assert_eq!(r.status, 400);
     h.shutdown().await;
 }
 

@@ -325,6 +325,24 @@ pub async fn handle(app: Arc<App>, parts: Parts, body: &[u8], gzip: bool) -> Res
     };
     let dry_values = query_values(parts.uri.query().unwrap_or(""), "dryRun");
     let is_write = !matches!(parts.method, Method::GET | Method::HEAD);
+    // Options bodies (a DELETE's DeleteOptions, an Eviction) in protobuf are read as their JSON.
+    let options_json;
+    let body = match (&route, verb) {
+        (Route::Resource(r), Some(Verb::Delete | Verb::DeleteCollection))
+        | (Route::Resource(r), Some(Verb::Create))
+            if is_protobuf(&parts.headers)
+                && (verb != Some(Verb::Create) || r.sub.as_deref() == Some("eviction")) =>
+        {
+            match pb::decode_body(r.kind(), body) {
+                Ok(v) => {
+                    options_json = serde_json::to_vec(&v).unwrap_or_default();
+                    options_json.as_slice()
+                }
+                Err(e) => return fail(&e),
+            }
+        }
+        _ => body,
+    };
     let dry_asked = is_write && dry_run_asked(&parts.method, &dry_values, body);
     {
         let resource = match (&route, verb) {
@@ -505,10 +523,14 @@ fn parse_body(kind: Kind, body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
+fn is_protobuf(headers: &HeaderMap) -> bool {
+    let ct = header_str(headers, header::CONTENT_TYPE);
+    ct.split(';').next().unwrap_or("").trim() == pb::CONTENT_TYPE
+}
+
 /// A create/update body: JSON, or protobuf from kubectl's typed clients.
 fn parse_object(kind: Kind, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
-    let ct = header_str(headers, header::CONTENT_TYPE);
-    if ct.split(';').next().unwrap_or("").trim() == pb::CONTENT_TYPE {
+    if is_protobuf(headers) {
         pb::decode_body(kind, body)
     } else {
         parse_body(kind, body)

@@ -178,7 +178,7 @@ fn cluster_timing_and_faults() {
     let s = parse(
         "cluster: {name: c1, region: eu-west-1, version: v1.29.6-eks-1234567, platformVersion: eks.7, accountId: 123456789012}\n\
          timing: {nodeLaunchDelay: 2m, podStartDelay: 500ms, defaultGracePeriod: 10, cordonTaintDelay: 1s, speed: 120}\n\
-         faults: {rate429: 0.1, retryAfterSeconds: 3, rate500: 0.05, rate503: 0.02, latency: 20ms, watchCutAfterEvents: 7}\n",
+         faults: {rate429: 0.1, retryAfterSeconds: 3, rate500: 0.05, rate503: 0.02, latency: 20ms, watchCutAfterEvents: 7, protobufRefuse: 415, corruptProtobufPages: 2}\n",
     )
     .expect("parses");
     assert_eq!(s.cluster.name, "c1");
@@ -192,6 +192,8 @@ fn cluster_timing_and_faults() {
     assert_eq!(s.faults.retry_after_seconds, 3);
     assert_eq!(s.faults.latency, Duration::from_millis(20));
     assert_eq!(s.faults.watch_cut_after_events, Some(7));
+    assert_eq!(s.faults.protobuf_refuse, Some(415));
+    assert_eq!(s.faults.corrupt_protobuf_pages, 2);
 }
 
 #[test]
@@ -359,6 +361,11 @@ fn errors_have_locations() {
     assert!(e.starts_with("t.yaml:2:") && e.contains("ConfigMap"), "{e}");
     let e = err_of("faults:\n  rate429: 2\n");
     assert!(e.starts_with("t.yaml:2:"), "{e}");
+    let e = err_of("faults:\n  protobufRefuse: 500\n");
+    assert!(
+        e.starts_with("t.yaml:2:") && e.contains("406 or 415"),
+        "{e}"
+    );
     let e = err_of("workloads:\n  - kind: Job\n    name: j\n");
     assert!(e.starts_with("t.yaml:2:"), "{e}");
     let e = err_of("nodes: [\n");
