@@ -208,22 +208,31 @@ async fn list_pods(
         Err(e) => return Err(e),
     };
     let width = conn.lists.options.concurrency.get();
-    let mut shards: Vec<(usize, Vec<crate::model::Pod>)> =
-        futures::stream::iter(namespaces.iter().enumerate())
-            .map(|(i, ns)| async move {
-                let api = Api::<Pod>::namespaced(conn.client.clone(), ns);
-                list_lean(conn, api.resource_url(), "pods", None, parse)
-                    .await
-                    .map(|pods| (i, pods))
-            })
-            .buffer_unordered(width)
-            .try_collect()
-            .await?;
-    shards.sort_unstable_by_key(|(i, _)| *i);
-    let mut pods = Vec::with_capacity(shards.iter().map(|(_, p)| p.len()).sum());
-    for (_, shard) in shards {
-        pods.extend(shard);
-    }
+    // Each shard joins the result as it ends and is freed at once: collecting the shards
+    // first and concatenating them would hold every pod twice (~23 MB more at 150k pods).
+    let mut pods: Vec<crate::model::Pod> = futures::stream::iter(namespaces.iter())
+        .map(|ns| async move {
+            let api = Api::<Pod>::namespaced(conn.client.clone(), ns);
+            list_lean(conn, api.resource_url(), "pods", None, parse).await
+        })
+        .buffer_unordered(width)
+        .try_fold(Vec::new(), |mut all, shard| async move {
+            all.extend(shard);
+            Ok(all)
+        })
+        .await?;
+    // Back in namespace order, and by name within one (the order each shard's list has), in
+    // place: a stable sort would borrow half the vector again.
+    let order: std::collections::HashMap<&str, usize> = namespaces
+        .iter()
+        .enumerate()
+        .map(|(i, ns)| (ns.as_str(), i))
+        .collect();
+    pods.sort_unstable_by(|a, b| {
+        let rank = |p: &crate::model::Pod| order.get(p.namespace.as_str()).copied();
+        (rank(a), &a.name).cmp(&(rank(b), &b.name))
+    });
+    pods.shrink_to_fit();
     Ok(pods)
 }
 
