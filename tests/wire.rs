@@ -229,3 +229,27 @@ fn an_expired_continue_token_restarts_only_its_shard() {
         "the first continue failed"
     );
 }
+
+#[test]
+fn a_role_that_may_not_list_namespaces_gets_one_cluster_wide_pod_list() {
+    let yaml = format!("{FROZEN}apiserver:\n  forbidden: [namespaces]\n");
+    let sim = Sim::start(SimSpec {
+        yaml: Some(&yaml),
+        generate: Some(CLUSTER),
+        ..Default::default()
+    });
+    reset(&sim);
+    let one = run(&sim, &["check", "-o", "json"], "auto", "1");
+    let unsharded = lists(&sim.stats(), "pods");
+    reset(&sim);
+    let four = run(&sim, &["check", "-o", "json"], "auto", "4");
+    assert!(four.code == 0 || four.code == 1, "{four:?}");
+    assert_eq!(four.stdout, one.stdout);
+    let stats = sim.stats();
+    assert_eq!(
+        lists(&stats, "namespaces"),
+        1,
+        "the one refused try: {stats}"
+    );
+    assert_eq!(lists(&stats, "pods"), unsharded, "{stats}");
+}
