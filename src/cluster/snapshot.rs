@@ -243,52 +243,32 @@ mod parsers {
     use super::lean;
     use crate::model::{Node, Pdb, Pod, Workload};
 
-    pub const NODES: Parser<Node> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::node, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::node, o),
-    );
-    pub const NODE_NAMES: Parser<String> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::name, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::name, o),
-    );
+    /// A parser pair: the JSON view and the protobuf message of one kind, converted alike.
+    macro_rules! both {
+        ($json:expr, $protobuf:expr) => {
+            Parser::both(
+                |b, m, o| lean::parse_page(b, m, $json, o),
+                |b, m, o| lean_pb::parse_page(b, m, $protobuf, o),
+            )
+        };
+        ($convert:expr) => {
+            both!($convert, $convert)
+        };
+    }
+
+    pub const NODES: Parser<Node> = both!(lean::node);
+    pub const NODE_NAMES: Parser<String> = both!(lean::name);
     pub const NAMESPACE_NAMES: Parser<String> = NODE_NAMES;
-    pub const PODS: Parser<Pod> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::pod::<lean::NoLabels>, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::pod::<lean::NoLabels>, o),
-    );
-    pub const PODS_WITH_LABELS: Parser<Pod> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::pod::<lean::AllLabels>, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::pod::<lean::AllLabels>, o),
-    );
-    pub const PDBS: Parser<Pdb> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::pdb, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::pdb, o),
-    );
+    pub const PODS: Parser<Pod> = both!(lean::pod::<lean::NoLabels>);
+    pub const PODS_WITH_LABELS: Parser<Pod> = both!(lean::pod::<lean::AllLabels>);
+    pub const PDBS: Parser<Pdb> = both!(lean::pdb);
     // The three share one JSON view, but `readyReplicas` has its own field number in each.
-    pub const DEPLOYMENTS: Parser<Workload> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::deployment, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean_pb::deployment, o),
-    );
-    pub const STATEFULSETS: Parser<Workload> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::stateful_set, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean_pb::stateful_set, o),
-    );
-    pub const REPLICASETS: Parser<Workload> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::replica_set, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean_pb::replica_set, o),
-    );
-    pub const DAEMONSETS: Parser<Workload> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::daemon_set, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::daemon_set, o),
-    );
-    pub const JOBS: Parser<Workload> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::job, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::job, o),
-    );
-    pub const CRONJOBS: Parser<Workload> = Parser::both(
-        |b, m, o| lean::parse_page(b, m, lean::cron_job, o),
-        |b, m, o| lean_pb::parse_page(b, m, lean::cron_job, o),
-    );
+    pub const DEPLOYMENTS: Parser<Workload> = both!(lean::deployment, lean_pb::deployment);
+    pub const STATEFULSETS: Parser<Workload> = both!(lean::stateful_set, lean_pb::stateful_set);
+    pub const REPLICASETS: Parser<Workload> = both!(lean::replica_set, lean_pb::replica_set);
+    pub const DAEMONSETS: Parser<Workload> = both!(lean::daemon_set);
+    pub const JOBS: Parser<Workload> = both!(lean::job);
+    pub const CRONJOBS: Parser<Workload> = both!(lean::cron_job);
 }
 
 /// A namespaced resource's API in one namespace (`-n`) or across all.

@@ -631,6 +631,7 @@ impl Runner<'_> {
         // While Karpenter's own drift takes every disruption its budgets allow, kup's rotation
         // of that pool waits for it rather than stopping (the budget frees as nodes finish).
         let waited = Instant::now();
+        let mut said_waiting = false;
         let (before, drifting, plan) = loop {
             self.check_cancel(Some(hop))?;
             let before = cluster::read_snapshot(self.conn, &full_scope())
@@ -676,6 +677,14 @@ impl Runner<'_> {
                         .all(|b| b.reason == BlockReason::BudgetInUse)
             });
             if budget_in_use && waited.elapsed() < self.args.hop_timeout {
+                if !said_waiting {
+                    crate::log::info(format_args!(
+                        "hop {}: waiting for Karpenter's own disruptions to free the NodePool budget \
+                         (up to --hop-timeout)",
+                        hop.minor_str()
+                    ));
+                    said_waiting = true;
+                }
                 tokio::time::sleep(POLL).await;
                 continue;
             }
